@@ -1,0 +1,50 @@
+"""`aims`: the command line. Each feature registers its commands in its own module."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from bot.cli import evidence, register, setup
+from bot.cli.common import err_console
+from bot.context import AppContext
+from governance.errors import AimsError
+
+app = typer.Typer(
+    name="aims",
+    help="AIMS Bot: your AI management system, in Slack and in the terminal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="The organisation's aims.yaml (else AIMS_CONFIG, else ./aims.yaml)."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more."),
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = AppContext.load(config)
+
+
+# The one list of command groups; a feature adds itself here.
+setup.register_commands(app)
+app.add_typer(register.app, name="register", help="The AI register: list, show, export, import.")
+app.add_typer(evidence.app, name="evidence", help="The evidence ledger: verify and export.")
+
+
+def main() -> None:
+    try:
+        app()
+    except AimsError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
