@@ -162,3 +162,43 @@ class EvidenceEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OutboundMessage(Base):
+    """The outbox: a message the domain wants sent, written in the same transaction as the change
+    that caused it, then claimed by one sender (exactly once across replicas) and sent."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # One row per intended effect ("approval-request:AIU-0007:v2:U0ACME0003"); duplicates are dropped.
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    op: Mapped[str] = mapped_column(String(16), default="post")  # post | update | ephemeral | upload
+    channel: Mapped[str] = mapped_column(String(64))  # a channel id, or a user id for a DM
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # ephemeral target
+    thread_of: Mapped[str | None] = mapped_column(String(255), nullable=True)  # parent's dedupe_key
+    target_of: Mapped[str | None] = mapped_column(String(255), nullable=True)  # message to update
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    slack_channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    slack_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedDelivery(Base):
+    """Inbound idempotency: one row per Slack event id / retry / click we have acted on."""
+
+    __tablename__ = "processed_deliveries"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
