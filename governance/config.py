@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import difflib
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from governance.errors import ConfigError
 from governance.models import DataCategory, Deployment, RiskTier
@@ -20,6 +28,8 @@ SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 # Roles a routing rule can name. "business_owner" is resolved to the record's own owner.
 BUILTIN_ROLES = ("governance_leads", "privacy", "security", "legal", "senior_owner")
 BUSINESS_OWNER = "business_owner"
+# Roles every organisation must fill: someone has to own the AI management system.
+REQUIRED_ROLES = ("governance_leads",)
 
 
 class Strict(BaseModel):
@@ -47,7 +57,9 @@ class Organisation(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/London)") from exc
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name like Europe/London)"
+            ) from exc
         return value
 
 
@@ -91,6 +103,16 @@ class Digest(Strict):
     )
     time: dt.time = dt.time(9, 0)
 
+    @field_validator("time", mode="before")
+    @classmethod
+    def _quoted_time(cls, value: object) -> object:
+        # YAML reads an unquoted 9:00 as the sexagesimal number 540; refuse the silent misread.
+        if isinstance(value, int):
+            raise ValueError(
+                'write the time in quotes, like "09:00" (unquoted, YAML reads a number)'
+            )
+        return value
+
     @field_validator("channel")
     @classmethod
     def _channel_id(cls, value: str) -> str:
@@ -108,6 +130,16 @@ class ReviewSettings(Strict):
     grace_days: int = Field(default=30, ge=1)
     on_lapse: Literal["flag", "suspend"] = "flag"
     max_snooze_days: int = Field(default=30, ge=0)
+
+    @field_validator("cadence_days")
+    @classmethod
+    def _every_tier_has_a_positive_cadence(cls, value: dict[RiskTier, int]) -> dict[RiskTier, int]:
+        defaults = {RiskTier.HIGH: 90, RiskTier.LIMITED: 180, RiskTier.MINIMAL: 365}
+        for tier, days in value.items():
+            if days < 1:
+                raise ValueError(f"{tier}: a review cadence must be at least 1 day, not {days}")
+        # A tier left out keeps its default rather than silently getting no reviews.
+        return {**defaults, **value}
 
 
 class Modifiers(Strict):
@@ -152,36 +184,76 @@ class OrgConfig(Strict):
     @field_validator("roles")
     @classmethod
     def _known_roles(cls, roles: dict[str, list[str]]) -> dict[str, list[str]]:
-        missing = [role for role in ("governance_leads",) if not roles.get(role)]
-        if missing:
-            raise ValueError(f"missing role {missing[0]!r}: name at least one person for it")
+        for role in REQUIRED_ROLES:
+            if roles.get(role):
+                continue
+            if role in roles:
+                raise _located(("roles", role), f"name at least one person for role {role!r}")
+            hint = _did_you_mean(role, [name for name in roles if not _is_builtin(name)])
+            raise ValueError(f"missing role {role!r}: name at least one person for it{hint}")
         return roles
 
     @model_validator(mode="after")
     def _references_resolve(self) -> OrgConfig:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
         known_people = {person.slack_id for person in self.people}
         for role, members in self.roles.items():
             for index, member in enumerate(members):
                 if member not in known_people:
-                    raise _located(
-                        ("roles", role, index), f"{member!r} is not listed under people"
+                    problems.append(
+                        (("roles", role, index), f"{member!r} is not listed under people")
                     )
         for p_index, person in enumerate(self.people):
             for d_index, delegate in enumerate(person.delegates):
                 if delegate not in known_people:
-                    raise _located(
-                        ("people", p_index, "delegates", d_index),
-                        f"{delegate!r} is not listed under people",
+                    problems.append(
+                        (
+                            ("people", p_index, "delegates", d_index),
+                            f"{delegate!r} is not listed under people",
+                        )
                     )
         allowed_roles = set(self.roles) | {BUSINESS_OWNER}
         for r_index, rule in enumerate(self.routing):
             for role_index, role in enumerate(rule.roles):
                 if role not in allowed_roles:
-                    raise _located(
-                        ("routing", r_index, "roles", role_index),
-                        f"unknown role {role!r}; known roles: {', '.join(sorted(allowed_roles))}",
+                    problems.append(
+                        (
+                            ("routing", r_index, "roles", role_index),
+                            f"unknown role {role!r}; known roles: "
+                            f"{', '.join(sorted(allowed_roles))}",
+                        )
                     )
+        problems += self._catalogue_problems() + self._empty_routed_roles()
+        if problems:
+            raise _LocatedError(problems)
         return self
+
+    def _catalogue_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        owner_of: dict[str, int] = {}
+        for index, tool in enumerate(self.catalogue):
+            for position, name in enumerate([tool.name, *tool.aliases]):
+                owner = owner_of.setdefault(" ".join(name.lower().split()), index)
+                if owner == index:
+                    continue
+                where: tuple[str | int, ...] = (
+                    ("catalogue", index, "name") if position == 0
+                    else ("catalogue", index, "aliases", position - 1)
+                )
+                problems.append((where, f"{name!r} is already used by "
+                                        f"{self.catalogue[owner].name!r}; tool names and "
+                                        "aliases must be unique"))
+        return problems
+
+    def _empty_routed_roles(self) -> list[tuple[tuple[str | int, ...], str]]:
+        return [
+            (("routing", r_index, "roles", role_index),
+             f"role {role!r} has nobody in it, so these approvals could never be given; "
+             f"name someone under roles.{role}")
+            for r_index, rule in enumerate(self.routing)
+            for role_index, role in enumerate(rule.roles)
+            if role in self.roles and not self.roles[role]
+        ]
 
     # Lookups used across the domain.
     def person(self, slack_id: str) -> Person | None:
@@ -200,14 +272,46 @@ class OrgConfig(Strict):
 
 
 class _LocatedError(ValueError):
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
-        self.message = message
+    """One or more problems, each at its own key path (a validator's own loc is too coarse)."""
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
+        self.loc, self.message = problems[0]
 
 
 def _located(loc: tuple[str | int, ...], message: str) -> _LocatedError:
-    return _LocatedError(loc, message)
+    return _LocatedError([(loc, message)])
+
+
+def _is_builtin(name: str) -> bool:
+    return name in BUILTIN_ROLES
+
+
+def _did_you_mean(word: str, candidates: list[str] | set[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _all_field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
+    """Every key any part of aims.yaml may use, for "did you mean" hints."""
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    names = set(model.model_fields)
+    for info in model.model_fields.values():
+        for inner in _models_in(info.annotation):
+            names |= _all_field_names(inner, seen)
+    return names
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    from typing import get_args
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
 def key_path(loc: tuple[str | int, ...]) -> str:
@@ -226,12 +330,17 @@ def _line_of(root: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == str(part)), None)
-            key = next((k for k, _ in node.value if getattr(k, "value", None) == str(part)), None)
-            if match is None or key is None:
+            pair = next(
+                ((k, v) for k, v in node.value if getattr(k, "value", None) == str(part)), None
+            )
+            if pair is None:
                 break
-            line, node = key.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:
@@ -239,14 +348,64 @@ def _line_of(root: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
     return line
 
 
+def _yaml_syntax_error(source: str, exc: yaml.MarkedYAMLError) -> ConfigError:
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{source}:{mark.line + 1}" if mark is not None else source
+    message = f"{where}: YAML syntax error: {exc.problem or exc.context}"
+    if exc.context and exc.problem and exc.context_mark is not None:
+        message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+    return ConfigError(message)
+
+
+def _duplicate_keys(node: yaml.Node | None, path: tuple[str | int, ...] = ()) -> list[str]:
+    """PyYAML keeps the last of two equal keys without a word; a config file must not."""
+    problems: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(getattr(key, "value", ""))
+            if name in first_line:
+                problems.append(
+                    f"{key.start_mark.line + 1}: {key_path((*path, name))}: duplicate key "
+                    f"{name!r} (first on line {first_line[name]}); merge the two"
+                )
+            else:
+                first_line[name] = key.start_mark.line + 1
+            problems += _duplicate_keys(value, (*path, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _duplicate_keys(item, (*path, index))
+    return problems
+
+
+def _describe(error: Any) -> tuple[tuple[str | int, ...], str]:
+    """A pydantic error as (key path, message a person can act on)."""
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    if loc and loc[-1] == "[key]":  # a dict key failed validation: point at the key itself
+        loc = loc[:-1]
+    message = str(error["msg"])
+    ctx = error.get("ctx") or {}
+    if error["type"] == "extra_forbidden":
+        hint = _did_you_mean(str(loc[-1]), _all_field_names(OrgConfig))
+        message = f"unknown key {loc[-1]!r}{hint or ' (check the spelling)'}"
+    elif error["type"] in ("enum", "literal_error") and "expected" in ctx:
+        message = f"unknown value {error['input']!r}; use one of {ctx['expected']}"
+    elif error["type"] == "missing":
+        message = f"{loc[-1]!r} is required" if loc else message
+    elif message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    return loc, message
+
+
 def parse_config(text: str, *, source: str = "aims.yaml") -> OrgConfig:
     try:
         root = yaml.compose(text)
         data: Any = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}{line}: YAML syntax error: {exc.problem}") from exc
+        raise _yaml_syntax_error(source, exc) from exc
+    duplicates = _duplicate_keys(root)
+    if duplicates:
+        raise ConfigError("\n".join(f"{source}:{problem}" for problem in duplicates))
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level")
     try:
@@ -254,18 +413,14 @@ def parse_config(text: str, *, source: str = "aims.yaml") -> OrgConfig:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            loc = tuple(error["loc"])
-            message = str(error["msg"])
             ctx_error = (error.get("ctx") or {}).get("error")
-            if isinstance(ctx_error, _LocatedError):
-                loc, message = ctx_error.loc, ctx_error.message
-            elif error["type"] == "extra_forbidden":
-                message = f"unknown key {loc[-1]!r} (check the spelling)"
-            elif message.startswith("Value error, "):
-                message = message.removeprefix("Value error, ")
-            line = _line_of(root, loc)
-            where = f"{source}:{line}" if line else source
-            problems.append(f"{where}: {key_path(loc)}: {message}")
+            located = (
+                ctx_error.problems if isinstance(ctx_error, _LocatedError) else [_describe(error)]
+            )
+            for loc, message in located:
+                line = _line_of(root, loc)
+                where = f"{source}:{line}" if line else source
+                problems.append(f"{where}: {key_path(loc)}: {message}")
         raise ConfigError("\n".join(problems)) from exc
 
 

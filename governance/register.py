@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,9 +35,15 @@ def snapshot(record: AIUse) -> dict[str, Any]:
 def _write_fields(record: AIUse, fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         setattr(record, name, value)
+    # JSON-mode dumps turn the review date into text; the Date column needs a date (SQLite
+    # refuses text outright).
+    if isinstance(record.next_review, str):
+        record.next_review = date.fromisoformat(record.next_review)
 
 
-def _keep_version(session: Session, record: AIUse, *, actor: str, reason: str, now: datetime) -> None:
+def _keep_version(
+    session: Session, record: AIUse, *, actor: str, reason: str, now: datetime
+) -> None:
     session.add(
         AIUseVersion(
             ai_use_id=record.id,
@@ -159,5 +165,7 @@ def transition(
 
 def versions(session: Session, record: AIUse) -> Sequence[AIUseVersion]:
     return session.scalars(
-        select(AIUseVersion).where(AIUseVersion.ai_use_id == record.id).order_by(AIUseVersion.version)
+        select(AIUseVersion)
+        .where(AIUseVersion.ai_use_id == record.id)
+        .order_by(AIUseVersion.version)
     ).all()

@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +31,42 @@ LIST_FIELDS = frozenset(
 BOOL_FIELDS = frozenset(
     name for name, info in RecordFields.model_fields.items() if info.annotation is bool
 )
+DATE_FIELDS = frozenset(
+    name for name, info in RecordFields.model_fields.items() if "date" in str(info.annotation)
+)
+# In a spreadsheet cell a list is one item per line; import also accepts "a; b" (hand-made
+# registers) and a JSON array (what export writes when an item itself holds ";" or a newline).
 LIST_SEPARATOR = "; "
+LIST_LINE_SEPARATOR = "\n"
 FORMATS = ("csv", "json", "xlsx")
 
 
 def export_rows(records: Sequence[AIUse]) -> list[dict[str, Any]]:
-    return [{column: snapshot(record).get(column) for column in COLUMNS} for record in records]
+    rows = []
+    for record in records:
+        data = snapshot(record)
+        rows.append({column: data.get(column) for column in COLUMNS})
+    return rows
 
 
 def _flat(value: Any) -> Any:
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(str(item) for item in value)
+        items = [str(item) for item in value]
+        ambiguous = any(";" in item or "\n" in item for item in items)
+        if ambiguous or (items and items[0].startswith("[")):
+            return json.dumps(items, ensure_ascii=False)
+        return LIST_LINE_SEPARATOR.join(items)
     if value is None:
         return ""
     return value
+
+
+def format_for(path: Path, fmt: str | None = None) -> str:
+    """The export format: as asked, else from the file's suffix, else CSV."""
+    if fmt is not None:
+        return fmt
+    suffix = path.suffix.lower().lstrip(".")
+    return suffix if suffix in FORMATS else "csv"
 
 
 def write_export(records: Sequence[AIUse], path: Path, fmt: str) -> int:
@@ -56,68 +79,145 @@ def write_export(records: Sequence[AIUse], path: Path, fmt: str) -> int:
             writer.writeheader()
             writer.writerows({key: _flat(value) for key, value in row.items()} for row in rows)
     elif fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        assert sheet is not None
-        sheet.title = "AI register"
-        sheet.append(list(COLUMNS))
-        for row in rows:
-            sheet.append([_flat(row[column]) for column in COLUMNS])
-        workbook.save(path)
+        _write_xlsx(rows, path)
     else:
         raise ValidationProblem(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     return len(rows)
 
 
+def _write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "AI register"
+    sheet.append(list(COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for row in rows:
+        sheet.append([_flat(row[column]) for column in COLUMNS])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # a title like "=SUM(...)" is text, not a formula
+            if isinstance(cell.value, str) and "\n" in cell.value:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    workbook.save(path)
+
+
 def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The file's records, in file order; a blank spreadsheet row is an empty dict, so row
+    numbers in problems match what a person sees in the file."""
     suffix = path.suffix.lower().lstrip(".")
     if suffix == "json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise ValidationProblem(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+            raise ValidationProblem(
+                f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})"
+            ) from exc
         if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
             raise ValidationProblem(f"{path}: expected a JSON list of records (as `export` writes)")
         return data
     if suffix == "csv":
-        text = path.read_text(encoding="utf-8-sig")
-        return list(csv.DictReader(io.StringIO(text)))
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationProblem(
+                f"{path}: not UTF-8 text; in Excel use Save As > CSV UTF-8, or import the .xlsx"
+            ) from exc
+        return _table(list(csv.reader(io.StringIO(text))))
     if suffix == "xlsx":
-        from openpyxl import load_workbook
+        return _table(_xlsx_values(path))
+    raise ValidationProblem(f"{path}: unknown file type; import reads .csv, .json or .xlsx")
 
+
+def _xlsx_values(path: Path) -> list[list[Any]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise ValidationProblem(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    try:
         sheet = workbook.active
         assert sheet is not None
-        values = list(sheet.iter_rows(values_only=True))
-        if not values:
-            return []
-        header = [str(cell) if cell is not None else "" for cell in values[0]]
-        return [dict(zip(header, row, strict=False)) for row in values[1:]
-                if any(cell not in (None, "") for cell in row)]
-    raise ValidationProblem(f"{path}: unknown file type; import reads .csv, .json or .xlsx")
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _blank(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _table(values: list[list[Any]]) -> list[dict[str, Any]]:
+    if not values:
+        return []
+    header = ["" if cell is None else str(cell).strip() for cell in values[0]]
+    rows: list[dict[str, Any]] = []
+    for cells in values[1:]:
+        if all(_blank(cell) for cell in cells):
+            rows.append({})
+            continue
+        row = dict(zip(header, cells, strict=False))
+        row.pop("", None)  # a column with no header
+        for extra, cell in enumerate(cells[len(header):], start=len(header) + 1):
+            if not _blank(cell):
+                row[f"{_BEYOND_HEADER}{extra}"] = cell
+        rows.append(row)
+    # A spreadsheet's trailing blank rows are not records.
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+_BEYOND_HEADER = "(no header) column "
+
+
+def _split_list(value: Any) -> Any:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, list):
+            return parsed
+    separator = "\n" if "\n" in text else ";"
+    return [part.strip() for part in text.split(separator) if part.strip()]
 
 
 def _coerce(name: str, value: Any) -> Any:
     if name in LIST_FIELDS:
-        if value is None or value == "":
-            return []
-        if isinstance(value, list):
-            return value
-        return [part.strip() for part in str(value).split(";") if part.strip()]
+        return _split_list(value)
     if name in BOOL_FIELDS:
         if isinstance(value, bool):
             return value
-        text = str(value or "").strip().lower()
+        text = str("" if value is None else value).strip().lower()
         if text in ("", "false", "no", "0", "n"):
             return False
         if text in ("true", "yes", "1", "y"):
             return True
         return value  # let validation name it
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None if RecordFields.model_fields[name].default is None else ""
-    return str(value) if not isinstance(value, str | int | float) else value
+    if name in DATE_FIELDS and isinstance(value, datetime):
+        return value.date()  # a spreadsheet turned the date into a date-time
+    if name in DATE_FIELDS and isinstance(value, date):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value.strip() if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True)
@@ -138,33 +238,60 @@ class ParsedRow:
     source_ref: str
 
 
-def validate_rows(rows: list[dict[str, Any]]) -> tuple[list[ParsedRow], list[RowProblem]]:
+def validate_rows(
+    rows: list[dict[str, Any]], *, first_row: int = 2
+) -> tuple[list[ParsedRow], list[RowProblem]]:
+    """Check every row. `first_row` is the number a person sees on the first record: 2 in a
+    spreadsheet (the header is row 1), 1 in a JSON list."""
     parsed: list[ParsedRow] = []
     problems: list[RowProblem] = []
-    for index, raw in enumerate(rows, start=2):
-        row_problems: list[RowProblem] = []
-        unknown = [key for key in raw if key and key not in COLUMNS]
-        row_problems += [RowProblem(index, key, "unknown column") for key in unknown]
+    for index, raw in enumerate(rows, start=first_row):
+        if not raw:
+            continue  # a blank row
+        row_problems = _row_problems(index, raw)
         status_text = str(raw.get("status") or RecordStatus.DRAFT.value).strip()
         try:
             status = RecordStatus(status_text)
         except ValueError:
             status = RecordStatus.DRAFT
-            row_problems.append(RowProblem(index, "status", f"unknown status {status_text!r}; "
-                                           f"use one of {', '.join(s.value for s in RecordStatus)}"))
+            known = ", ".join(s.value for s in RecordStatus)
+            row_problems.append(
+                RowProblem(index, "status", f"unknown status {status_text!r}; use one of {known}")
+            )
         values = {name: _coerce(name, raw.get(name)) for name in RECORD_FIELD_NAMES if name in raw}
+        fields: RecordFields | None
         try:
             fields = RecordFields.model_validate(values)
         except ValidationError as exc:
             for error in exc.errors():
                 column = ".".join(str(part) for part in error["loc"][:1]) or "(row)"
-                row_problems.append(RowProblem(index, column, str(error["msg"])))
+                row_problems.append(RowProblem(index, column, _field_message(error)))
             fields = None
         if row_problems or fields is None:
             problems += row_problems
             continue
         parsed.append(ParsedRow(index, fields, status, str(raw.get("ref") or "")))
     return parsed, problems
+
+
+def _row_problems(index: int, raw: dict[str, Any]) -> list[RowProblem]:
+    problems = []
+    for key in raw:
+        if key.startswith(_BEYOND_HEADER):
+            column = key.removeprefix(_BEYOND_HEADER)
+            problems.append(RowProblem(index, column, "a value with no column name above it"))
+        elif key and key not in COLUMNS:
+            problems.append(RowProblem(index, key, "unknown column"))
+    return problems
+
+
+def _field_message(error: Any) -> str:
+    message = str(error["msg"])
+    if error["type"] in ("enum", "literal_error"):
+        return f"{error['input']!r} is not allowed: {message}"
+    if error["type"] == "missing" or (error["type"] == "string_too_short" and not error["input"]):
+        return "required: fill it in"
+    return message
 
 
 @dataclass(frozen=True)
@@ -174,9 +301,17 @@ class ImportResult:
 
 
 def import_rows(
-    session: Session, *, rows: list[dict[str, Any]], actor: str, source: str, skip_invalid: bool
+    session: Session,
+    *,
+    rows: list[dict[str, Any]],
+    actor: str,
+    source: str,
+    skip_invalid: bool,
+    first_row: int = 2,
 ) -> ImportResult:
-    parsed, problems = validate_rows(rows)
+    """Create a record for every valid row, each with its evidence; with problems and without
+    `skip_invalid`, nothing at all."""
+    parsed, problems = validate_rows(rows, first_row=first_row)
     if problems and not skip_invalid:
         return ImportResult([], problems)
     imported = []

@@ -12,10 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Held while migrating a Postgres database, so replicas starting together upgrade it once.
+SCHEMA_LOCK_KEY = 4_242_000
 
 
 def sqlite_url(path: Path) -> str:
@@ -63,6 +65,12 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if self.is_postgres:
+                # Alembic reads the current revision after this, so the second of two replicas
+                # waits here and then finds nothing left to do. (SQLite: BEGIN IMMEDIATE.)
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
@@ -72,9 +80,9 @@ class Database:
             self.upgrade()
 
     def is_current(self) -> bool:
+        from alembic.config import Config
         from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
-        from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))

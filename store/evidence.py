@@ -17,16 +17,34 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from store.models import EvidenceEvent, utcnow
 
 GENESIS = "0" * 64
-# Any constant works; it only has to be the same for every writer of this database.
+# Any constant works; it only has to be the same for every writer of this database. On Postgres
+# it is paired with the ledger table's oid, so ledgers in two schemas of one database (replicas
+# of two organisations, parallel test runs) do not queue behind each other.
 LEDGER_LOCK_KEY = 4_242_001
+REDACTED = "[redacted]"
 
-_SECRET_KEYS = re.compile(r"(token|secret|password|authorization|signature|api[_-]?key)", re.I)
-_SECRET_VALUES = re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9]{16,})")
+_SECRET_KEYS = re.compile(
+    r"(token|secret|passw(or)?d|passphrase|authorization|signature|api[_-]?key|private[_-]?key"
+    r"|credential)",
+    re.I,
+)
+# Counts such as an LLM call's `prompt_tokens` are usage figures, not secrets.
+_TOKEN_COUNT_KEYS = re.compile(r"tokens$|tokens?_(count|used|limit)$", re.I)
+_SECRET_VALUES = re.compile(
+    r"\b(xox[abposre]-[A-Za-z0-9-]+"  # Slack bot, user and refresh tokens
+    r"|xapp-[A-Za-z0-9-]+"  # Slack app-level tokens
+    r"|sk-[A-Za-z0-9_-]{16,}"  # OpenAI / Anthropic style API keys
+    r"|gh[pousr]_[A-Za-z0-9]{20,}"  # GitHub tokens
+    r"|AKIA[0-9A-Z]{16}"  # AWS access key ids
+    r"|hooks\.slack\.com/services/[A-Za-z0-9/]+"  # Slack incoming webhooks
+    r")"
+    r"|(?<=Bearer )[A-Za-z0-9._~+/-]{8,}=*",
+)
 
 
 class AppendOnlyViolation(RuntimeError):
@@ -53,16 +71,25 @@ def _json_default(value: Any) -> Any:
 
 def redact_secrets(value: Any) -> Any:
     """Tokens and secrets never enter the ledger, whatever payload a caller hands over."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json")
     if isinstance(value, Mapping):
-        return {
-            str(key): "[redacted]" if _SECRET_KEYS.search(str(key)) else redact_secrets(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [redact_secrets(item) for item in value]
+        return {str(key): _redact_item(str(key), item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [redact_secrets(item) for item in items]
     if isinstance(value, str):
-        return _SECRET_VALUES.sub("[redacted]", value)
+        return _SECRET_VALUES.sub(REDACTED, value)
     return value
+
+
+def _redact_item(key: str, item: Any) -> Any:
+    if not _SECRET_KEYS.search(key) or item is None or isinstance(item, bool):
+        return redact_secrets(item)  # `has_token: true` says nothing secret
+    is_count = isinstance(item, int | float) and not isinstance(item, bool)
+    if is_count and _TOKEN_COUNT_KEYS.search(key):
+        return item
+    return REDACTED
 
 
 def timestamp(moment: datetime) -> str:
@@ -86,9 +113,14 @@ def event_hash(
 
 
 def _lock_ledger(session: Session) -> None:
-    # SQLite already holds the database write lock (BEGIN IMMEDIATE, see store.db).
+    # SQLite already holds the database write lock (BEGIN IMMEDIATE, see store.db). On Postgres
+    # the transaction-scoped advisory lock is held until the caller commits or rolls back, and
+    # under READ COMMITTED the next statement sees the previous holder's committed event.
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK_KEY})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key, 'evidence_events'::regclass::oid::int)"),
+            {"key": LEDGER_LOCK_KEY},
+        )
 
 
 def append(
@@ -131,13 +163,24 @@ def append(
     return row
 
 
+APPEND_ONLY = "evidence is append-only: events can be added, never updated or deleted"
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, EvidenceEvent) and (obj in session.deleted or session.is_modified(obj)):
-            raise AppendOnlyViolation(
-                "evidence is append-only: events can be added, never updated or deleted"
-            )
+            raise AppendOnlyViolation(APPEND_ONLY)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state: ORMExecuteState) -> None:
+    # `session.execute(update(EvidenceEvent))` bypasses the flush; the database triggers would
+    # refuse it too, but with a driver error instead of this one.
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is EvidenceEvent for mapper in state.all_mappers
+    ):
+        raise AppendOnlyViolation(APPEND_ONLY)
 
 
 # --- export and verification -------------------------------------------------------------
@@ -195,36 +238,72 @@ class VerifyResult:
         return f"BROKEN at sequence {self.bad_seq}: {self.damage} ({self.detail})"
 
 
+_LEDGER_COLUMNS = (
+    EvidenceEvent.seq,
+    EvidenceEvent.occurred_at,
+    EvidenceEvent.actor,
+    EvidenceEvent.kind,
+    EvidenceEvent.subject,
+    EvidenceEvent.payload,
+    EvidenceEvent.prev_hash,
+    EvidenceEvent.hash,
+)
+
+
 def iter_ledger(session: Session, batch: int = 5000) -> Iterator[LedgerLine]:
-    last = 0
+    """Every event in sequence order, in batches (plain rows: verifying needs no ORM objects).
+
+    Starts from the lowest sequence number present, whatever it is, so a row slipped in with
+    seq 0 or below is seen (and refused) rather than skipped."""
+    last: int | None = None
     while True:
-        rows = session.scalars(
-            select(EvidenceEvent).where(EvidenceEvent.seq > last).order_by(EvidenceEvent.seq).limit(batch)
-        ).all()
+        query = select(*_LEDGER_COLUMNS).order_by(EvidenceEvent.seq).limit(batch)
+        if last is not None:
+            query = query.where(EvidenceEvent.seq > last)
+        rows = session.execute(query).all()
         if not rows:
             return
-        for row in rows:
-            yield LedgerLine.from_row(row)
+        for seq, occurred_at, actor, kind, subject, payload, prev_hash, hash_ in rows:
+            yield LedgerLine(seq, timestamp(occurred_at), actor, kind, subject, payload,
+                             prev_hash, hash_)
         last = rows[-1].seq
 
 
 def verify(lines: Iterable[LedgerLine]) -> VerifyResult:
-    """Recompute the chain and name the first broken link and the kind of damage."""
+    """Recompute the chain and name the first broken link and the kind of damage.
+
+    `bad_seq` is the sequence number at which the chain stops being trustworthy: the edited
+    event, the first missing one, the first position holding the wrong event, or the forged one.
+    A hash chain alone cannot notice events cut from the end; compare `count` and the last hash
+    with a copy kept elsewhere (an earlier export) for that.
+    """
     events = list(lines)
-    later_hashes: dict[str, int] = {line.hash: index for index, line in enumerate(events)}
+    positions: dict[str, int] = {line.hash: index for index, line in enumerate(events)}
     expected_prev = GENESIS
     previous_seq = 0
     for index, line in enumerate(events):
         if line.recomputed_hash() != line.hash:
-            return VerifyResult(False, index, line.seq, "payload edited",
-                                "its content no longer matches its hash")
+            return VerifyResult(
+                False, index, line.seq, "payload edited", "its content no longer matches its hash"
+            )
         if line.prev_hash != expected_prev:
-            return _diagnose_link(events, index, expected_prev, later_hashes)
+            return _diagnose_link(events, index, expected_prev, positions)
         if line.seq != previous_seq + 1:
-            kind = "events reordered" if line.seq <= previous_seq else "event deleted"
-            missing = line.seq if line.seq <= previous_seq else previous_seq + 1
-            return VerifyResult(False, index, missing, kind,
-                                f"sequence {line.seq} follows {previous_seq}")
+            following = events[index + 1] if index + 1 < len(events) else None
+            if following is not None and following.prev_hash == expected_prev:
+                return VerifyResult(
+                    False, index, line.seq, "event inserted",
+                    f"event {following.seq} links past it to event {previous_seq}",
+                )
+            if line.seq <= previous_seq:
+                return VerifyResult(
+                    False, index, previous_seq + 1, "events reordered",
+                    f"event {line.seq} comes after event {previous_seq}",
+                )
+            return VerifyResult(
+                False, index, previous_seq + 1, "event deleted",
+                f"event {line.seq} follows event {previous_seq}",
+            )
         expected_prev = line.hash
         previous_seq = line.seq
     return VerifyResult(True, len(events))
@@ -234,21 +313,31 @@ def _diagnose_link(
     events: list[LedgerLine], index: int, expected_prev: str, positions: dict[str, int]
 ) -> VerifyResult:
     line = events[index]
+    previous_seq = events[index - 1].seq if index else 0
     linked_to = positions.get(line.prev_hash)
     if linked_to is not None and linked_to > index:
-        return VerifyResult(False, index, line.seq, "events reordered",
-                            f"it links to event {events[linked_to].seq}, which comes after it")
+        return VerifyResult(
+            False, index, previous_seq + 1, "events reordered",
+            f"event {line.seq} is in place of event {previous_seq + 1} and links to "
+            f"event {events[linked_to].seq}, which comes after it",
+        )
     following = events[index + 1] if index + 1 < len(events) else None
     if following is not None and following.prev_hash == expected_prev:
-        return VerifyResult(False, index, line.seq, "event inserted",
-                            "the next event links past it")
+        return VerifyResult(
+            False, index, line.seq, "event inserted",
+            f"event {following.seq} links past it to event {previous_seq}",
+        )
     if index >= 2 and line.prev_hash == events[index - 2].hash:
-        return VerifyResult(False, index, events[index - 1].seq, "event inserted",
-                            f"event {line.seq} links past it")
-    previous_seq = events[index - 1].seq if index else 0
-    missing = previous_seq + 1
-    return VerifyResult(False, index, missing, "event deleted",
-                        f"event {line.seq} links to an event that is no longer there")
+        return VerifyResult(
+            False, index, previous_seq, "event inserted",
+            f"event {line.seq} links past it to event {events[index - 2].seq}",
+        )
+    detail = f"event {line.seq} links to an event that is no longer there"
+    if index and line.seq == previous_seq + 1:
+        # Numbers run on, so either later events were renumbered after a deletion, or event
+        # `previous_seq` was rewritten with a fresh hash; the chain cannot tell which.
+        detail += f" (or event {previous_seq} was rewritten with a new hash)"
+    return VerifyResult(False, index, previous_seq + 1, "event deleted", detail)
 
 
 def export_jsonl(session: Session, path: Path) -> int:
@@ -260,6 +349,9 @@ def export_jsonl(session: Session, path: Path) -> int:
     return count
 
 
+_LINE_TYPES = {name: (int if name == "seq" else str) for name in LedgerLine.__annotations__}
+
+
 def read_jsonl(path: Path) -> list[LedgerLine]:
     lines = []
     with path.open(encoding="utf-8") as handle:
@@ -267,7 +359,17 @@ def read_jsonl(path: Path) -> list[LedgerLine]:
             if not raw.strip():
                 continue
             try:
-                lines.append(LedgerLine(**json.loads(raw)))
+                data = json.loads(raw)
+                if not isinstance(data, dict):
+                    raise TypeError("expected one JSON object")
+                wrong = [
+                    name
+                    for name, kind in _LINE_TYPES.items()
+                    if not isinstance(data.get(name), kind) or isinstance(data.get(name), bool)
+                ]
+                if wrong:
+                    raise TypeError(f"missing or mistyped: {', '.join(wrong)}")
+                lines.append(LedgerLine(**data))
             except (json.JSONDecodeError, TypeError) as exc:
                 raise ValueError(f"{path}:{number}: not an evidence export line ({exc})") from exc
     return lines

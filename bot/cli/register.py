@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.common import app_context, console, existing_file, fail, print_json
 from governance import register as register_service
-from governance.register_io import FORMATS, import_rows, read_rows, write_export
+from governance.errors import NotFoundError, ValidationProblem
+from governance.register_io import FORMATS, format_for, import_rows, read_rows, write_export
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -49,9 +51,12 @@ def show(
     from bot.render_record import record_detail
 
     context = app_context(ctx)
-    with context.db.session() as session:
-        record = register_service.get_record(session, ref)
-        detail = record_detail(session, record, context.config)
+    try:
+        with context.db.session() as session:
+            record = register_service.get_record(session, ref)
+            detail = record_detail(session, record, context.config)
+    except NotFoundError as exc:
+        fail(escape(str(exc)))
     if as_json:
         print_json(detail.model_dump(mode="json"))
         return
@@ -62,34 +67,47 @@ def show(
 def export(
     ctx: typer.Context,
     output: Path = typer.Argument(..., help="File to write."),
-    fmt: str = typer.Option("csv", "--format", "-f", help="csv, json or xlsx."),
+    fmt: str | None = typer.Option(
+        None, "--format", "-f", help="csv, json or xlsx (default: from the file name, else csv)."
+    ),
 ) -> None:
     """Write the whole register to a file."""
-    if fmt not in FORMATS:
-        fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    chosen = format_for(output, fmt)
+    if chosen not in FORMATS:
+        fail(f"unknown format {chosen!r}; use one of {', '.join(FORMATS)}")
     context = app_context(ctx)
     with context.db.session() as session:
-        count = write_export(register_service.list_records(session), output, fmt)
-    console.print(f"Wrote {count} records to {output}")
+        count = write_export(register_service.list_records(session), output, chosen)
+    console.print(f"Wrote {count} records to {output} ({chosen})", highlight=False, soft_wrap=True)
 
 
 @app.command("import")
 def import_(
     ctx: typer.Context,
     source: Path = typer.Argument(..., help="A .csv, .json or .xlsx file in the export's format."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows anyway."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Import the valid rows anyway."
+    ),
     actor: str = typer.Option("cli", "--as", help="Who is importing (recorded as evidence)."),
 ) -> None:
     """Import records; nothing is imported if any row is invalid (unless --skip-invalid)."""
     context = app_context(ctx)
-    rows = read_rows(existing_file(source))
+    try:
+        rows = read_rows(existing_file(source))
+    except ValidationProblem as exc:
+        fail(escape(str(exc)))
+    # A JSON list has no header row: its first record is record 1.
+    first_row = 1 if source.suffix.lower() == ".json" else 2
     with context.db.session() as session:
         result = import_rows(session, rows=rows, actor=actor, source=source.name,
-                             skip_invalid=skip_invalid)
+                             skip_invalid=skip_invalid, first_row=first_row)
     for problem in result.problems:
-        console.print(f"[yellow]{source.name}: {problem}[/yellow]", highlight=False)
+        console.print(f"[yellow]{escape(source.name)}: {escape(str(problem))}[/yellow]",
+                      highlight=False, soft_wrap=True)
     if result.problems and not skip_invalid:
-        fail(f"nothing imported: {len(result.problems)} problem(s) in {source.name}. "
+        fail(f"nothing imported: {len(result.problems)} problem(s) in {escape(source.name)}. "
              "Fix them, or pass --skip-invalid to import the valid rows.")
+    skipped = f"; skipped {len(result.problems)} problem(s)" if result.problems else ""
     console.print(f"Imported {len(result.imported)} records"
-                  + (f" ({', '.join(result.imported)})" if result.imported else ""))
+                  + (f" ({', '.join(result.imported)})" if result.imported else "") + skipped,
+                  highlight=False, soft_wrap=True)

@@ -6,24 +6,37 @@ import shutil
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from bot.cli.common import app_context, console, fail
 from governance.catalogue import sync_catalogue
+from governance.config import OrgConfig
+from governance.errors import ConfigError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme"
 
 
 def init_organisation(target: Path) -> Path:
     """Copy the sample organisation into `target`; refuses to overwrite an existing aims.yaml."""
-    if not SAMPLE.is_dir():
-        fail(f"the sample organisation is missing ({SAMPLE}); reinstall AIMS Bot from its repository")
+    if not (SAMPLE / "aims.yaml").is_file():
+        fail(f"the sample organisation is missing ({SAMPLE}); "
+             "reinstall AIMS Bot from its repository")
     config = target / "aims.yaml"
     if config.exists():
         fail(f"{config} already exists; edit it, or choose another folder")
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(SAMPLE / "aims.yaml", config)
-    shutil.copytree(SAMPLE / "policies", target / "policies", dirs_exist_ok=True)
+    if (SAMPLE / "policies").is_dir():
+        shutil.copytree(SAMPLE / "policies", target / "policies", dirs_exist_ok=True)
     return config
+
+
+def _checked_config(ctx: typer.Context) -> OrgConfig:
+    """The organisation's config, or a friendly error naming file, line and key path."""
+    try:
+        return app_context(ctx).config
+    except ConfigError as exc:
+        fail(escape(str(exc)))
 
 
 def register_commands(app: typer.Typer) -> None:
@@ -41,27 +54,33 @@ def register_commands(app: typer.Typer) -> None:
         config_path = init_organisation(directory)
         context = app_context(ctx)
         context.config_path = config_path
+        context.__dict__.pop("config", None)  # in case anything read the old path's config
+        config = _checked_config(ctx)
         with context.db.session() as session:
-            sync_catalogue(session, context.config, actor="aims init")
+            sync_catalogue(session, config, actor="aims init")
         console.print(f"Created {config_path} with the sample organisation "
-                      f"({len(context.config.catalogue)} tools in the catalogue).")
-        console.print(f"Next: cd {directory} && aims register list")
+                      f"({len(config.catalogue)} tools in the catalogue).",
+                      highlight=False, soft_wrap=True)
+        console.print(f"Next: cd {directory} && aims register list",
+                      highlight=False, soft_wrap=True)
 
     @config_app.command("check")
     def check(ctx: typer.Context) -> None:
         """Validate aims.yaml; errors name the line and key path."""
         context = app_context(ctx)
-        config = context.config
+        config = _checked_config(ctx)
         console.print(
             f"OK {context.config_path}: {config.organisation.name}, {len(config.people)} people, "
-            f"{len(config.routing)} routing rules, {len(config.catalogue)} tools"
+            f"{len(config.routing)} routing rules, {len(config.catalogue)} tools",
+            highlight=False, soft_wrap=True,
         )
 
     @db_app.command("upgrade")
     def upgrade(ctx: typer.Context) -> None:
         """Bring the database schema to the latest revision."""
         context = app_context(ctx)
+        config = _checked_config(ctx)
         context.db.upgrade()
         with context.db.session() as session:
-            sync_catalogue(session, context.config, actor="aims db upgrade")
+            sync_catalogue(session, config, actor="aims db upgrade")
         console.print("Database is at the latest revision.")
