@@ -1,11 +1,13 @@
 """Assemble what a command or the bot needs: settings, the organisation's config, the database.
 
-The organisation is found from --config, then AIMS_CONFIG, then ./aims.yaml; its data (SQLite
-file, vector index) lives in `.aims/` beside that file unless AIMS_DATA_DIR says otherwise.
+The organisation is found from --config, then AIMS_CONFIG, then ./aims.yaml, then the demo
+organisation `aims chat` sets up on a fresh machine (~/.aims-demo, or AIMS_DEMO_DIR); its data
+(SQLite file, vector index) lives in `.aims/` beside that file unless AIMS_DATA_DIR says otherwise.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,12 +18,19 @@ from governance.config import OrgConfig, load_config
 from store.db import Database, sqlite_url
 
 
+def demo_dir() -> Path:
+    return Path(os.environ.get("AIMS_DEMO_DIR") or Path.home() / ".aims-demo")
+
+
 def resolve_config_path(explicit: Path | None, settings: Settings) -> Path:
     if explicit is not None:
         return explicit
     if settings.config is not None:
         return settings.config
-    return Path.cwd() / "aims.yaml"
+    here = Path.cwd() / "aims.yaml"
+    demo = demo_dir() / "aims.yaml"
+    # Only when nothing else names an organisation, so a real one is never shadowed.
+    return demo if not here.exists() and demo.exists() else here
 
 
 @dataclass

@@ -70,3 +70,14 @@ def record_detail(session: Session, record: AIUse, config: OrgConfig) -> RecordD
     ]
     sections = [s for build in DETAIL_SECTIONS if (s := build(session, record, config)) is not None]
     return RecordDetail(record=snap, versions=versions, sections=sections)
+
+
+def _approvals_section(session: Session, record: AIUse, config: OrgConfig) -> DetailSection | None:
+    """Who approved which version, when, with which conditions (governance/approvals)."""
+    from governance.approvals.history import approval_lines
+
+    lines = approval_lines(session, record, config)
+    return DetailSection(title="Approvals", lines=lines) if lines else None
+
+
+DETAIL_SECTIONS.append(_approvals_section)

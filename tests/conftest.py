@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,10 @@ from tests.support.databases import backend_under_test, fresh_database, postgres
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# Never find (or create) the developer's own demo organisation from a test.
+os.environ.setdefault(
+    "AIMS_DEMO_DIR", str(Path(tempfile.gettempdir()) / f"aims-demo-tests-{os.getpid()}")
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "examples" / "acme"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import evidence, register, setup
+from bot.cli import approvals, chat, digest, evidence, incident, jobs, register, run, setup
 from bot.cli.common import err_console
 from bot.context import AppContext
 from governance.errors import AimsError
@@ -26,11 +26,14 @@ app = typer.Typer(
 def _root(
     ctx: typer.Context,
     config: Path | None = typer.Option(
-        None, "--config", "-c", help="The organisation's aims.yaml (else AIMS_CONFIG, else ./aims.yaml)."
+        None, "--config", "-c", help="The organisation's aims.yaml (else AIMS_CONFIG, ./aims.yaml)."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more."),
 ) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     ctx.obj = AppContext.load(config)
 
 
@@ -38,6 +41,13 @@ def _root(
 setup.register_commands(app)
 app.add_typer(register.app, name="register", help="The AI register: list, show, export, import.")
 app.add_typer(evidence.app, name="evidence", help="The evidence ledger: verify and export.")
+app.add_typer(approvals.app, name="approvals", help="Approval requests: list, decide, resubmit.")
+jobs.register_commands(app)
+incident.register_commands(app)
+digest.register_commands(app)
+chat.register_commands(app)
+run.register_commands(app)
+__import__("bot.cli.answers", fromlist=["answers"]).register_commands(app)  # ingest, ask
 
 
 def main() -> None:

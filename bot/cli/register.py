@@ -10,7 +10,8 @@ from rich.table import Table
 
 from bot.cli.common import app_context, console, existing_file, fail, print_json
 from governance import register as register_service
-from governance.errors import NotFoundError, ValidationProblem
+from governance.errors import AimsError, NotFoundError, ValidationProblem
+from governance.models import RiskTier
 from governance.register_io import FORMATS, format_for, import_rows, read_rows, write_export
 
 app = typer.Typer(no_args_is_help=True)
@@ -111,3 +112,28 @@ def import_(
     console.print(f"Imported {len(result.imported)} records"
                   + (f" ({', '.join(result.imported)})" if result.imported else "") + skipped,
                   highlight=False, soft_wrap=True)
+
+
+@app.command("override-tier")
+def override_tier(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The record id, like AIU-0007."),
+    tier: RiskTier = typer.Option(..., "--tier", help="The tier the record should have."),
+    justification: str = typer.Option(..., "--justification", "-j", help="Why, in writing."),
+    actor: str = typer.Option(..., "--as", help="Your Slack id (a governance lead)."),
+) -> None:
+    """A governance lead overrides the computed risk tier, with a written justification."""
+    from governance.tiering import override_tier as override
+
+    context = app_context(ctx)
+    with context.db.session() as session:
+        record = register_service.get_record(session, ref)
+        previous = record.risk_tier or "none"
+        try:
+            override(session, record=record, tier=tier, justification=justification,
+                     actor=actor, config=context.config)
+        except AimsError as exc:
+            fail(str(exc))
+        version = record.version
+    console.print(f"{ref.upper()}: risk tier {previous} → {tier.value} (v{version}), "
+                  "justification recorded as evidence.", highlight=False)

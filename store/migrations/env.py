@@ -1,10 +1,13 @@
-"""Alembic environment: run against the connection store.db hands over (or a URL for autogenerate)."""
+"""Alembic environment: runs on the connection store.db hands over, or a URL (autogenerate)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
+import store.approval_models  # noqa: F401  (registers the tables on Base.metadata)
+import store.retrieval_models  # noqa: F401
+import store.review_models  # noqa: F401
 from store.models import Base
 
 config = context.config

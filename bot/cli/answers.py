@@ -1,0 +1,170 @@
+"""`aims ingest` and `aims ask`: the organisation's policies, searchable and answerable offline.
+
+Retrieval is imported inside the commands, so `aims --help` does not load the embedding model.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.cli.common import app_context, console, err_console, fail, print_json
+from bot.context import AppContext
+
+if TYPE_CHECKING:
+    from retrieval.answer import PolicyAnswer, PolicyAnswerer
+    from retrieval.ingest import IngestReport
+
+PASSAGE_PREVIEW = 400
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("ask")(ask)
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] | None = typer.Argument(
+        None, help="Files or folders to ingest (default: policy_sources in aims.yaml)."
+    ),
+    prune: bool = typer.Option(
+        False, "--prune", help="Also remove documents ingested earlier from other places."
+    ),
+) -> None:
+    """Ingest policy documents (md, txt, html, pdf, docx); unchanged ones are skipped."""
+    from retrieval.runtime import ingest_policies
+
+    context = app_context(ctx)
+    targets = list(paths or []) or context.policy_paths()
+    if not targets:
+        fail("no policy sources: list them under policy_sources in aims.yaml, or pass paths")
+    with _ingest_progress() as on_event, context.db.session() as session:
+        report = ingest_policies(
+            context, session, paths=targets, actor=_actor(None), prune=prune, progress=on_event
+        )
+    _print_ingest_report(report)
+    if report.skipped and report.total_chunks == 0:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _ingest_progress() -> Iterator[Callable[[str, int], None]]:
+    """A Rich progress display fed by ingestion's (event, amount) callbacks."""
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    )
+    reading = progress.add_task("Reading documents", total=None)
+    embedding = progress.add_task("Embedding passages", total=None, visible=False)
+
+    def on_event(event: str, amount: int) -> None:
+        if event == "files":
+            progress.update(reading, total=amount)
+        elif event == "read":
+            progress.advance(reading, amount)
+        elif event == "texts":
+            progress.update(embedding, total=amount, visible=amount > 0)
+        elif event == "embedded":
+            progress.advance(embedding, amount)
+
+    with progress:
+        yield on_event
+
+
+def _print_ingest_report(report: IngestReport) -> None:
+    for source, reason in report.skipped:
+        err_console.print(f"[yellow]skipped[/yellow] {source}: {reason}", highlight=False)
+    console.print(
+        f"Documents: {len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+        + (f", {len(report.skipped)} skipped" if report.skipped else "")
+        + f". Chunks: {report.chunks_embedded} embedded, {report.total_chunks} in the index "
+        f"({report.seconds:.1f}s).",
+        highlight=False,
+    )
+
+
+def ask(
+    ctx: typer.Context,
+    question: str | None = typer.Argument(
+        None, help="The question. Without it, questions are read from stdin, one per line."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per answer."),
+    actor: str | None = typer.Option(
+        None, "--as", help="Who is asking, as recorded in the evidence (default: cli:USER)."
+    ),
+) -> None:
+    """Answer a question from the tool catalogue and the ingested policies, with citations."""
+    from retrieval.answer import get_answerer
+
+    context = app_context(ctx)
+    answerer = get_answerer(context)
+    if question is not None:
+        _answer_one(context, answerer, question, as_json=as_json, actor=_actor(actor))
+        return
+    if sys.stdin.isatty():
+        fail('give a question, like: aims ask "Can I use ChatGPT?", or pipe questions on stdin')
+    for line in sys.stdin:
+        if line.strip():
+            _answer_one(context, answerer, line, as_json=as_json, actor=_actor(actor))
+            if not as_json:
+                console.rule(style="dim")
+
+
+def _answer_one(
+    context: AppContext, answerer: PolicyAnswerer, question: str, *, as_json: bool, actor: str
+) -> None:
+    with context.db.session() as session:
+        if answerer.searcher(session).corpus.chunks == {}:
+            err_console.print("No policies are ingested yet: run `aims ingest` first.")
+        answer = answerer.answer(question, actor=actor, session=session)
+    if as_json:
+        print_json(answer_json(answer))
+    else:
+        _print_answer(answer)
+
+
+def answer_json(answer: PolicyAnswer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "covered": answer.covered,
+        "mode": answer.mode,
+        "citations": [c.model_dump(mode="json") for c in answer.citations],
+        "tool_matches": [t.model_dump(mode="json") for t in answer.tool_matches],
+        "unknown_tools": answer.unknown_tools,
+        "confidence": answer.confidence,
+        "fallback_reason": answer.fallback_reason,
+        "evidence_seq": answer.evidence_seq,
+    }
+
+
+def _print_answer(answer: PolicyAnswer) -> None:
+    console.print(answer.text, highlight=False, markup=False)
+    if not answer.citations:
+        return
+    console.print("\nSources:", style="bold")
+    for citation in answer.citations:
+        console.print(f"[{citation.number}] {citation.label}", highlight=False, markup=False)
+        console.print(f"    {citation.url or citation.source}", style="dim", highlight=False)
+        preview = " ".join(citation.passage.split())
+        if len(preview) > PASSAGE_PREVIEW:
+            preview = preview[:PASSAGE_PREVIEW].rsplit(" ", 1)[0] + " …"
+        console.print(f"    {preview}", style="dim", highlight=False, markup=False)
+
+
+def _actor(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

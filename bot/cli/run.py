@@ -1,0 +1,45 @@
+"""`aims run`: the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, HTTP mode otherwise),
+with the outbox sender and the scheduler in background threads."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli.common import app_context, console, fail
+
+
+def register_commands(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        ctx: typer.Context,
+        port: int | None = typer.Option(
+            None,
+            "--port",
+            help="HTTP mode: the port for /slack/events (else AIMS_PORT, else 3000).",
+        ),
+        host: str = typer.Option("0.0.0.0", "--host", help="HTTP mode: the address to listen on."),
+    ) -> None:
+        """Run the Slack bot until interrupted."""
+        from slack_bolt.error import BoltError
+        from slack_sdk.errors import SlackApiError
+
+        from bot.slack.app import create_app
+        from bot.slack.config import load_slack_config
+        from bot.slack.run import serve
+
+        context = app_context(ctx)
+        config = load_slack_config()  # a missing or malformed token stops here, naming it
+        try:
+            slack_app, _ = create_app(context, config)
+        except (BoltError, SlackApiError) as exc:
+            fail(
+                f"Slack refused SLACK_BOT_TOKEN ({exc}). Copy the Bot User OAuth Token again "
+                "from OAuth & Permissions, and check SLACK_API_URL if you set it."
+            )
+        mode = (
+            "Socket Mode"
+            if config.socket_mode
+            else f"HTTP mode on port {port or context.settings.port}"
+        )
+        console.print(f"AIMS Bot starting in {mode}. Ctrl-C stops it.")
+        serve(context, slack_app, config, host=host, port=port or context.settings.port)

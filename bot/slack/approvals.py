@@ -1,0 +1,248 @@
+"""Approval buttons, the reason modal, and the requester's edit-and-resubmit modal.
+
+Thin handlers: ack, parse the pydantic payload, call governance.approvals (which checks who is
+acting and writes evidence), tell the person, then send what the service queued (thread post,
+DM updates, the requester's note) through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt import Ack, App, BoltContext
+
+from bot.context import AppContext
+from bot.slack.approvals_home import waiting_approvals
+from bot.slack.blocks import SlackMessage, sections
+from bot.slack.errors import after_ack
+from bot.slack.home import APPROVALS_FOR_HOME
+from bot.slack.messenger import Messenger, default_router_factory
+from bot.slack.outbox_sender import drain_outbox
+from bot.slack.services import Services
+from governance.approvals.checks import check_may_act
+from governance.approvals.decisions import decide
+from governance.approvals.flows import check_resubmit, resubmit_after_changes
+from governance.approvals.messages import (
+    EDITABLE_FIELDS,
+    FIELD_BLOCK_PREFIX,
+    ApprovalIds,
+    edit_modal,
+    reason_modal,
+)
+from governance.approvals.models import ApprovalAction, DecisionInput, DecisionResult, Verdict
+from governance.approvals.service import get_request
+from governance.errors import AimsError
+from governance.register import get_record
+from store.models import AIUse
+
+log = logging.getLogger(__name__)
+BUTTONS = re.compile(
+    r"^(approval_approve|approval_approve_with_conditions|approval_request_changes|approval_reject)$"
+)
+BROKEN = "This approval button could not be read. Use `aims approvals list` to find the request."
+Values = dict[str, dict[str, dict[str, Any]]]
+Submission = Callable[[AppContext, App, Ack, dict[str, Any]], None]
+
+
+def _action(raw: str | None) -> ApprovalAction | None:
+    try:
+        return ApprovalAction.model_validate_json(raw or "")
+    except ValidationError:
+        return None
+
+
+def _value(values: Values, block: str, action: str) -> str:
+    return str((values.get(block, {}).get(action, {}) or {}).get("value") or "")
+
+
+def _tell(messenger: Messenger, body: dict[str, Any], text: str) -> None:
+    """A private note to the clicker, in the conversation where they clicked."""
+    message = SlackMessage(text=text, blocks=sections(text), ephemeral=True)
+    if body.get("response_url"):
+        messenger.respond(body["response_url"], message)
+        return
+    channel = (body.get("container") or {}).get("channel_id")
+    if channel:
+        messenger.call(
+            "chat.postEphemeral",
+            channel,
+            channel=channel,
+            user=body["user"]["id"],
+            text=text,
+            blocks=message.blocks,
+        )
+
+
+def _send_queued(ctx: AppContext, app: App) -> None:
+    # What the service queued is committed; sending it now makes the DM update feel instant.
+    # The outbox loop would send it anyway, and its claims stop a double send.
+    try:
+        drain_outbox(ctx, app.client)
+    except Exception:
+        log.exception("outbox pass after an approval failed; the outbox loop will retry")
+
+
+# --- decisions ---------------------------------------------------------------------------
+
+
+def _decide(ctx: AppContext, action: ApprovalAction, user: str, reason: str) -> DecisionResult:
+    assert action.verdict is not None
+    decision = DecisionInput(
+        request_id=action.request_id,
+        slot=action.slot,
+        verdict=action.verdict,
+        actor=user,
+        reason=reason,
+        version=action.version,
+        via="slack",
+    )
+    with ctx.db.session() as session:
+        return decide(session, decision=decision, config=ctx.config)
+
+
+def _refusal_or_title(ctx: AppContext, action: ApprovalAction, user: str) -> tuple[str | None, str]:
+    """(why `user` may not act, or None; the record's title for the modal)."""
+    with ctx.db.session() as session:
+        refusal = check_may_act(
+            session,
+            request_id=action.request_id,
+            slot_key=action.slot,
+            version=action.version,
+            actor=user,
+            config=ctx.config,
+        )
+        if refusal is not None:
+            return refusal.message, ""
+        record = session.get(AIUse, get_request(session, action.request_id).ai_use_id)
+        return None, record.title if record is not None else ""
+
+
+def on_button(ctx: AppContext, app: App, messenger: Messenger, body: dict[str, Any]) -> None:
+    action, user = _action(body["actions"][0].get("value")), body["user"]["id"]
+    if action is None or action.verdict is None:
+        _tell(messenger, body, BROKEN)
+        return
+    if action.verdict is Verdict.APPROVE:
+        result = _decide(ctx, action, user, reason="")
+        if not result.accepted:
+            _tell(messenger, body, f":no_entry: {result.message}")
+        _send_queued(ctx, app)
+        return
+    refusal, title = _refusal_or_title(ctx, action, user)
+    if refusal is not None:
+        _tell(messenger, body, f":no_entry: {refusal}")
+        return
+    messenger.open_view(body["trigger_id"], reason_modal(action, title), action.ref)
+
+
+def on_reason_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
+    view = body["view"]
+    action = _action(view.get("private_metadata"))
+    if action is None or action.verdict is None:
+        ack(response_action="errors", errors={ApprovalIds.REASON_BLOCK.value: BROKEN})
+        return
+    values = view.get("state", {}).get("values", {})
+    reason = _value(values, ApprovalIds.REASON_BLOCK.value, ApprovalIds.REASON_INPUT.value)
+    result = _decide(ctx, action, body["user"]["id"], reason)
+    if not result.accepted:
+        # Shown under the text box: the modal stays open with the explanation.
+        ack(response_action="errors", errors={ApprovalIds.REASON_BLOCK.value: result.message})
+        return
+    ack()
+    _send_queued(ctx, app)
+
+
+# --- changes requested: edit and resubmit ----------------------------------------------------
+
+
+def on_edit_click(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> None:
+    action, user = _action(body["actions"][0].get("value")), body["user"]["id"]
+    if action is None:
+        _tell(messenger, body, BROKEN)
+        return
+    try:
+        with ctx.db.session() as session:
+            record = get_record(session, action.ref)
+            check_resubmit(record, user, ctx.config, action.version)
+            view = edit_modal(action, record)
+    except AimsError as exc:
+        _tell(messenger, body, f":no_entry: {exc}")
+        return
+    messenger.open_view(body["trigger_id"], view, action.ref)
+
+
+def _changes(values: Values, record: AIUse) -> dict[str, Any]:
+    edited = {
+        name: _value(values, f"{FIELD_BLOCK_PREFIX}{name}", ApprovalIds.FIELD_INPUT.value)
+        for name in EDITABLE_FIELDS
+    }
+    return {
+        name: value
+        for name, value in edited.items()
+        if value.strip() != str(getattr(record, name) or "").strip()
+    }
+
+
+def on_edit_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
+    view, user = body["view"], body["user"]["id"]
+    action = _action(view.get("private_metadata"))
+    values = view.get("state", {}).get("values", {})
+    reason = _value(values, ApprovalIds.EDIT_REASON_BLOCK.value, ApprovalIds.FIELD_INPUT.value)
+    try:
+        if action is None:
+            raise AimsError(BROKEN)
+        with ctx.db.session() as session:
+            record = get_record(session, action.ref)
+            resubmit_after_changes(
+                session,
+                record=record,
+                changes=_changes(values, record),
+                actor=user,
+                config=ctx.config,
+                reason=reason,
+                version=action.version,
+            )
+    except AimsError as exc:
+        ack(response_action="errors", errors={ApprovalIds.EDIT_REASON_BLOCK.value: str(exc)})
+        return
+    ack()
+    _send_queued(ctx, app)
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+
+def register_approval_handlers(app: App, ctx: AppContext) -> None:
+    if waiting_approvals not in APPROVALS_FOR_HOME:
+        APPROVALS_FOR_HOME.append(waiting_approvals)
+    messenger = Messenger(ctx, app.client)
+    services = Services(ctx=ctx, messenger=messenger, router_factory=default_router_factory)
+
+    def ack_click(ack: Ack) -> None:
+        ack()
+
+    # after_ack claims the delivery first, so a redelivered or double click does nothing.
+    @after_ack(services)
+    def decision_button(body: dict[str, Any], context: BoltContext) -> None:
+        on_button(ctx, app, messenger, body)
+
+    @after_ack(services)
+    def edit_button(body: dict[str, Any], context: BoltContext) -> None:
+        on_edit_click(ctx, messenger, body)
+
+    def submitted(handler: Submission) -> Callable[[Ack, dict[str, Any]], None]:
+        # Answered before the ack, so a refusal shows in the modal itself. A repeated
+        # submission needs no delivery claim: the services refuse a second decision or edit.
+        def run(ack: Ack, body: dict[str, Any]) -> None:
+            handler(ctx, app, ack, body)
+
+        return run
+
+    app.action(BUTTONS)(ack=ack_click, lazy=[decision_button])
+    app.action(ApprovalIds.EDIT.value)(ack=ack_click, lazy=[edit_button])
+    app.view(ApprovalIds.REASON_MODAL.value)(submitted(on_reason_submitted))
+    app.view(ApprovalIds.EDIT_MODAL.value)(submitted(on_edit_submitted))

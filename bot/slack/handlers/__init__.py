@@ -1,0 +1,1 @@
+"""Slack listeners, one module per feature; each module's `register(app, services)` wires it."""

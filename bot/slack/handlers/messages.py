@@ -1,0 +1,40 @@
+"""DMs and @mentions go to the router; the bot answers in the thread."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.slack.errors import after_ack
+from bot.slack.services import Services, inbound
+
+_MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
+
+
+def ack_event(ack: Ack) -> None:
+    ack()
+
+
+def register(app: App, services: Services) -> None:
+    @after_ack(services)
+    def answer_in_thread(body: dict[str, Any], context: BoltContext) -> None:
+        event = body["event"]
+        if event["type"] == "message" and event.get("channel_type") != "im":
+            return  # in channels the bot answers @mentions only (they arrive as app_mention)
+        if not event.get("user"):
+            return  # not a person (e.g. a workflow step)
+        text = _MENTION.sub("", event.get("text") or "").strip()
+        thread = event.get("thread_ts") or event["ts"]
+        user, channel = event["user"], event["channel"]
+        replies = services.router().handle(
+            inbound(body, user=user, thread=thread, channel=channel, text=text)
+        )
+        services.messenger.send_replies(
+            replies, channel=channel, thread_key=thread, thread_ts=thread, user=user
+        )
+
+    # Bolt runs only the first matching listener: every message goes through this one.
+    app.event("message")(ack=ack_event, lazy=[answer_in_thread])
+    app.event("app_mention")(ack=ack_event, lazy=[answer_in_thread])

@@ -1,0 +1,127 @@
+"""App Home: the person's own records (status, next review), approvals waiting for them, and
+buttons to ask, register or report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.slack.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    fit_view,
+    header,
+    plain,
+    sections,
+)
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from governance import register as register_service
+from governance.config import OrgConfig
+from store.models import AIUse
+
+MAX_RECORDS_SHOWN = 40
+
+# The approvals feature appends a builder here: (session, user id, config) → blocks describing
+# the approvals waiting for that person (with its own buttons). Empty list = nothing waiting.
+ApprovalsSection = Callable[[Session, str, OrgConfig], list[Block]]
+APPROVALS_FOR_HOME: list[ApprovalsSection] = []
+
+
+def record_line(record: AIUse) -> str:
+    review = record.next_review.isoformat() if record.next_review else "not scheduled"
+    tier = f" · tier {escape(record.risk_tier)}" if record.risk_tier else ""
+    return (
+        f"*{escape(record.ref)}* {escape(record.title)}\n"
+        f"Status: *{escape(record.status.replace('_', ' '))}*{tier} · next review {review}"
+    )
+
+
+def records_blocks(records: list[AIUse]) -> list[Block]:
+    if not records:
+        return [
+            context("You have no AI uses on the register yet. Use *Register an AI use* to add one.")
+        ]
+    blocks = [
+        block for record in records[:MAX_RECORDS_SHOWN] for block in sections(record_line(record))
+    ]
+    if len(records) > MAX_RECORDS_SHOWN:
+        blocks.append(
+            context(
+                f"…and {len(records) - MAX_RECORDS_SHOWN} more: "
+                "`aims register list` shows them all."
+            )
+        )
+    return blocks
+
+
+def approvals_blocks(session: Session, user: str, config: OrgConfig) -> list[Block]:
+    found = [block for build in APPROVALS_FOR_HOME for block in build(session, user, config)]
+    return found or [context("Nothing is waiting for your approval.")]
+
+
+def home_buttons() -> list[Block]:
+    return actions(
+        BlockId.HOME_ACTIONS,
+        [
+            button("Ask a policy question", ActionId.HOME_ASK, "ask", "primary"),
+            button("Register an AI use", ActionId.HOME_REGISTER, "register"),
+            button("Report an incident", ActionId.HOME_INCIDENT, "incident", "danger"),
+        ],
+    )
+
+
+def build_home_view(session: Session, user: str, config: OrgConfig) -> dict[str, Any]:
+    records = list(register_service.list_records(session, owner=user))
+    blocks = [
+        header("AIMS: your AI management system"),
+        *home_buttons(),
+        divider(),
+        header("Your AI uses"),
+        *records_blocks(records),
+        divider(),
+        header("Waiting for your approval"),
+        *approvals_blocks(session, user, config),
+    ]
+    return {
+        "type": "home",
+        "blocks": fit_view(blocks, "More on the register: `aims register list`."),
+    }
+
+
+def info_modal(title: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.INFO_MODAL.value,
+        "title": plain(title, 24),
+        "close": plain("Close", 24),
+        "blocks": sections(text),
+    }
+
+
+def ask_modal(private_metadata: str) -> dict[str, Any]:
+    question = {
+        "type": "input",
+        "block_id": BlockId.ASK_QUESTION.value,
+        "label": plain("Your question"),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": ActionId.ASK_INPUT.value,
+            "multiline": True,
+            "max_length": 2000,
+        },
+    }
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.ASK_MODAL.value,
+        "title": plain("Ask AIMS", 24),
+        "submit": plain("Ask", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": private_metadata,
+        "blocks": [question],
+    }

@@ -1,0 +1,140 @@
+"""Everything the bot sends to Slack goes through here, and is recorded in the evidence ledger
+(method, target, text and blocks; never tokens: store.evidence redacts them)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from bot.context import AppContext
+from bot.replies import Inbound, Reply
+from bot.slack.blocks import SlackMessage, render_replies
+from bot.slack.ids import EvidenceKind
+from store import evidence
+
+log = logging.getLogger(__name__)
+BOT_ACTOR = "aims-bot"
+
+
+class RouterLike(Protocol):
+    """bot.router.Router's surface, as the Slack transport uses it."""
+
+    def handle(self, inbound: Inbound) -> list[Reply]: ...
+    def ask(self, inbound: Inbound) -> list[Reply]: ...
+    def start_registration(self, inbound: Inbound) -> list[Reply]: ...
+    def my_records(self, inbound: Inbound) -> list[Reply]: ...
+    def help(self) -> list[Reply]: ...
+
+
+RouterFactory = Callable[[AppContext], RouterLike]
+
+
+def default_router_factory(ctx: AppContext) -> RouterLike:
+    from bot.router import Router  # written alongside; imported lazily so the app builds alone
+
+    router: RouterLike = Router(ctx)
+    return router
+
+
+def retry_handlers(max_retry_count: int = 3) -> list[Any]:
+    """Rate-limited Web API calls are retried, honouring Retry-After."""
+    return [RateLimitErrorRetryHandler(max_retry_count=max_retry_count)]
+
+
+class Messenger:
+    def __init__(self, ctx: AppContext, client: WebClient) -> None:
+        self.ctx = ctx
+        self.client = client
+
+    def record(self, method: str, subject: str, args: dict[str, Any], result: Any = None) -> None:
+        payload = {"method": method, "args": args, "result": result}
+        with self.ctx.db.session() as session:
+            evidence.append(
+                session,
+                actor=BOT_ACTOR,
+                kind=EvidenceKind.OUTBOUND,
+                subject=subject[:128],
+                payload=payload,
+            )
+
+    def call(self, method: str, subject: str, **args: Any) -> dict[str, Any]:
+        """One Web API call (retried on 429 by the client's retry handlers), then recorded."""
+        response = self.client.api_call(method, json=args)
+        data = dict(response.data) if isinstance(response.data, dict) else {}
+        self.record(method, subject, args, {k: data.get(k) for k in ("ok", "channel", "ts")})
+        return data
+
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        user: str | None = None,
+    ) -> str | None:
+        args: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        if message.ephemeral and user and not channel.startswith("D"):
+            self.call("chat.postEphemeral", channel, user=user, **args)
+            return None
+        ts = self.call("chat.postMessage", channel, **args).get("ts")
+        return str(ts) if ts else None
+
+    def send_replies(
+        self,
+        replies: list[Reply],
+        *,
+        channel: str,
+        thread_key: str,
+        thread_ts: str | None,
+        user: str,
+    ) -> None:
+        for message in render_replies(replies, thread_key):
+            self.post(channel, message, thread_ts=thread_ts, user=user)
+
+    def respond(
+        self, response_url: str, message: SlackMessage, *, replace_original: bool = False
+    ) -> None:
+        """Reply through a command's or action's response_url (works in any channel)."""
+        webhook = WebhookClient(response_url, retry_handlers=retry_handlers())
+        kind = "ephemeral" if message.ephemeral else "in_channel"
+        webhook.send(
+            text=message.text,
+            blocks=message.blocks,
+            response_type=kind,
+            replace_original=replace_original,
+        )
+        self.record(
+            "response_url",
+            "response_url",
+            {
+                "text": message.text,
+                "blocks": message.blocks,
+                "response_type": kind,
+                "replace_original": replace_original,
+            },
+        )
+
+    def respond_replies(self, response_url: str, replies: list[Reply], thread_key: str) -> None:
+        for message in render_replies(replies, thread_key):
+            message.ephemeral = True  # command answers are private to the asker
+            self.respond(response_url, message)
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        self.call("chat.update", channel, channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def open_dm(self, user: str) -> str:
+        data = self.call("conversations.open", user, users=user)
+        return str(data["channel"]["id"])
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        self.call("views.publish", user, user_id=user, view=view)
+
+    def open_view(self, trigger_id: str, view: dict[str, Any], subject: str) -> None:
+        self.call("views.open", subject, trigger_id=trigger_id, view=view)

@@ -1,0 +1,182 @@
+"""The outbox sender: claims due OutboundMessage rows and sends them, exactly once.
+
+op post → chat.postMessage (threaded under the sent parent named by thread_of);
+op update → chat.update of the sent message named by target_of; op ephemeral →
+chat.postEphemeral to user_id; op upload → files upload v2 (getUploadURLExternal, the upload,
+completeUploadExternal) of attachment {filename, content (base64), title}. A channel that is a
+user id (U…/W…) is a DM: conversations.open first. Every send is recorded as evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import socket
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session
+
+from bot.context import AppContext
+from bot.slack.messenger import Messenger
+from governance import outbox
+from store.models import OutboundMessage
+
+log = logging.getLogger(__name__)
+WORKER = f"slack-outbox:{socket.gethostname()}:{os.getpid()}"
+
+
+class NotReady(Exception):
+    """The parent or target message has not been sent yet: try again later."""
+
+
+def _channel(messenger: Messenger, channel: str) -> str:
+    return messenger.open_dm(channel) if channel[:1] in ("U", "W") else channel
+
+
+@dataclass
+class Plan:
+    """What to send for one outbox row, read in a short transaction; sending happens outside
+    it (the messenger records evidence in transactions of its own)."""
+
+    op: str
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] | None
+    user_id: str | None
+    attachment: dict[str, Any] | None
+    thread_ts: str | None = None
+    thread_channel: str | None = None
+    target: tuple[str, str] | None = None
+
+
+def _parent(session: Session, key: str | None) -> OutboundMessage | None:
+    if key is None:
+        return None
+    parent = outbox.find_sent(session, key)
+    if parent is None:
+        raise NotReady(f"waiting for {key!r} to be sent first")
+    return parent
+
+
+def plan_for(session: Session, message: OutboundMessage) -> Plan:
+    plan = Plan(
+        op=message.op,
+        channel=message.channel,
+        text=message.text,
+        blocks=message.blocks,
+        user_id=message.user_id,
+        attachment=message.attachment,
+    )
+    parent, target = _parent(session, message.thread_of), _parent(session, message.target_of)
+    if parent is not None:
+        plan.thread_ts, plan.thread_channel = parent.slack_ts, parent.slack_channel
+    if target is not None:
+        plan.target = (target.slack_channel or message.channel, str(target.slack_ts))
+    return plan
+
+
+def _upload(messenger: Messenger, channel: str, plan: Plan) -> None:
+    """Files upload v2: ask for an upload URL, send the bytes there, then share the file."""
+    attachment, thread_ts = plan.attachment or {}, plan.thread_ts
+    content = base64.b64decode(attachment.get("content") or "")
+    filename = str(attachment.get("filename") or "attachment")
+    title = str(attachment.get("title") or filename)
+    client = messenger.client
+    target = client.files_getUploadURLExternal(filename=filename, length=len(content))
+    _post_bytes(client, str(target["upload_url"]), content, filename)
+    extra = {"thread_ts": thread_ts} if thread_ts else {}
+    client.files_completeUploadExternal(
+        files=[{"id": target["file_id"], "title": title}],
+        channel_id=channel,
+        initial_comment=plan.text,
+        thread_ts=thread_ts,
+    )
+    messenger.record(
+        "files.upload_v2",
+        channel,
+        {
+            "filename": filename,
+            "title": title,
+            "bytes": len(content),
+            "channel_id": channel,
+            "initial_comment": plan.text,
+            **extra,
+        },
+        {"file_id": target["file_id"]},
+    )
+
+
+def _post_bytes(client: WebClient, url: str, content: bytes, filename: str) -> None:
+    request = urllib.request.Request(
+        url, data=content, method="POST", headers={"Content-Type": "application/octet-stream"}
+    )
+    with urllib.request.urlopen(request, timeout=client.timeout) as response:  # noqa: S310
+        if response.status >= 300:
+            raise SlackClientError(f"upload of {filename} failed: HTTP {response.status}")
+
+
+def send(messenger: Messenger, plan: Plan) -> tuple[str, str | None]:
+    """Send one planned message; returns (channel, ts) for mark_sent."""
+    if plan.op == "update" and plan.target is not None:
+        channel, ts = plan.target
+        messenger.update(channel, ts, plan.text, plan.blocks or [])
+        return channel, ts
+    channel = plan.thread_channel or _channel(messenger, plan.channel)
+    if plan.op == "upload":
+        _upload(messenger, channel, plan)
+        return channel, None
+    args: dict[str, Any] = {
+        "channel": channel,
+        "text": plan.text,
+        "blocks": plan.blocks or None,
+        "thread_ts": plan.thread_ts,
+    }
+    args = {k: v for k, v in args.items() if v is not None}
+    if plan.op == "ephemeral":
+        messenger.call("chat.postEphemeral", channel, user=plan.user_id, **args)
+        return channel, None
+    data = messenger.call("chat.postMessage", channel, **args)
+    return str(data.get("channel") or channel), data.get("ts")
+
+
+def send_row(ctx: AppContext, messenger: Messenger, row_id: int) -> bool:
+    """Plan, send and mark one claimed row; True when it was sent."""
+    try:
+        with ctx.db.session() as session:
+            message = session.get(OutboundMessage, row_id)
+            if message is None:
+                return False
+            plan = plan_for(session, message)
+        channel, ts = send(messenger, plan)
+    except Exception as exc:  # one bad row must not stop the others
+        expected = isinstance(exc, NotReady | SlackApiError | SlackClientError | OSError)
+        log.log(
+            logging.WARNING if expected else logging.ERROR,
+            "outbox row %s not sent: %s",
+            row_id,
+            exc,
+            exc_info=not expected,
+        )
+        with ctx.db.session() as session:
+            failed = session.get(OutboundMessage, row_id)
+            if failed is not None:
+                outbox.mark_failed(session, failed, error=str(exc))
+        return False
+    with ctx.db.session() as session:
+        sent = session.get(OutboundMessage, row_id)
+        if sent is not None:
+            outbox.mark_sent(session, sent, slack_channel=channel, slack_ts=ts)
+    return True
+
+
+def drain_outbox(ctx: AppContext, client: WebClient, *, limit: int = 50) -> int:
+    """One pass: claim due messages, send each, mark it sent or failed. Returns how many sent."""
+    messenger = Messenger(ctx, client)
+    with ctx.db.session() as session:
+        claimed = [row.id for row in outbox.claim(session, worker=WORKER, limit=limit)]
+    return sum(send_row(ctx, messenger, row_id) for row_id in claimed)

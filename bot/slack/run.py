@@ -1,0 +1,100 @@
+"""Running the app: HTTP mode (a threaded WSGI server on /slack/events) or Socket Mode, plus
+the outbox sender and (once it exists) the scheduler, in background threads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.context import AppContext
+from bot.slack.config import SlackConfig
+from bot.slack.outbox_sender import drain_outbox
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+# The scheduler feature appends a starter here: (ctx) → a stop function. `aims run` calls each.
+SCHEDULER_STARTERS: list[Callable[[AppContext], Callable[[], None]]] = []
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """Each request on its own thread, so a slow request never delays another's ack."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("http: %s", format % args)
+
+
+def make_http_server(app: App, host: str, port: int) -> ThreadingWSGIServer:
+    """Serve the Bolt app on host:port (port 0 = any free port); call serve_forever()."""
+    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    server = make_server(
+        host, port, handler, server_class=ThreadingWSGIServer, handler_class=QuietHandler
+    )
+    assert isinstance(server, ThreadingWSGIServer)
+    return server
+
+
+class OutboxLoop(threading.Thread):
+    """Sends queued outbound messages every `interval` seconds until stopped."""
+
+    def __init__(self, ctx: AppContext, app: App, interval: float = 2.0) -> None:
+        super().__init__(name="aims-outbox", daemon=True)
+        self.ctx, self.app, self.interval = ctx, app, interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                drain_outbox(self.ctx, self.app.client)
+            except Exception:
+                log.exception("outbox pass failed; retrying in %.0f s", self.interval)
+            self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def start_background(ctx: AppContext, app: App) -> Callable[[], None]:
+    """Start the outbox loop and any registered scheduler; returns a function that stops them."""
+    loop = OutboxLoop(ctx, app)
+    loop.start()
+    stoppers = [starter(ctx) for starter in SCHEDULER_STARTERS]
+
+    def stop() -> None:
+        loop.stop()
+        for stopper in stoppers:
+            stopper()
+
+    return stop
+
+
+def serve(ctx: AppContext, app: App, config: SlackConfig, *, host: str, port: int) -> None:
+    """Run until interrupted, in Socket Mode when an app token is set, HTTP mode otherwise."""
+    stop = start_background(ctx, app)
+    try:
+        if config.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.warning("AIMS Bot connecting to Slack in Socket Mode")
+            handler = SocketModeHandler(app, config.app_token, web_client=app.client)
+            handler.start()  # type: ignore[no-untyped-call]
+        else:
+            server = make_http_server(app, host, port)
+            log.warning(
+                "AIMS Bot listening on http://%s:%s%s", host, server.server_port, EVENTS_PATH
+            )
+            server.serve_forever()
+    finally:
+        stop()

@@ -1,0 +1,89 @@
+"""Where approvals meet the register: resubmitting a record after changes were requested."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from governance.config import OrgConfig
+from governance.errors import PermissionDenied, TransitionError, ValidationProblem
+from governance.models import RecordFields, RecordStatus
+from governance.register import read_fields, update_record
+from governance.submission import submit_record
+from governance.tiering import apply_tier
+from store.models import AIUse
+
+
+def may_resubmit(record: AIUse, actor: str, config: OrgConfig) -> bool:
+    """The requester, the business owner or a governance lead may answer requested changes."""
+    return actor in {record.requester, record.owner, *config.members("governance_leads")} - {""}
+
+
+def check_resubmit(record: AIUse, actor: str, config: OrgConfig, version: int | None) -> None:
+    """Raise the reason `actor` cannot resubmit this record (at `version`) now, if any."""
+    if not may_resubmit(record, actor, config):
+        raise PermissionDenied(
+            f"only the requester ({config.display_name(record.requester)}), the business owner "
+            f"or a governance lead can change {record.ref} after review"
+        )
+    if record.status != RecordStatus.CHANGES_REQUESTED.value or (
+        version is not None and version != record.version
+    ):
+        raise TransitionError(
+            f"{record.ref} is now v{record.version}, {record.status.replace('_', ' ')}: it is "
+            "not waiting for changes, so there is nothing to resubmit"
+        )
+
+
+def resubmit_after_changes(
+    session: Session,
+    *,
+    record: AIUse,
+    changes: dict[str, Any],
+    actor: str,
+    config: OrgConfig,
+    reason: str,
+    now: datetime | None = None,
+    version: int | None = None,
+) -> AIUse:
+    """Apply the requested changes as a new version and open a new approval request for it;
+    buttons on the previous version's request are then refused as stale."""
+    check_resubmit(record, actor, config, version)
+    before = record.version
+    update_record(
+        session,
+        record=record,
+        changes={**changes, **_retiered(record, changes, config)},
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+    if record.version == before:
+        raise ValidationProblem(
+            f"nothing changed on {record.ref}: give at least one field with a new value"
+        )
+    return submit_record(
+        session,
+        record=record,
+        actor=actor,
+        config=config,
+        reason=f"resubmitted after changes: {reason}",
+        now=now,
+    )
+
+
+def _retiered(record: AIUse, changes: dict[str, Any], config: OrgConfig) -> dict[str, Any]:
+    """The tier follows the changed facts (so routing does too), unless a lead overrode it."""
+    if record.tier_override or "risk_tier" in changes:
+        return {}
+    try:
+        fields = RecordFields.model_validate(
+            {**read_fields(record).model_dump(mode="json"), **changes}
+        )
+    except ValidationError:
+        return {}  # update_record reports what is wrong with the change
+    tiered = apply_tier(fields, config)
+    return {"risk_tier": tiered.risk_tier, "tier_reasons": tiered.tier_reasons}

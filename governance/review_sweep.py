@@ -1,0 +1,313 @@
+"""The review sweep: for every record whose review is due, work out from its review cycle what
+it is owed today (the due notice, a reminder, the escalation to the governance leads, the lapse)
+and queue it through the outbox.
+
+Each record's row is claimed before deciding (FOR UPDATE SKIP LOCKED on Postgres; SQLite
+serialises writers) and every notice has an outbox key per (record, due date, step), so
+replicas running the same sweep at the same instant send nothing twice, and a crash before the
+commit leaves everything to the next run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from governance import outbox, register
+from governance.config import OrgConfig
+from governance.models import RecordStatus
+from governance.reviews import (
+    REVIEWABLE,
+    SYSTEM,
+    ReviewAction,
+    claim_rows,
+    effective_due,
+    fmt_day,
+    local_today,
+    new_cycle,
+    owner_or_leads,
+)
+from store import evidence
+from store.models import AIUse
+from store.review_models import ReviewCycle
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+class Step(StrEnum):
+    NOTIFY = "notify"
+    REMIND = "remind"
+    ESCALATE = "escalate"
+    LAPSE = "lapse"
+
+
+def plan_steps(cycle: ReviewCycle, config: OrgConfig, today: date) -> list[Step]:
+    """What this cycle is owed today. Only the latest reminder is sent after downtime
+    (coalesced), and nothing escalates or lapses before the owner has had the first notice."""
+    settings = config.reviews
+    overdue = (today - effective_due(cycle)).days
+    if overdue < 0:
+        return []
+    if cycle.notified_on is None:
+        return [Step.NOTIFY]
+    steps = []
+    if overdue // settings.reminder_every_days > cycle.reminders_sent:
+        steps.append(Step.REMIND)
+    if overdue >= settings.escalate_after_days and cycle.escalated_on is None:
+        steps.append(Step.ESCALATE)
+    if overdue >= settings.grace_days and cycle.lapsed_on is None:
+        steps.append(Step.LAPSE)
+    return steps
+
+
+@dataclass
+class SweepResult:
+    checked: int = 0
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def count(self, step: Step) -> None:
+        self.sent[step.value] = self.sent.get(step.value, 0) + 1
+
+    def summary(self) -> str:
+        done = ", ".join(f"{n} {step}" for step, n in sorted(self.sent.items())) or "nothing due"
+        return f"{self.checked} records checked: {done}"
+
+
+def due_records_query(today: date) -> Select[AIUse]:
+    """Records whose review is due, not yet lapsed: the indexed query the sweep starts from."""
+    return (
+        select(AIUse)
+        .where(
+            AIUse.next_review <= today,
+            AIUse.review_lapsed.is_(False),
+            AIUse.status.in_([s.value for s in REVIEWABLE]),
+        )
+        .order_by(AIUse.id)
+    )
+
+
+def sweep_reviews(session: Session, *, config: OrgConfig, now: datetime) -> SweepResult:
+    today = local_today(config, now)
+    result = SweepResult()
+    records = claim_rows(session, due_records_query(today))
+    cycles = _open_cycles(session, records)
+    for record in records:
+        assert record.next_review is not None
+        cycle = cycles.get((record.id, record.next_review)) or new_cycle(session, record)
+        result.checked += 1
+        for step in plan_steps(cycle, config, today):
+            _STEP_HANDLERS[step](session, config, record, cycle, today, now)
+            result.count(step)
+    return result
+
+
+def _open_cycles(session: Session, records: Sequence[AIUse]) -> dict[tuple[int, date], ReviewCycle]:
+    found: dict[tuple[int, date], ReviewCycle] = {}
+    ids = [record.id for record in records]
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        for cycle in session.scalars(select(ReviewCycle).where(ReviewCycle.ai_use_id.in_(chunk))):
+            found[(cycle.ai_use_id, cycle.due_on)] = cycle
+    return found
+
+
+def _key(step: str, record: AIUse, cycle: ReviewCycle, *extra: object) -> str:
+    return ":".join(["review", step, record.ref, cycle.due_on.isoformat(), *map(str, extra)])
+
+
+def _log(
+    session: Session, kind: str, record: AIUse, cycle: ReviewCycle, now: datetime, **payload: Any
+) -> None:
+    evidence.append(
+        session,
+        actor=SYSTEM,
+        kind=kind,
+        subject=record.ref,
+        now=now,
+        payload={"due_on": cycle.due_on.isoformat(), **payload},
+    )
+
+
+def _notify(
+    session: Session,
+    config: OrgConfig,
+    record: AIUse,
+    cycle: ReviewCycle,
+    today: date,
+    now: datetime,
+) -> None:
+    tier = f"{record.risk_tier} risk, " if record.risk_tier else ""
+    text = (
+        f"Time to review {record.ref} \u201c{record.title}\u201d ({tier}due "
+        f"{fmt_day(cycle.due_on)}). Five quick questions: is it still in use? Have its "
+        "purpose, data, model or vendor changed? Any incidents or complaints? Is it still "
+        "performing as intended? Then continue, change (re-approval) or retire it."
+    )
+    for person in owner_or_leads(config, record):
+        outbox.enqueue(
+            session,
+            key=_key("due", record, cycle, person),
+            channel=person,
+            text=text,
+            kind="review.due",
+            subject=record.ref,
+            blocks=review_prompt_blocks(record, cycle, text, config),
+        )
+    cycle.notified_on = today
+    _log(session, "review.due", record, cycle, now, notified=owner_or_leads(config, record))
+
+
+def _remind(
+    session: Session,
+    config: OrgConfig,
+    record: AIUse,
+    cycle: ReviewCycle,
+    today: date,
+    now: datetime,
+) -> None:
+    settings = config.reviews
+    start = effective_due(cycle)
+    number = (today - start).days // settings.reminder_every_days
+    escalate_on = start + timedelta(days=settings.escalate_after_days)
+    lapse_on = start + timedelta(days=settings.grace_days)
+    consequence = (
+        "suspended" if settings.on_lapse == "suspend" else "flagged \u201creview lapsed\u201d"
+    )
+    text = (
+        f"Reminder {number}: the review of {record.ref} \u201c{record.title}\u201d is "
+        f"{(today - start).days} days overdue. "
+    )
+    if cycle.escalated_on is None:
+        text += f"It goes to the governance leads on {fmt_day(escalate_on)}; "
+    text += f"the record is {consequence} on {fmt_day(lapse_on)}."
+    for person in owner_or_leads(config, record):
+        outbox.enqueue(
+            session,
+            key=_key("reminder", record, cycle, number, person),
+            channel=person,
+            text=text,
+            kind="review.reminder",
+            subject=record.ref,
+            blocks=review_prompt_blocks(record, cycle, text, config),
+        )
+    cycle.reminders_sent = number
+    _log(session, "review.reminded", record, cycle, now, reminder=number)
+
+
+def _escalate(
+    session: Session,
+    config: OrgConfig,
+    record: AIUse,
+    cycle: ReviewCycle,
+    today: date,
+    now: datetime,
+) -> None:
+    overdue = (today - effective_due(cycle)).days
+    owner = f"<@{record.owner}>" if record.owner else "nobody (no owner named)"
+    text = (
+        f"Escalation: the review of {record.ref} \u201c{record.title}\u201d is {overdue} days "
+        f"overdue. Owner: {owner}, reminded {cycle.reminders_sent} time(s). Please follow up "
+        "or review it yourself."
+    )
+    leads = config.members("governance_leads")
+    for lead in leads:
+        outbox.enqueue(
+            session,
+            key=_key("escalation", record, cycle, lead),
+            channel=lead,
+            text=text,
+            kind="review.escalation",
+            subject=record.ref,
+            blocks=review_prompt_blocks(record, cycle, text, config),
+        )
+    cycle.escalated_on = today
+    _log(session, "review.escalated", record, cycle, now, to=leads, overdue_days=overdue)
+
+
+def _lapse(
+    session: Session,
+    config: OrgConfig,
+    record: AIUse,
+    cycle: ReviewCycle,
+    today: date,
+    now: datetime,
+) -> None:
+    suspend = config.reviews.on_lapse == "suspend" and record.status == RecordStatus.LIVE
+    register.update_record(
+        session,
+        record=record,
+        changes={"review_lapsed": True},
+        actor=SYSTEM,
+        reason=f"periodic review due {cycle.due_on} not done within the "
+        f"{config.reviews.grace_days}-day grace period",
+        now=now,
+    )
+    if suspend:
+        register.transition(
+            session,
+            record=record,
+            to=RecordStatus.SUSPENDED,
+            actor=SYSTEM,
+            reason="review lapsed",
+            now=now,
+        )
+    effect = "suspended" if suspend else "flagged \u201creview lapsed\u201d"
+    text = (
+        f"{record.ref} \u201c{record.title}\u201d is now {effect}: its review was due "
+        f"{fmt_day(cycle.due_on)}. Completing the review clears this."
+    )
+    for person in {*owner_or_leads(config, record), *config.members("governance_leads")}:
+        outbox.enqueue(
+            session,
+            key=_key("lapsed", record, cycle, person),
+            channel=person,
+            text=text,
+            kind="review.lapsed",
+            subject=record.ref,
+        )
+    cycle.lapsed_on = today
+    _log(session, "review.lapsed", record, cycle, now, effect="suspended" if suspend else "flag")
+
+
+_STEP_HANDLERS = {
+    Step.NOTIFY: _notify,
+    Step.REMIND: _remind,
+    Step.ESCALATE: _escalate,
+    Step.LAPSE: _lapse,
+}
+
+
+def review_prompt_blocks(
+    record: AIUse, cycle: ReviewCycle, text: str, config: OrgConfig
+) -> list[dict[str, Any]]:
+    """The DM's buttons: start the review form, or snooze it a week (within the bound)."""
+    value = json.dumps({"ref": record.ref, "due_on": cycle.due_on.isoformat()})
+    buttons: list[dict[str, Any]] = [
+        {
+            "type": "button",
+            "action_id": ReviewAction.START.value,
+            "style": "primary",
+            "text": {"type": "plain_text", "text": "Start review"},
+            "value": value,
+        },
+    ]
+    if config.reviews.max_snooze_days > 0:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ReviewAction.SNOOZE.value,
+                "value": value,
+                "text": {"type": "plain_text", "text": "Snooze 7 days"},
+            }
+        )
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "block_id": f"review:{record.ref}", "elements": buttons},
+    ]

@@ -1,0 +1,280 @@
+"""Turning one typed answer (or clicked choice) into a field value, or a reason to ask again."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from governance.config import CatalogueTool, OrgConfig
+from intake.rules import detect_audience, detect_data, detect_tool
+from intake.rules_conduct import detect_agency, detect_decisions, detect_oversight
+from intake.rules_org import detect_supplier, make_title, match_person, parse_unit_answer
+from intake.slots import NONE_OF_THESE, Slot
+
+ANSWER_LIMIT = 1000
+DESCRIPTION_LIMIT = 4000
+
+
+class Problem(Exception):
+    """The answer cannot be used; the message says how to answer instead."""
+
+
+@dataclass
+class Parsed:
+    value: Any
+    # Other fields the answer settles too (e.g. a catalogue tool names its vendor).
+    extra: dict[str, Any]
+
+
+_YES = re.compile(r"^\s*(?:yes|y|yep|yeah|yup|sure|correct|right|true|it does|it can|"
+                  r"definitely|of course|affirmative|ok|okay)\b", re.I)
+_NO = re.compile(r"^\s*(?:no|n|nope|nah|false|it doesn't|it does not|it can't|it cannot|"
+                 r"not really|never|none)\b", re.I)
+
+
+def check_text(text: str, *, limit: int = ANSWER_LIMIT) -> str:
+    """The answer stripped, or a Problem for empty, oversized or keyboard-mash answers."""
+    stripped = text.strip()
+    if not stripped:
+        raise Problem("I didn't get an answer.")
+    if len(stripped) > limit:
+        raise Problem(f"That is {len(stripped):,} characters; please answer in a sentence or "
+                      f"two (up to {limit:,} characters).")
+    if looks_like_nonsense(stripped):
+        raise Problem("I couldn't make sense of that.")
+    return stripped
+
+
+def looks_like_nonsense(text: str) -> bool:
+    letters = re.sub(r"[^A-Za-z]", "", text)
+    if not letters:
+        return not re.fullmatch(r"\s*\d+(?:\s*[,;]\s*\d+)*\s*", text)
+    words = re.findall(r"[A-Za-z]+", text)
+    if len(words) == 1 and len(letters) >= 4:
+        word = letters.lower()
+        # Keyboard mashes: no vowels, long consonant runs, a run along a keyboard row, or one
+        # letter repeated.
+        no_vowel = not re.search(r"[aeiouy]", word)
+        on_a_row = any(word[i:i + 4] in row for row in _KEYBOARD_ROWS
+                       for i in range(len(word) - 3))
+        return (no_vowel or on_a_row or bool(re.search(r"[^aeiouy]{5,}", word))
+                or len(set(word)) <= 2)
+    return False
+
+
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "poiuytrewq", "lkjhgfdsa", "mnbvcxz")
+
+
+def _by_choice(slot: Slot, text: str) -> str | None:
+    """A clicked value, a number from the list, or the start of a choice's label."""
+    lowered = text.strip().lower().rstrip(".!")
+    values = [value for value, _ in slot.choices]
+    if lowered in values:
+        return lowered
+    for value in values:
+        if lowered == value.lower():
+            return value
+    if lowered.isdigit():
+        index = int(lowered) - 1
+        if 0 <= index < len(values):
+            return values[index]
+        raise Problem(f"There is no choice {lowered}; pick 1 to {len(values)}.")
+    for value, label in slot.choices:
+        if lowered and (label.lower().startswith(lowered) or lowered == label.lower()):
+            return value
+    return None
+
+
+def _split(text: str) -> list[str]:
+    parts = re.split(r"\s*(?:,|;|/|\n|\band\b|\bor\b|&|\+)\s*", text.strip())
+    return [p.strip(" .") for p in parts if p.strip(" .")]
+
+
+def _multi(slot: Slot, text: str, config: OrgConfig) -> list[str]:
+    values = [value for value, _ in slot.choices]
+    if re.fullmatch(r"\s*(?:none(?: of (?:these|them|those|the above))?|no|nope|neither|"
+                    r"nothing|n/a)\s*[.!]?\s*", text, re.I) and NONE_OF_THESE in values:
+        return []
+    chosen: list[str] = []
+    for part in _split(text):
+        try:
+            value = _by_choice(slot, part)
+        except Problem:
+            raise
+        if value is not None and value not in chosen:
+            chosen.append(value)
+    if slot.name == "data_categories":
+        for category in detect_data(text).values.get("data_categories", []):
+            if category not in chosen:
+                chosen.append(category)
+    if NONE_OF_THESE in chosen:
+        chosen.remove(NONE_OF_THESE)
+        if chosen:
+            raise Problem("You picked \"none of these\" and something else; which is it?")
+        return []
+    if not chosen:
+        raise Problem("I couldn't match that to the choices.")
+    return chosen
+
+
+def _bool(slot: Slot, text: str) -> bool:
+    choice = _by_choice(slot, text)
+    if choice is not None:
+        return choice == "yes"
+    if slot.name == "third_party":
+        found = detect_tool(text, [])
+        if "third_party" in found.values:
+            return bool(found.values["third_party"])
+        if re.search(r"supplier|vendor|third[- ]party|external|outside|bought|buy|licen[cs]e|"
+                     r"saas|subscription|off[- ]the[- ]shelf", text, re.I):
+            return True
+        if re.search(r"ourselves|in[- ]house|our own|internal(?:ly)?|we (?:build|built)",
+                     text, re.I):
+            return False
+    if slot.name == "agent_write_access":
+        found = detect_agency("an ai agent that " + text)
+        if "agent_write_access" in found.values:
+            return bool(found.values["agent_write_access"])
+    if _YES.match(text):
+        return True
+    if _NO.match(text):
+        return False
+    raise Problem("Please answer yes or no, or pick one of the choices.")
+
+
+_CHOICE_DETECTORS = {
+    "deployment": lambda t: detect_audience(t).values.get("deployment"),
+    "human_oversight": lambda t: detect_oversight(t).values.get("human_oversight"),
+    "decisions_about_people": lambda t: detect_decisions(t).values.get("decisions_about_people"),
+    "decision_stakes": lambda t: detect_decisions("it decides on people's " + t)
+    .values.get("decision_stakes"),
+    "autonomy": lambda t: detect_agency(t).values.get("autonomy"),
+    "data_location": lambda t: detect_supplier(t, answering=True).values.get("data_location"),
+    "contract_dpa": lambda t: detect_supplier(t, answering=True).values.get("contract_dpa"),
+}
+_CHOICE_WORDS: dict[str, list[tuple[str, str]]] = {
+    "deployment": [(r"customers?|clients?|applicants|candidates", "customer-facing"),
+                   (r"public|anyone|everyone", "public"),
+                   (r"employees|staff|colleagues|whole company|company[- ]wide",
+                    "employee-facing"),
+                   (r"\bteam\b|internal|just us|only us|back office|analysts|only me|just me|"
+                    r"\bonly\b|underwriters|engineers|investigators", "internal")],
+    "decisions_about_people": [(r"^\s*(?:no|none|nope|not at all|it doesn't)\b", "none"),
+                               (r"recommend|suggest|advis|assist|help|flag|a person decides|"
+                                r"we decide|humans? decide", "recommends"),
+                               (r"^\s*yes\b|decides|automatic", "decides")],
+    "decision_stakes": [(r"significant|major|serious|big|a lot|very|high|important", "significant"),
+                        (r"minor|small|little|low|not much|barely|trivial", "minor")],
+    "human_oversight": [(r"^\s*(?:no|none|nobody|no one)\b", "none"),
+                        (r"every|each|always|before|approve|review|look at|looks at|"
+                         r"decides?|checks?|reads?", "in-the-loop"),
+                        (r"monitor|spot|sample|step in|intervene|dashboard|after|afterwards|"
+                         r"fix", "on-the-loop"),
+                        (r"^\s*(?:no|none|nobody|no one)\b|automatic", "none")],
+    "autonomy": [(r"suggest|content|draft|produce|assist|only|outputs?|score|flag|classif|"
+                  r"extract|forecast|answer|price|decision|picks?|chooses?|selects?|decides?",
+                  "assistant"),
+                 (r"agent|acts?|by itself|autonom|actions?", "agent")],
+    "contract_dpa": [(r"^\s*(?:yes|yep|yeah|signed)\b", "yes"), (r"^\s*(?:no|nope)\b", "no")],
+}
+
+
+def _choice(slot: Slot, text: str) -> str:
+    choice = _by_choice(slot, text)
+    if choice is not None:
+        return choice
+    detector = _CHOICE_DETECTORS.get(slot.name)
+    if detector is not None and (found := detector(text)):
+        return str(found)
+    for pattern, value in _CHOICE_WORDS.get(slot.name, []):
+        if re.search(pattern, text, re.I):
+            return value
+    if slot.name == "data_location" and _looks_like_place(text):
+        return text.strip().rstrip(".")[:200]
+    raise Problem("I couldn't match that to the choices.")
+
+
+def _looks_like_a_name(text: str) -> bool:
+    """Someone not in aims.yaml: "Jane Smith", "jane smith" or an email, not a stray word."""
+    words = text.split()
+    if "@" in text and len(words) == 1:
+        return True
+    capitalised = all(w[:1].isupper() for w in words)
+    return 0 < len(words) <= 4 and len(text) <= 80 and (capitalised or len(words) >= 2)
+
+
+def _looks_like_place(text: str) -> bool:
+    """A short proper name ("Canada", "Microsoft's Sydney region"), not a stray sentence."""
+    words = text.split()
+    return 0 < len(words) <= 5 and text.strip()[:1].isupper()
+
+
+def parse(slot: Slot, text: str, config: OrgConfig, requester: str) -> Parsed:
+    """The value for `slot` from `text`; raises Problem with what to fix."""
+    limit = DESCRIPTION_LIMIT if slot.name == "purpose" else ANSWER_LIMIT
+    answer = check_text(text, limit=limit)
+    extra: dict[str, Any] = {}
+    value: Any
+    if slot.kind == "choice":
+        value = _choice(slot, answer)
+    elif slot.kind == "multi":
+        value = _multi(slot, answer, config)
+    elif slot.kind == "bool":
+        value = _bool(slot, answer)
+    elif slot.kind == "list":
+        value = _split(answer)
+    elif slot.kind == "person":
+        value = match_person(answer, config, requester)
+        if value is None:
+            if not _looks_like_a_name(answer):
+                raise Problem("Say \"me\", @mention the owner, or type their full name.")
+            value = answer
+    else:
+        value, extra = _text(slot, answer, config)
+    return Parsed(value=value, extra=extra)
+
+
+_SUPPLIED = re.compile(r"supplier|vendor|suppl(?:ied|ies)|third[- ]party|from (?:a|an|the|our) |"
+                       r"product|platform|saas|licen[cs]ed?|bought|buy", re.I)
+_OWN = re.compile(r"in[- ]house|ourselves|our own|we (?:are )?build|home[- ]?grown|bespoke", re.I)
+_NOT_NAMES = {"A", "An", "The", "We", "Our", "I", "It", "My", "Some", "Not", "No", "Yes"}
+
+
+def _by_first_word(answer: str, config: OrgConfig) -> CatalogueTool | None:
+    """"Zendesk" typed alone means the catalogue's "Zendesk AI" when only one tool fits."""
+    word = answer.strip().rstrip(".").lower()
+    if not re.fullmatch(r"[a-z0-9.-]{4,}", word):
+        return None
+    fits = [t for t in config.catalogue if t.name.lower().split()[0] == word]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _names_a_product(answer: str) -> bool | None:
+    """Whether a tool answer outside the catalogue comes from a supplier: a product name
+    ("Featurespace ARIC") or supplier words say yes, in-house words no; else unknown."""
+    if _OWN.search(answer):
+        return False
+    if _SUPPLIED.search(answer):
+        return True
+    names = [w for w in re.findall(r"\b[A-Z][\w+.-]*", answer) if w not in _NOT_NAMES]
+    return True if names else None
+
+
+def _text(slot: Slot, answer: str, config: OrgConfig) -> tuple[Any, dict[str, Any]]:
+    if slot.name == "tool":
+        found = detect_tool(answer, config.catalogue)
+        if "tool" in found.values:
+            extra = {k: v for k, v in found.values.items() if k != "tool"}
+            return found.values["tool"], extra
+        if tool := _by_first_word(answer, config):
+            return tool.name, {"vendor": tool.vendor, "third_party": True}
+        supplier = _names_a_product(answer)
+        return answer[:200], ({} if supplier is None else {"third_party": supplier})
+    if slot.name == "business_unit":
+        return parse_unit_answer(answer), {}
+    if slot.name == "title":
+        return answer[:200], {}
+    if slot.name == "purpose":
+        return answer, {"title": make_title(answer)}
+    return answer, {}

@@ -1,0 +1,410 @@
+"""The intake conversation, turn by turn: transport-free and database-free.
+
+`start` reads the description; `turn` takes one answer, command ("back", "skip", "cancel",
+"help"), correction ("actually it is customer-facing") or clicked choice, and returns what to say.
+The caller (intake.flow) persists the state after every turn and files the record on confirm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.replies import Choice, Reply, ReplyKind
+from governance.config import OrgConfig
+from governance.models import RiskTier
+from governance.tiering import classify
+from governance.tiering_rules import AREAS_BY_ID, PRACTICES_BY_ID
+from intake.answers import ANSWER_LIMIT, DESCRIPTION_LIMIT, Problem, check_text, parse
+from intake.extract import Extraction, LlmExtract, Suggest, extract, rule_findings
+from intake.record import build_fields, describe_value
+from intake.rules_org import make_title
+from intake.slots import HIGH_TIER_ONLY, SLOTS, SLOTS_BY_NAME, Slot
+from intake.state import IntakeState, Stage
+
+_CANCEL = re.compile(r"^\s*(?:cancel|stop|quit|abort|exit|never ?mind|forget it)\b[.!]?\s*$",
+                     re.I)
+_BACK = re.compile(r"^\s*(?:back|go back|previous|undo)[.!]?\s*$", re.I)
+_SKIP = re.compile(r"^\s*(?:skip|skip (?:it|this|this one)|pass|next)[.!]?\s*$", re.I)
+_DONT_KNOW = re.compile(r"^\s*(?:i )?(?:don't|do not|dont) know|not sure|no idea|n/?a\b", re.I)
+_HELP = re.compile(r"^\s*(?:help|\?|what do you mean\??|i don't understand|explain)\s*$", re.I)
+_CORRECTION = re.compile(r"^\s*(?:actually|correction|sorry|wait|oops|in fact|to be clear|"
+                         r"one more thing|also|update|change)\b", re.I)
+_CONFIRM = re.compile(r"^\s*(?:confirm|yes|y|submit|file it|looks (?:good|right|fine)|"
+                      r"that'?s (?:right|correct)|correct|ok|okay|go ahead|send it)\b", re.I)
+_EDIT = re.compile(r"^\s*(?:edit|change|fix)\b\s*(.*)$", re.I)
+
+CONFIRM, EDIT, CANCEL = "confirm", "edit", "cancel"
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    file: bool = False  # the requester confirmed: file the record now
+
+
+@dataclass
+class IntakeEngine:
+    config: OrgConfig
+    suggest: Suggest | None = None
+    llm: LlmExtract | None = None
+    clock: Callable[[], datetime] | None = None
+
+    # -- starting ----------------------------------------------------------------------------
+    def start(self, state: IntakeState, description: str, now: datetime) -> Outcome:
+        text = description.strip()
+        if text:
+            state.say("requester", description, now)
+        if not text:
+            return self._ask_next(state, now)
+        try:
+            text = check_text(text, limit=DESCRIPTION_LIMIT)
+        except Problem as problem:
+            return self._reask(state, SLOTS_BY_NAME["purpose"], str(problem), now)
+        self._take_description(state, text)
+        intro = Reply(kind=ReplyKind.INFO, text=self._understood(state))
+        outcome = self._ask_next(state, now)
+        outcome.replies.insert(0, intro)
+        return outcome
+
+    def _take_description(self, state: IntakeState, text: str) -> None:
+        state.description = text
+        state.set("purpose", text, "requester")
+        if "title" not in state.fields:
+            state.set("title", make_title(text), "derived")
+        found = extract(text, self.config, state.requester, suggest=self.suggest, llm=self.llm)
+        self._apply_extraction(state, found)
+        calls = getattr(self.llm, "calls", None)
+        if calls:
+            state.llm_calls.append(dict(calls[-1]))
+
+    def _apply_extraction(self, state: IntakeState, found: Extraction) -> None:
+        for name, value in found.rules.values.items():
+            if name not in state.fields:
+                state.set(name, value, "rules", found.rules.why.get(name, ""))
+        for name, value in found.llm_values.items():
+            if name not in state.fields and name in SLOTS_BY_NAME:
+                state.set(name, value, "llm")
+        state.suggested_areas = found.suggested_areas
+        state.suggested_practices = found.suggested_practices
+        state.conflicts = found.conflicts
+        _derive(state)
+
+    def _understood(self, state: IntakeState) -> str:
+        known = [f"{SLOTS_BY_NAME[name].label}: {describe_value(name, value, self.config)}"
+                 for name, value in state.fields.items()
+                 if name in SLOTS_BY_NAME and name not in ("purpose", "title")]
+        head = f"Let's register \"{state.fields.get('title', 'this AI use')}\"."
+        if not known:
+            return (head + " I'll ask a few questions; say \"back\", \"skip\" or \"cancel\" "
+                    "any time.")
+        return (head + " From your description I understood:\n" + "\n".join(
+            f"• {line}" for line in known) + "\nCorrect me any time (e.g. \"actually it is "
+            "customer-facing\"); say \"back\", \"skip\" or \"cancel\" too.")
+
+    # -- a turn ------------------------------------------------------------------------------
+    def turn(self, state: IntakeState, text: str, choice: str | None, now: datetime) -> Outcome:
+        said = choice if choice is not None else text
+        state.say("requester", said, now)
+        if _CANCEL.match(said) or said == CANCEL:
+            state.stage = Stage.CANCELLED
+            return Outcome([Reply(kind=ReplyKind.INFO, text="Cancelled. Nothing was filed; "
+                                  "say \"register\" to start again.")])
+        if state.stage is Stage.CONFIRMING:
+            return self._at_summary(state, said, choice, now)
+        if state.stage is Stage.CHOOSING_EDIT:
+            return self._choose_edit(state, said, now)
+        if choice is not None and "=" in choice:
+            return self._clicked(state, choice, now)
+        return self._answer(state, said, now)
+
+    def _answer(self, state: IntakeState, said: str, now: datetime) -> Outcome:
+        slot = SLOTS_BY_NAME.get(state.current or "")
+        if slot is None:
+            return self._ask_next(state, now)
+        if _HELP.match(said):
+            return self._reask(state, slot, slot.help or "Answer in your own words.", now)
+        if _BACK.match(said):
+            return self._back(state, now)
+        if _SKIP.match(said) or (slot.optional and _DONT_KNOW.match(said)):
+            return self._skip(state, slot, now)
+        if _CORRECTION.match(said) and self._names_other_facts(state, slot, said):
+            return self._correct(state, said, now)
+        if slot.name == "purpose":
+            return self._describe(state, said, now)
+        try:
+            parsed = parse(self._view(slot, state), said, self.config, state.requester)
+        except Problem as problem:
+            if self._names_other_facts(state, slot, said):
+                return self._correct(state, said, now)
+            return self._reask(state, slot, str(problem), now)
+        self._store(state, slot, parsed.value, parsed.extra)
+        return self._ask_next(state, now)
+
+    def _describe(self, state: IntakeState, said: str, now: datetime) -> Outcome:
+        try:
+            text = check_text(said, limit=DESCRIPTION_LIMIT)
+        except Problem as problem:
+            return self._reask(state, SLOTS_BY_NAME["purpose"], str(problem), now)
+        self._take_description(state, text)
+        state.history.append("purpose")
+        outcome = self._ask_next(state, now)
+        outcome.replies.insert(0, Reply(kind=ReplyKind.INFO, text=self._understood(state)))
+        return outcome
+
+    def _store(self, state: IntakeState, slot: Slot, value: Any, extra: dict[str, Any]) -> None:
+        state.set(slot.name, value, "requester")
+        for name, other in extra.items():
+            if name == "title" and "title" in state.fields:
+                continue
+            state.set(name, other, "requester")
+        state.history.append(slot.name)
+        state.retries = 0
+        _derive(state)
+
+    def _clicked(self, state: IntakeState, choice: str, now: datetime) -> Outcome:
+        """A button names its slot ("deployment=customer-facing"), so an old button still
+        answers the question it was shown with."""
+        name, _, value = choice.partition("=")
+        slot = SLOTS_BY_NAME.get(name)
+        if slot is None or not self._applies(slot, state):
+            current = SLOTS_BY_NAME.get(state.current or "")
+            message = "That button belongs to a question that no longer applies."
+            return self._reask(state, current, message, now) if current else self._ask_next(
+                state, now)
+        try:
+            parsed = parse(self._view(slot, state), value, self.config, state.requester)
+        except Problem as problem:
+            return self._reask(state, slot, str(problem), now)
+        self._store(state, slot, parsed.value, parsed.extra)
+        return self._ask_next(state, now)
+
+    def _back(self, state: IntakeState, now: datetime) -> Outcome:
+        if not state.history:
+            current = SLOTS_BY_NAME.get(state.current or "")
+            note = "This is the first question; there is nothing to go back to."
+            return self._reask(state, current, note, now) if current else self._ask_next(
+                state, now)
+        previous = state.history.pop()
+        state.unset(previous)
+        return self._ask(state, SLOTS_BY_NAME[previous], now, lead="Going back.")
+
+    def _skip(self, state: IntakeState, slot: Slot, now: datetime) -> Outcome:
+        if not slot.optional:
+            return self._reask(state, slot, "This one is needed for the register, so I can't "
+                               "skip it. " + (slot.help or ""), now)
+        state.skipped.append(slot.name)
+        state.history.append(slot.name)
+        return self._ask_next(state, now)
+
+    def _correct(self, state: IntakeState, said: str, now: datetime) -> Outcome:
+        found = rule_findings(said, self.config, state.requester)
+        changed = []
+        for name, value in found.values.items():
+            if name in ("annex_iii_areas", "article_5_practices"):
+                value = sorted({*state.fields.get(name, []), *value})
+            if state.fields.get(name) != value:
+                state.set(name, value, "correction", found.why.get(name, ""))
+                changed.append(name)
+        _derive(state)
+        if not changed:
+            slot = SLOTS_BY_NAME.get(state.current or "")
+            note = ("I couldn't tell what to change from that. Answer the question, or choose "
+                    "Edit at the summary.")
+            if found.values:
+                same = "; ".join(
+                    f"{_label(n)} is {describe_value(n, state.fields[n], self.config)}"
+                    for n in found.values if n in state.fields)
+                note = f"That matches what I have already ({same})."
+            return self._reask(state, slot, note, now) if slot else self._ask_next(state, now)
+        lines = [f"{_label(name)} → {describe_value(name, state.fields[name], self.config)}"
+                 for name in changed]
+        outcome = self._next(state, now)
+        outcome.replies.insert(0, Reply(kind=ReplyKind.INFO, text="Updated: " + "; ".join(lines)))
+        return outcome
+
+    def _names_other_facts(self, state: IntakeState, slot: Slot, said: str) -> bool:
+        if len(said) > ANSWER_LIMIT:  # a pasted document is re-asked, not mined for facts
+            return False
+        found = rule_findings(said, self.config, state.requester).values
+        return any(name != slot.name for name in found)
+
+    # -- asking ------------------------------------------------------------------------------
+    def _applies(self, slot: Slot, state: IntakeState) -> bool:
+        fields = state.fields
+        if slot.name == "annex_iii_areas":
+            # A prohibited practice already settles the tier; don't ask about high-risk areas.
+            if fields.get("article_5_practices"):
+                return False
+            return bool(state.suggested_areas) or (
+                fields.get("decisions_about_people", "none") != "none")
+        if slot.name == "article_5_practices":
+            return bool(state.suggested_practices)
+        if slot.name in HIGH_TIER_ONLY:
+            return classify(build_fields(state), self.config).tier is RiskTier.HIGH
+        return slot.applies(fields)
+
+    def next_slot(self, state: IntakeState) -> Slot | None:
+        for slot in SLOTS:
+            if slot.name in state.fields or slot.name in state.skipped:
+                continue
+            if self._applies(slot, state):
+                return slot
+        return None
+
+    def _next(self, state: IntakeState, now: datetime) -> Outcome:
+        """After a correction: the summary again if that is where we were, else the next
+        question (the current one if it is still open)."""
+        current = SLOTS_BY_NAME.get(state.current or "")
+        if state.stage is Stage.COLLECTING and current and current.name not in state.fields:
+            return self._ask(state, current, now)
+        return self._ask_next(state, now)
+
+    def _ask_next(self, state: IntakeState, now: datetime) -> Outcome:
+        slot = self.next_slot(state)
+        if slot is None:
+            return self.summary(state, now)
+        return self._ask(state, slot, now)
+
+    def _view(self, slot: Slot, state: IntakeState) -> Slot:
+        """The slot as shown now: the practices question offers only the ones suggested."""
+        if slot.name == "article_5_practices" and state.suggested_practices:
+            offered = tuple(c for c in slot.choices
+                            if c[0] in state.suggested_practices or c[0] == "none")
+            return dataclasses.replace(slot, choices=offered)
+        return slot
+
+    def _ask(self, state: IntakeState, slot: Slot, now: datetime, lead: str = "") -> Outcome:
+        state.stage = Stage.COLLECTING
+        state.current = slot.name
+        shown = self._view(slot, state)
+        text = shown.question
+        if slot.name == "annex_iii_areas" and state.suggested_areas:
+            names = ", ".join(AREAS_BY_ID[a].label for a in state.suggested_areas
+                              if a in AREAS_BY_ID)
+            text = f"It sounds like it may touch: {names}. {text}"
+        if slot.name == "article_5_practices":
+            names = "; ".join(PRACTICES_BY_ID[p].label for p in state.suggested_practices
+                              if p in PRACTICES_BY_ID)
+            text = f"{text} ({names})"
+        if slot.optional:
+            text += " (optional: say \"skip\")"
+        if lead:
+            text = f"{lead} {text}"
+        state.say("bot", text, now)
+        choices = [Choice(label=label, value=f"{slot.name}={value}")
+                   for value, label in shown.choices]
+        return Outcome([Reply(kind=ReplyKind.QUESTION, text=text, choices=choices)])
+
+    def _reask(self, state: IntakeState, slot: Slot | None, problem: str,
+               now: datetime) -> Outcome:
+        state.retries += 1
+        if slot is None:
+            return self._ask_next(state, now)
+        hint = slot.help if slot.help and slot.help not in problem else ""
+        if slot.choices and not hint:
+            hint = "Pick one of the choices by number or name."
+        lead = " ".join(part for part in (problem, hint) if part)
+        return self._ask(state, slot, now, lead=lead)
+
+    def reprompt(self, state: IntakeState, now: datetime) -> Outcome:
+        """Say again what the conversation is waiting for."""
+        if state.stage is Stage.CONFIRMING:
+            return self.summary(state, now)
+        if state.stage is Stage.CHOOSING_EDIT:
+            return self._edit_menu(state, now)
+        return self._next(state, now)
+
+    # -- summary, edits, confirmation ----------------------------------------------------------
+    def summary(self, state: IntakeState, now: datetime) -> Outcome:
+        from intake.record import summary_text
+
+        state.stage = Stage.CONFIRMING
+        state.current = None
+        state.editing = False
+        text = summary_text(state, self.config)
+        state.say("bot", text, now)
+        choices = [Choice(label="Confirm and submit", value=CONFIRM, style="primary"),
+                   Choice(label="Edit", value=EDIT),
+                   Choice(label="Cancel", value=CANCEL, style="danger")]
+        return Outcome([Reply(kind=ReplyKind.SUMMARY, text=text, choices=choices)])
+
+    def _at_summary(self, state: IntakeState, said: str, choice: str | None,
+                    now: datetime) -> Outcome:
+        if said == CONFIRM or (choice is None and _CONFIRM.match(said)):
+            state.stage = Stage.FILED
+            return Outcome(file=True)
+        if choice is not None and choice.startswith(EDIT + "="):
+            return self._edit(state, choice.partition("=")[2], now)
+        if said == EDIT or (match := _EDIT.match(said)) and not match.group(1).strip():
+            return self._edit_menu(state, now)
+        if match := _EDIT.match(said):
+            return self._choose_edit(state, match.group(1), now)
+        if len(said) <= ANSWER_LIMIT and (_CORRECTION.match(said) or rule_findings(
+                said, self.config, state.requester).values):
+            return self._correct(state, said, now)
+        outcome = self.summary(state, now)
+        outcome.replies.insert(0, Reply(kind=ReplyKind.INFO, text="Choose Confirm, Edit or "
+                                        "Cancel (or type confirm, edit or cancel)."))
+        return outcome
+
+    def _edit_menu(self, state: IntakeState, now: datetime) -> Outcome:
+        state.stage = Stage.CHOOSING_EDIT
+        options = [s for s in SLOTS if s.editable and self._applies(s, state)]
+        text = "Which part do you want to change?"
+        state.say("bot", text, now)
+        choices = [Choice(label=s.label, value=f"{EDIT}={s.name}") for s in options]
+        return Outcome([Reply(kind=ReplyKind.QUESTION, text=text, choices=choices)])
+
+    def _choose_edit(self, state: IntakeState, said: str, now: datetime) -> Outcome:
+        wanted = said.partition("=")[2] if said.startswith(EDIT + "=") else said
+        options = [s for s in SLOTS if s.editable and self._applies(s, state)]
+        lowered = wanted.strip().lower()
+        slot = None
+        if lowered.isdigit() and 0 < int(lowered) <= len(options):
+            slot = options[int(lowered) - 1]
+        slot = slot or next((s for s in options if lowered in (s.name, s.label.lower())
+                             or (lowered and s.label.lower().startswith(lowered))), None)
+        if slot is None:
+            outcome = self._edit_menu(state, now)
+            outcome.replies.insert(0, Reply(kind=ReplyKind.INFO, text="I don't know that part "
+                                            "of the record; pick one from the list."))
+            return outcome
+        return self._edit(state, slot.name, now)
+
+    def _edit(self, state: IntakeState, name: str, now: datetime) -> Outcome:
+        slot = SLOTS_BY_NAME.get(name)
+        if slot is None:
+            return self._edit_menu(state, now)
+        current = state.fields.get(name)
+        state.unset(name)
+        if name in state.skipped:
+            state.skipped.remove(name)
+        state.editing = True
+        lead = (f"Now: {describe_value(name, current, self.config)}."
+                if current not in (None, "", []) else "")
+        return self._ask(state, slot, now, lead=lead)
+
+
+def _label(name: str) -> str:
+    slot = SLOTS_BY_NAME.get(name)
+    return slot.label if slot else name.replace("_", " ").capitalize()
+
+
+_AUDIENCE = {"customer-facing": "customers", "public": "the public",
+             "employee-facing": "employees"}
+
+
+def _derive(state: IntakeState) -> None:
+    """Fields that follow from others: the supplier's role under the EU AI Act, and who is
+    affected when only the audience is known."""
+    if "third_party" in state.fields:
+        role = "deployer" if state.fields["third_party"] else "provider"
+        state.set("eu_ai_act_role", role, "derived")
+    audience = _AUDIENCE.get(str(state.fields.get("deployment")))
+    if audience and "affected_people" not in state.fields:
+        state.set("affected_people", [audience], "derived")

@@ -1,0 +1,299 @@
+"""Answer "may I …?" questions: the tool catalogue first, then cited policy passages.
+
+One `PolicyAnswerer` per process (see `get_answerer`): it loads the embedding model, the vector
+index and the BM25 index once and reloads the chunk set only when another process re-ingests.
+Every answer is appended to the evidence ledger in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from retrieval import extractive, llm
+from retrieval.corpus import ChunkRecord, Corpus, corpus_fingerprint
+from retrieval.embeddings import Embedder
+from retrieval.index import VectorIndex
+from retrieval.models import Citation, PolicyAnswer, ToolMatch
+from retrieval.runtime import context_embedder, context_index
+from retrieval.search import Hit, Method, Searcher, SearchResult
+from retrieval.text import normalise_space, sha256_text
+from retrieval.tools import detect_data_categories, find_tools, find_unknown_tools
+from retrieval.verdicts import tool_match, tool_text, unknown_tool_text
+from store import evidence
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+
+__all__ = ["Citation", "PolicyAnswer", "PolicyAnswerer", "ToolMatch", "get_answerer"]
+
+logger = logging.getLogger(__name__)
+
+# A passage answers the question when its cosine similarity is high, or fairly high with most
+# of the question's terms in it. Calibrated on evals/retrieval (see its README).
+COVERED_SIMILARITY = 0.55
+COVERED_SIMILARITY_WITH_TERMS = 0.40
+COVERED_TERM_SHARE = 0.5
+UNAPPROVED_TOOLS_QUERY = "using AI tools that are not approved or not listed in the catalogue"
+MAX_LLM_PASSAGES = 4
+ANSWERER_KEY = "policy_answerer"
+
+
+@dataclass
+class _Draft:
+    parts: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    mode: str = "extractive"
+    fallback_reason: str | None = None
+    llm: llm.LLMOutcome | None = None
+
+
+class PolicyAnswerer:
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        embedder: Embedder | None = None,
+        index: VectorIndex | None = None,
+        chat_model: Any = None,
+        llm_id: str | None = None,
+        method: Method = "hybrid",
+    ) -> None:
+        self.ctx = ctx
+        self._embedder = embedder
+        self._index = index
+        self._chat_model = chat_model
+        self.llm_id = llm_id or ctx.settings.llm or (None if chat_model is None else "custom")
+        self.method: Method = method
+        self._corpus: Corpus | None = None
+        self._lock = threading.Lock()
+
+    # --- components, loaded lazily and once --------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = context_embedder(self.ctx)
+        return self._embedder
+
+    @property
+    def index(self) -> VectorIndex:
+        if self._index is None:
+            self._index = context_index(self.ctx, self.embedder)
+        return self._index
+
+    def chat_model(self) -> Any:
+        if self._chat_model is None and self.llm_id:
+            self._chat_model = llm.load_chat_model(self.llm_id)
+        return self._chat_model
+
+    def searcher(self, session: Session) -> Searcher:
+        """A searcher over the current chunk set; reloads it when a re-ingest changed it."""
+        fingerprint = corpus_fingerprint(session)
+        with self._lock:
+            if self._corpus is None or self._corpus.fingerprint != fingerprint:
+                self._corpus = Corpus.load(session)
+            corpus = self._corpus
+        return Searcher(self.embedder, self.index, corpus)
+
+    # --- answering ----------------------------------------------------------------------------
+
+    def answer(
+        self, question: str, *, actor: str, session: Session, method: Method | None = None
+    ) -> PolicyAnswer:
+        question = normalise_space(question)
+        searcher = self.searcher(session)
+        result = searcher.search(question, method=method or self.method)
+        covered, confidence = coverage(question, result)
+        catalogue = self.ctx.config.catalogue
+        wanted = detect_data_categories(question)
+        tools = [tool_match(tool, wanted) for tool in find_tools(question, catalogue)]
+        unknown = find_unknown_tools(question, catalogue)
+        hits = self._passages(question, result, covered, tools, unknown, searcher)
+        draft = self._draft(question, tools, unknown, hits, result)
+        answer = PolicyAnswer(
+            question=question,
+            text="\n\n".join(draft.parts) if draft.parts else self.not_covered_text(),
+            covered=bool(draft.parts),
+            mode=draft.mode, citations=draft.citations, tool_matches=tools,
+            unknown_tools=unknown, confidence=round(confidence, 4),
+            fallback_reason=draft.fallback_reason,
+        )
+        answer.evidence_seq = self._record(session, actor, answer, draft, method or self.method)
+        return answer
+
+    def ask_whom(self) -> str:
+        config = self.ctx.config
+        people = [config.person(member) for member in config.members("governance_leads")]
+        names = [
+            f"{person.name} ({person.title})" if person.title else person.name
+            for person in people if person is not None
+        ]
+        if not names:
+            return "your AI governance lead"
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+    def not_covered_text(self) -> str:
+        return f"The policy does not cover this. Ask {self.ask_whom()}."
+
+    def _passages(
+        self,
+        question: str,
+        result: SearchResult,
+        covered: bool,
+        tools: list[ToolMatch],
+        unknown: list[str],
+        searcher: Searcher,
+    ) -> list[Hit]:
+        hits: list[Hit] = []
+        for tool in tools[:2]:
+            hits.extend(_reference_hits(tool.policy_ref, question, searcher.corpus)[:1])
+        if unknown and not tools:
+            general = searcher.search(UNAPPROVED_TOOLS_QUERY, k=1)
+            if general.hits and general.best_dense >= COVERED_SIMILARITY_WITH_TERMS:
+                hits.extend(general.hits[:1])
+        if covered:
+            hits.extend(extractive.choose_passages(result.hits))
+        distinct: dict[str, Hit] = {}
+        for hit in hits:
+            distinct.setdefault(hit.chunk.id, hit)
+        return list(distinct.values())[:3]
+
+    def _draft(
+        self,
+        question: str,
+        tools: list[ToolMatch],
+        unknown: list[str],
+        hits: list[Hit],
+        result: SearchResult,
+    ) -> _Draft:
+        draft = _Draft(parts=[tool_text(tool) for tool in tools])
+        draft.parts.extend(unknown_tool_text(name, self.ask_whom()) for name in unknown)
+        if not hits:
+            return draft
+        model = self.chat_model() if self.llm_id else None
+        if model is not None and self._llm_part(draft, model, question, hits):
+            return draft
+        quotes = extractive.quote(hits, question, result.query_vector, self.embedder)
+        lines = ["The policy says:"]
+        for number, item in enumerate(quotes, start=1):
+            lines.append(f"[{number}] “{' '.join(item.sentences)}”")
+            draft.citations.append(_citation(number, item.hit.chunk))
+        draft.parts.append("\n".join(lines))
+        return draft
+
+    def _llm_part(self, draft: _Draft, model: Any, question: str, hits: list[Hit]) -> bool:
+        """Ask the model; True when its answer (or its 'not covered') is used."""
+        from retrieval.redaction import redact
+
+        passages = [
+            llm.Passage(n, hit.chunk.document_title, " › ".join(hit.chunk.section_path),
+                        hit.chunk.text)
+            for n, hit in enumerate(hits[:MAX_LLM_PASSAGES], start=1)
+        ]
+        outcome = llm.ask(model, model_id=self.llm_id or "custom",
+                          question=redact(question).text, passages=passages)
+        draft.llm = outcome
+        if outcome.usable:
+            draft.mode = f"llm:{outcome.model_id}"
+            draft.parts.append(outcome.text)
+            draft.citations.extend(_citation(n, hits[n - 1].chunk) for n in outcome.cited)
+            return True
+        if outcome.not_covered:
+            draft.mode = f"llm:{outcome.model_id}"
+            return True
+        draft.fallback_reason = outcome.error or (
+            "the model cited no passage it was given" if outcome.rejected
+            else "the model gave no citation"
+        )
+        logger.warning("LLM answer not used (%s); answering extractively", draft.fallback_reason)
+        return False
+
+    def _record(
+        self, session: Session, actor: str, answer: PolicyAnswer, draft: _Draft, method: str
+    ) -> int:
+        from retrieval.redaction import redact
+
+        payload: dict[str, Any] = {
+            # Personal data never enters the append-only ledger: the question is stored
+            # redacted, with the hash of what was actually asked.
+            "question": redact(answer.question).text,
+            "question_sha256": sha256_text(answer.question),
+            "answer": answer.text,
+            "covered": answer.covered,
+            "mode": answer.mode,
+            "retrieval": {"method": method, "confidence": answer.confidence},
+            "citations": [
+                {"number": c.number, "chunk_id": c.chunk_id, "chunk_hash": c.chunk_hash,
+                 "source": c.source, "section": c.label}
+                for c in answer.citations
+            ],
+            "tools": [{"name": t.name, "status": t.status} for t in answer.tool_matches],
+            "unknown_tools": answer.unknown_tools,
+        }
+        if draft.llm is not None:
+            payload["llm"] = {
+                "model": draft.llm.model_id, "prompt_sha256": draft.llm.prompt_sha256,
+                "raw_output": draft.llm.raw, "rejected_citations": draft.llm.rejected,
+                "error": draft.llm.error, "fallback_reason": draft.fallback_reason,
+            }
+        event = evidence.append(
+            session, actor=actor, kind="answer.given",
+            subject=f"question:{sha256_text(answer.question)[:16]}", payload=payload,
+        )
+        return event.seq
+
+
+def coverage(question: str, result: SearchResult) -> tuple[bool, float]:
+    """Whether the best passage answers the question, and the similarity it was judged on."""
+    if not result.hits:
+        return False, 0.0
+    top = result.hits[0].chunk
+    similarity = result.best_dense
+    share = extractive.overlap(question, f"{top.heading} {top.text}")
+    covered = similarity >= COVERED_SIMILARITY or (
+        similarity >= COVERED_SIMILARITY_WITH_TERMS and share >= COVERED_TERM_SHARE
+    )
+    return covered, similarity
+
+
+def _reference_hits(policy_ref: str | None, question: str, corpus: Corpus) -> list[Hit]:
+    """Chunks of the section a catalogue entry cites ("Document § 4.2 Section"), best first."""
+    if not policy_ref or "§" not in policy_ref:
+        return []
+    document, _, section = (part.strip().casefold() for part in policy_ref.partition("§"))
+    number = section.split(" ", 1)[0]
+    chunks = [
+        chunk for chunk in corpus.chunks.values()
+        if chunk.document_title.casefold() == document
+        and any(_section_matches(part.casefold(), section, number) for part in chunk.section_path)
+    ]
+    chunks.sort(key=lambda c: extractive.overlap(question, c.text), reverse=True)
+    return [Hit(chunk, 0.0, None, None) for chunk in chunks]
+
+
+def _section_matches(heading: str, wanted: str, number: str) -> bool:
+    if heading == wanted or wanted in heading:
+        return True
+    return any(ch.isdigit() for ch in number) and heading.split(" ", 1)[0].rstrip(".") == number
+
+
+def _citation(number: int, chunk: ChunkRecord) -> Citation:
+    return Citation(
+        number=number, document_title=chunk.document_title, section_path=list(chunk.section_path),
+        source=chunk.source, chunk_id=chunk.id, chunk_hash=chunk.content_hash,
+        passage=chunk.text, url=chunk.url,
+    )
+
+
+def get_answerer(ctx: AppContext) -> PolicyAnswerer:
+    """The process's answerer for this context, created on first use."""
+    answerer = ctx.extras.get(ANSWERER_KEY)
+    if answerer is None:
+        answerer = ctx.extras[ANSWERER_KEY] = PolicyAnswerer(ctx)
+    return answerer
+

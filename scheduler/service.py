@@ -1,0 +1,105 @@
+"""APScheduler 3 with its SQLAlchemy job store on the application database.
+
+Restarts neither lose nor repeat work: next run times persist in the job store, a run missed
+while the process was down still starts within the job's misfire grace, several missed runs
+coalesce into one, and every job works out from the database what is still due. Several
+replicas may each run a scheduler on the same store (APScheduler 3 does not coordinate them);
+that is safe because each item of work is claimed in the database before it is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+
+from governance.config import OrgConfig
+from scheduler import runner
+from scheduler.jobs import JOBS, Job
+from store.db import Database
+
+log = logging.getLogger(__name__)
+JOBSTORE_TABLE = "apscheduler_jobs"
+
+
+def build_scheduler(db: Database, config: OrgConfig) -> BackgroundScheduler:
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=JOBSTORE_TABLE)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=ZoneInfo(config.organisation.timezone),
+    )
+
+
+def sync_jobs(scheduler: BaseScheduler, config: OrgConfig) -> list[str]:
+    """Make the store match JOBS. A job whose schedule is unchanged keeps its stored next run
+    time, which is how a run missed during downtime is still made up after a restart."""
+    wanted = {job.id for job in JOBS}
+    for stale in scheduler.get_jobs():
+        if stale.id not in wanted:
+            stale.remove()
+    scheduled = []
+    for job in JOBS:
+        if _sync_one(scheduler, config, job):
+            scheduled.append(job.id)
+    return scheduled
+
+
+def _sync_one(scheduler: BaseScheduler, config: OrgConfig, job: Job) -> bool:
+    trigger = job.schedule(config)
+    existing = scheduler.get_job(job.id)
+    if trigger is None:
+        if existing is not None:
+            existing.remove()
+        return False
+    grace = int(job.misfire_grace.total_seconds())
+    if existing is not None and str(existing.trigger) == str(trigger):
+        if existing.misfire_grace_time != grace:
+            existing.modify(misfire_grace_time=grace)
+        return True
+    scheduler.add_job(
+        "scheduler.runner:run_scheduled",
+        trigger=trigger,
+        args=[job.id],
+        id=job.id,
+        name=job.description,
+        misfire_grace_time=grace,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+    return True
+
+
+def start(db: Database, config: OrgConfig) -> BackgroundScheduler:
+    """Start the scheduler in background threads; `aims scheduler` then just waits."""
+    runner.bind(db, config)
+    scheduler = build_scheduler(db, config)
+    # Paused first, so the stored jobs are reconciled with JOBS before any of them fires.
+    scheduler.start(paused=True)
+    names = sync_jobs(scheduler, config)
+    scheduler.resume()
+    log.warning("scheduler started with %d jobs: %s", len(names), ", ".join(names))
+    return scheduler
+
+
+def next_runs(config: OrgConfig, now: datetime) -> dict[str, datetime | None]:
+    """When each job would next run, computed from its schedule (no scheduler needed)."""
+    runs: dict[str, datetime | None] = {}
+    for job in JOBS:
+        trigger = job.schedule(config)
+        runs[job.id] = trigger.get_next_fire_time(None, now) if trigger is not None else None
+    return runs
+
+
+def start_for_context(ctx: object) -> Callable[[], None]:
+    """The `aims run` hook (bot.slack.run.SCHEDULER_STARTERS): start, return a stopper."""
+    from bot.context import AppContext
+
+    assert isinstance(ctx, AppContext)
+    scheduler = start(ctx.db, ctx.config)
+    return lambda: scheduler.shutdown(wait=False)

@@ -1,0 +1,117 @@
+"""The weekly digest: what the governance leads read, the quiet week, the chart, once a week."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+from governance import digest, register
+from governance.incidents import IncidentReport, Severity, report_incident
+from governance.models import RecordFields, RecordStatus
+from scheduler.digest_chart import render_chart
+from store import evidence
+from tests.scheduler.support import live_record, queued
+
+
+def figures(db, config, now):
+    with db.session() as session:
+        return digest.collect_figures(session, config=config, now=now)
+
+
+def busy_week(db, config, now):
+    live_record(
+        db, due=now.date() + timedelta(days=5), now=now - timedelta(days=200), title="Fraud alerts"
+    )
+    live_record(
+        db, due=now.date() - timedelta(days=10), now=now - timedelta(days=200), title="CV screening"
+    )
+    with db.session() as session:
+        pending = register.create_record(
+            session,
+            fields=RecordFields(title="Sales email drafts"),
+            actor="U0ACME0009",
+            now=now - timedelta(days=4),
+        )
+        register.transition(
+            session,
+            record=pending,
+            to=RecordStatus.SUBMITTED,
+            actor="U0ACME0009",
+            now=now - timedelta(days=3),
+        )
+        report_incident(
+            session,
+            config=config,
+            actor="U0ACME0012",
+            now=now - timedelta(days=2),
+            report=IncidentReport(
+                unregistered_tool="Otter.ai",
+                severity=Severity.LOW,
+                what_happened="Meeting recorded by a note-taker",
+                occurred_at=now - timedelta(days=2),
+                people_harmed=False,
+            ),
+        )
+        for question, tools in [
+            ("Can I use ChatGPT?", []),
+            ("can i use chatgpt", ["Gamma"]),
+            ("Is Otter allowed?", ["gamma", "Tome"]),
+        ]:
+            evidence.append(
+                session,
+                actor="U0ACME0011",
+                kind="answer.given",
+                subject="q",
+                payload={"question": question, "unknown_tools": tools},
+                now=now - timedelta(days=1),
+            )
+
+
+def test_a_quiet_week_says_nothing_to_report(db, sample_config, now):
+    quiet = figures(db, sample_config, now)
+    assert quiet.quiet
+    assert "Nothing to report this week" in digest.digest_text(quiet)
+
+
+def test_the_digest_lists_what_needs_the_leads_attention(db, sample_config, now):
+    busy_week(db, sample_config, now)
+    week = figures(db, sample_config, now)
+    text = digest.digest_text(week)
+    assert [i.title for i in week.new_registrations] == ["Sales email drafts"]
+    assert "Approvals pending (1)" in text and "waiting 3 days" in text
+    assert "Fraud alerts" in text and "CV screening" in text and "10 days overdue" in text
+    assert "Open incidents (1)" in text and "Meeting recorded" in text
+    assert week.top_questions[0].model_dump() == {"label": "Can i use chatgpt", "count": 2}
+    assert [(c.label, c.count) for c in week.unknown_tools] == [("gamma", 2), ("tome", 1)]
+    assert "possible shadow AI" in text
+
+
+def test_the_digest_goes_out_once_a_week_with_its_chart(db, sample_config, now):
+    busy_week(db, sample_config, now)
+    said = []
+    for hours in (0, 1):
+        with db.session() as session:
+            said.append(
+                digest.publish_digest(
+                    session,
+                    config=sample_config,
+                    worker="w1",
+                    chart=render_chart,
+                    now=now + timedelta(hours=hours),
+                )
+            )
+    assert said == ["digest:2026-W48 queued", "digest:2026-W48 already sent"]
+    [post], [chart] = queued(db, "digest.weekly"), queued(db, "digest.chart")
+    assert (post.op, post.channel, post.kind) == ("post", "C0ACMEGOV1", "digest.weekly")
+    assert (chart.op, chart.thread_of) == ("upload", post.dedupe_key)
+    assert base64.b64decode(chart.attachment["content_base64"]).startswith(b"\x89PNG")
+    assert chart.attachment["filename"].endswith(".png") and chart.attachment["title"]
+
+
+def test_a_quiet_week_posts_the_text_without_a_chart(db, sample_config, now):
+    with db.session() as session:
+        digest.publish_digest(
+            session, config=sample_config, worker="w1", chart=render_chart, now=now
+        )
+    [post] = queued(db)
+    assert "Nothing to report" in post.text

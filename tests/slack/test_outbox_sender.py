@@ -1,0 +1,111 @@
+"""The outbox sender: queued messages reach Slack once, threaded, updated, uploaded, in DMs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+from bot.slack.outbox_sender import drain_outbox
+from governance import outbox
+from store.models import OutboundMessage, utcnow
+from tests.support.slack_app import SlackRig
+from tests.support.slack_standin import SlackStandin
+
+
+def enqueue(rig: SlackRig, key: str, **fields: object) -> None:
+    defaults: dict[str, object] = {
+        "channel": "C0APPROVALS",
+        "text": f"message {key}",
+        "kind": "test",
+    }
+    with rig.ctx.db.session() as session:
+        outbox.enqueue(session, key=key, **{**defaults, **fields})  # type: ignore[arg-type]
+
+
+def row(rig: SlackRig, key: str) -> OutboundMessage:
+    with rig.ctx.db.session() as session:
+        found = session.query(OutboundMessage).filter_by(dedupe_key=key).one()
+        session.expunge(found)
+        return found
+
+
+def test_posts_threads_and_updates_are_sent_once(scripted_rig: SlackRig) -> None:
+    standin: SlackStandin = scripted_rig.standin
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*AIU-0001* needs you"}}]
+    enqueue(scripted_rig, "reply", thread_of="parent", text="reminder")  # queued first
+    enqueue(scripted_rig, "parent", blocks=blocks)
+    enqueue(scripted_rig, "edit", op="update", target_of="parent", text="approved")
+    # The reply waits for its parent (back to pending with a delay); the edit follows it.
+    assert drain_outbox(scripted_rig.ctx, scripted_rig.client) == 2
+    assert row(scripted_rig, "reply").status == "pending"
+    with scripted_rig.ctx.db.session() as session:  # skip the retry delay
+        for message in session.query(OutboundMessage).filter_by(status="pending"):
+            message.not_before = utcnow() - timedelta(seconds=1)
+    assert drain_outbox(scripted_rig.ctx, scripted_rig.client) == 1
+    assert drain_outbox(scripted_rig.ctx, scripted_rig.client) == 0
+    parent_post, reply_post = standin.calls_to("chat.postMessage")
+    assert parent_post.blocks == blocks
+    assert reply_post.args["thread_ts"] == parent_post.ts
+    [update] = standin.calls_to("chat.update")
+    assert (update.args["ts"], update.args["text"]) == (parent_post.ts, "approved")
+    sent = row(scripted_rig, "parent")
+    assert (sent.status, sent.slack_channel, sent.slack_ts) == (
+        "sent",
+        "C0APPROVALS",
+        parent_post.ts,
+    )
+    assert standin.violations == []
+
+
+def test_a_dm_opens_the_conversation_first_and_ephemerals_go_to_the_user(
+    scripted_rig: SlackRig,
+) -> None:
+    enqueue(scripted_rig, "dm", channel="U0ACME0003", text="Please review AIU-0002")
+    enqueue(scripted_rig, "private", op="ephemeral", user_id="U0ACME0003", text="only you")
+    assert drain_outbox(scripted_rig.ctx, scripted_rig.client) == 2
+    [opened] = scripted_rig.standin.calls_to("conversations.open")
+    assert opened.args["users"] == "U0ACME0003"
+    [dm] = scripted_rig.standin.calls_to("chat.postMessage")
+    assert dm.args["channel"] == "D0ACME0003"
+    assert row(scripted_rig, "dm").slack_channel == "D0ACME0003"
+    [ephemeral] = scripted_rig.standin.calls_to("chat.postEphemeral")
+    assert (ephemeral.args["channel"], ephemeral.args["user"]) == ("C0APPROVALS", "U0ACME0003")
+
+
+def test_an_attachment_is_uploaded_with_files_upload_v2(scripted_rig: SlackRig) -> None:
+    content = b"ref,title\nAIU-0001,Chatbot\n"
+    enqueue(
+        scripted_rig,
+        "digest",
+        op="upload",
+        text="This week's register",
+        attachment={
+            "filename": "register.csv",
+            "title": "Register",
+            "content": base64.b64encode(content).decode(),
+        },
+    )
+    assert drain_outbox(scripted_rig.ctx, scripted_rig.client) == 1
+    [asked] = scripted_rig.standin.calls_to("files.getUploadURLExternal")
+    assert asked.args["filename"] == "register.csv" and int(asked.args["length"]) == len(content)
+    file_id = asked.response["file_id"]
+    assert scripted_rig.standin.uploads[file_id] == content
+    [done] = scripted_rig.standin.calls_to("files.completeUploadExternal")
+    assert json.loads(done.args["files"]) == [{"id": file_id, "title": "Register"}]
+    assert done.args["channel_id"] == "C0APPROVALS"
+    assert scripted_rig.standin.violations == []
+
+
+def test_a_rate_limited_send_is_retried_and_sent_once(scripted_rig: SlackRig) -> None:
+    scripted_rig.standin.rate_limit_once("chat.postMessage", retry_after=1)
+    enqueue(scripted_rig, "busy")
+    assert drain_outbox(scripted_rig.ctx, scripted_rig.client) == 1
+    assert len(scripted_rig.standin.calls_to("chat.postMessage")) == 1
+
+
+def test_a_failed_send_goes_back_to_pending_with_the_error(scripted_rig: SlackRig) -> None:
+    enqueue(scripted_rig, "orphan", thread_of="never-sent")
+    assert drain_outbox(scripted_rig.ctx, scripted_rig.client) == 0
+    orphan = row(scripted_rig, "orphan")
+    assert orphan.status == "pending" and "never-sent" in (orphan.error or "")

@@ -1,0 +1,267 @@
+"""A local Slack Web API stand-in: a threaded HTTP server that answers the methods the bot calls,
+checks every call against Slack's published OpenAPI spec (method exists, required arguments
+present, types match) and Block Kit's limits, and records each call for assertions.
+
+    with SlackStandin() as slack:
+        client = WebClient(token="xoxb-test", base_url=slack.api_url)
+        ...
+        slack.wait_for("chat.postMessage")
+        assert slack.violations == []
+
+When ../shared/slack-specs is absent the spec check is skipped (the Block Kit checks still run).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from tests.support.slack_spec import SPEC_PATH, check_call, load_spec
+
+BOT_USER, BOT_ID, TEAM = "UAIMSBOT", "BAIMSBOT", "T0ACME"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+    response: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ts(self) -> str | None:
+        """The ts of the message this call posted or updated."""
+        return self.response.get("ts") or self.response.get("message_ts")
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        raw = self.args.get("blocks") or []
+        return json.loads(raw) if isinstance(raw, str) else list(raw)
+
+    @property
+    def view(self) -> dict[str, Any]:
+        raw = self.args.get("view") or {}
+        return json.loads(raw) if isinstance(raw, str) else dict(raw)
+
+    def text_of_blocks(self) -> str:
+        """Every piece of text in the blocks, joined: what a person reads."""
+        return "\n".join(_texts(self.blocks or self.view.get("blocks") or []))
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [value["text"]] if isinstance(value.get("text"), str) else []
+        return found + [
+            t
+            for key, item in value.items()
+            if key != "text" or not isinstance(item, str)
+            for t in _texts(item)
+        ]
+    if isinstance(value, list):
+        return [t for item in value for t in _texts(item)]
+    return []
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+class SlackStandin:
+    """The stand-in server. `api_url` is what SLACK_API_URL would be (ends with /api/)."""
+
+    def __init__(self, spec_path: Path = SPEC_PATH) -> None:
+        self.spec = load_spec(spec_path)
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self.uploads: dict[str, bytes] = {}
+        self._rate_limits: dict[str, int] = {}
+        self._lock = threading.Condition()
+        self._ids = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+
+    @property
+    def spec_checked(self) -> bool:
+        return self.spec is not None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "1") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    def start(self) -> SlackStandin:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> SlackStandin:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- for tests --
+    def rate_limit_once(self, method: str, retry_after: int = 1) -> None:
+        """The next call to `method` gets HTTP 429 with Retry-After (then calls succeed)."""
+        self._rate_limits[method] = retry_after
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Block until `method` has been called `count` times; returns those calls."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len([c for c in self.calls if c.method == method]) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [c.method for c in self.calls]
+                    raise AssertionError(f"{method} called fewer than {count} times; saw {seen}")
+                self._lock.wait(remaining)
+            return [c for c in self.calls if c.method == method]
+
+    def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        """Wait until no call has arrived for `quiet` seconds (background work has finished)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                last = self.calls[-1].at if self.calls else 0.0
+            if time.monotonic() - last >= quiet:
+                return
+            time.sleep(quiet / 3)
+
+    # -- answering --
+    def handle(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, Any]:
+        if method in self._rate_limits:
+            return 429, self._rate_limits.pop(method)
+        problems = check_call(self.spec, method, args, token)
+        if problems:
+            answer = {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": problems},
+            }
+        else:
+            answer = {"ok": True, **self._answer(method, args)}
+        with self._lock:
+            self.calls.append(Call(method, args, response=answer))
+            self.violations += problems
+            self._lock.notify_all()
+        return 200, answer
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        n = next(self._ids)
+        ts = f"{int(time.time())}.{n:06d}"
+        channel = args.get("channel") or args.get("channel_id")
+        if method == "apps.connections.open":
+            return {"url": f"{self.base_url.replace('http', 'ws')}/socket-mode"}
+        if method == "auth.test":
+            return {
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "team_id": TEAM,
+                "user": "aims",
+                "team": "Acme",
+                "url": "https://acme.slack.com/",
+            }
+        if method in ("chat.postMessage", "chat.update"):
+            return {
+                "channel": channel,
+                "ts": args.get("ts") or ts,
+                "message": {"text": args.get("text"), "ts": args.get("ts") or ts},
+            }
+        if method == "chat.postEphemeral":
+            return {"message_ts": ts}
+        if method.startswith("views."):
+            return {"view": {**Call(method, args).view, "id": f"V{n:08d}", "hash": f"h{n}"}}
+        if method == "conversations.open":
+            return {"channel": {"id": "D" + str(args.get("users") or "X").split(",")[0][1:]}}
+        if method == "users.info":
+            user = args.get("user")
+            return {
+                "user": {
+                    "id": user,
+                    "name": str(user).lower(),
+                    "real_name": f"User {user}",
+                    "is_bot": False,
+                    "tz": "Europe/London",
+                    "profile": {},
+                }
+            }
+        if method == "files.getUploadURLExternal":
+            return {"upload_url": f"{self.base_url}/upload/F{n:08d}", "file_id": f"F{n:08d}"}
+        if method == "files.completeUploadExternal":
+            files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+            return {"files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        return {}
+
+
+def _handler_for(standin: SlackStandin) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._dispatch(b"")
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            self._dispatch(self.rfile.read(length))
+
+        def _dispatch(self, raw: bytes) -> None:
+            url = urlparse(self.path)
+            if url.path.startswith("/upload/"):
+                standin.uploads[url.path.rsplit("/", 1)[1]] = raw
+                return self._send(200, b"OK - %d" % len(raw), "text/plain")
+            args: dict[str, Any] = dict(parse_qsl(url.query))
+            if "json" in (self.headers.get("Content-Type") or ""):
+                args.update(json.loads(raw or b"{}"))
+            else:
+                args.update(parse_qsl(raw.decode("utf-8")))
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or args.pop(
+                "token", None
+            )
+            method = (
+                "response_url"
+                if url.path.startswith("/response/")
+                else url.path.removeprefix("/api/")
+            )
+            status, body = standin.handle(method, args, token)
+            if status == 429:
+                self.send_response(429)
+                self.send_header("Retry-After", str(body))
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": false, "error": "ratelimited"}')
+                return None
+            payload = b"ok" if method == "response_url" else json.dumps(body).encode()
+            return self._send(status, payload, "application/json")
+
+        def _send(self, status: int, payload: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler

@@ -1,0 +1,138 @@
+"""The transport-free router: intents, registrations in threads, answers, and failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from bot import router as router_module
+from bot.context import AppContext
+from bot.replies import Inbound, ReplyKind
+from bot.router import Intent, Router, classify_intent
+from governance.models import RecordFields
+from governance.register import create_record
+from retrieval.answer import Citation, PolicyAnswer
+
+USER = "U0ACME0009"
+
+
+@pytest.fixture(autouse=True)
+def _rules_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AIMS_INTAKE_EMBEDDINGS", "0")
+    yield
+
+
+@pytest.fixture
+def router(app_context: AppContext, now: datetime) -> Router:
+    return Router(app_context, now=lambda: now)
+
+
+def said(text: str, thread: str = "T1", choice: str | None = None) -> Inbound:
+    return Inbound(workspace="W1", user=USER, thread=thread, text=text, choice=choice)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("help", Intent.HELP),
+    ("what can you do?", Intent.HELP),
+    ("show my records", Intent.MY_RECORDS),
+    ("what is the status of my requests", Intent.MY_RECORDS),
+    ("register", Intent.REGISTER),
+    ("We want Copilot to draft replies to customer complaints", Intent.REGISTER),
+    ("our team would like to use ChatGPT for meeting notes", Intent.REGISTER),
+    ("Is Otter allowed?", Intent.TOOL),
+    ("can I use DeepSeek for work?", Intent.TOOL),
+    ("What data can I paste into ChatGPT Enterprise?", Intent.ASK),
+])
+def test_intents(text: str, intent: Intent) -> None:
+    assert classify_intent(text) is intent
+
+
+def test_help_lists_what_the_bot_does(router: Router) -> None:
+    text = router.handle(said("help"))[0].text
+    assert "Register a new AI use" in text and "my records" in text and "cancel" in text
+
+
+def test_free_text_about_a_new_use_starts_a_registration(router: Router) -> None:
+    replies = router.handle(said("We want Copilot to draft replies to customer complaints"))
+    assert "Microsoft 365 Copilot" in replies[0].text
+    assert replies[-1].kind is ReplyKind.QUESTION
+    assert replies[-1].conversation_id is not None
+    # In the same thread, "help" and "skip" are now answers to the registration.
+    assert "Customer Operations, Marketing" in router.handle(said("help"))[-1].text
+
+
+def test_registrations_are_per_thread(router: Router) -> None:
+    router.handle(said("register We want Copilot to draft complaint replies", thread="A"))
+    text = router.handle(said("help", thread="B"))[0].text
+    assert text.startswith("I can help")
+
+
+def test_my_records_lists_what_i_requested_or_own(
+    router: Router, app_context: AppContext
+) -> None:
+    assert "no register records yet" in router.my_records(said(""))[0].text
+    with app_context.db.session() as session:
+        create_record(session, fields=RecordFields(title="Complaint drafts", requester=USER,
+                                                   risk_tier="limited"), actor=USER)
+        create_record(session, fields=RecordFields(title="Someone else's", requester="U0OTHER"),
+                      actor="U0OTHER")
+    reply = router.handle(said("my records"))[0]
+    assert "AIU-0001 Complaint drafts: draft, tier limited" in reply.text
+    assert "Someone else's" not in reply.text and reply.record_refs == ["AIU-0001"]
+
+
+class FakeAnswerer:
+    def __init__(self) -> None:
+        self.questions: list[str] = []
+
+    def answer(self, question: str, *, actor: str, session: Any) -> PolicyAnswer:
+        self.questions.append(question)
+        return PolicyAnswer(
+            question=question, text="No: customer data may not go into ChatGPT [1].",
+            covered=True, mode="extractive", evidence_seq=42,
+            citations=[Citation(number=1, document_title="Acceptable Use of AI Tools",
+                                section_path=["4. Approved tools", "4.2 ChatGPT Enterprise"],
+                                source="acceptable-use.md", chunk_id="c1", chunk_hash="h",
+                                passage="No customer data", url=None)])
+
+
+def test_policy_questions_are_answered_with_citations(
+    router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeAnswerer()
+    monkeypatch.setattr(router_module, "_answerer", lambda ctx: fake)
+    reply = router.handle(said("Can I paste customer data into ChatGPT?"))[0]
+    assert reply.kind is ReplyKind.ANSWER and reply.answer_ref == "42"
+    assert reply.citations[0].section == "4. Approved tools › 4.2 ChatGPT Enterprise"
+    assert fake.questions == ["Can I paste customer data into ChatGPT?"]
+    router.ask(said("Is Otter allowed?"))
+    assert fake.questions[-1] == "Is Otter allowed?"
+
+
+def test_without_policy_search_tool_questions_use_the_catalogue(
+    router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(router_module, "_answerer", lambda ctx: None)
+    reply = router.handle(said("Is Otter allowed?"))[0]
+    assert "Otter.ai (Otter.ai Inc.): prohibited." in reply.text
+    assert "Microsoft Teams transcription" in reply.text
+
+
+def test_an_unexpected_failure_gives_a_reference_and_keeps_state(
+    router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    router.handle(said("register We want Copilot to draft complaint replies"))
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(router_module.flow, "turn", broken)
+    reply = router.handle(said("Customer Operations"))[0]
+    assert reply.kind is ReplyKind.ERROR and "reference" in reply.text
+    monkeypatch.undo()
+    monkeypatch.setenv("AIMS_INTAKE_EMBEDDINGS", "0")
+    replies = router.handle(said("Customer Operations"))
+    assert "business owner" in replies[-1].text
