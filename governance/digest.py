@@ -331,11 +331,11 @@ def publish_digest(
             kind="digest.chart",
             subject=key,
             text="This week in numbers",
-            attachment={
-                "filename": f"{key.replace(':', '-')}.png",
-                "content_base64": image,
-                "title": "This week in numbers",
-            },
+            attachment=outbox.Attachment(
+                filename=f"{key.replace(':', '-')}.png",
+                content_base64=image,
+                title="This week in numbers",
+            ),
         )
     evidence.append(
         session,

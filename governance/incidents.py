@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from governance import outbox
@@ -19,6 +19,7 @@ from governance.config import OrgConfig
 from governance.errors import NotFoundError, PermissionDenied, ValidationProblem
 from governance.register import get_record
 from governance.reviews import SYSTEM, claim_rows
+from governance.text import esc
 from store import evidence
 from store.models import AIUse
 from store.review_models import Incident
@@ -150,8 +151,8 @@ def report_incident(
 
 def subject_of(incident: Incident, record: AIUse | None) -> str:
     if record is not None:
-        return f"{record.ref} \u201c{record.title}\u201d"
-    return f"an unregistered tool ({incident.unregistered_tool})"
+        return f"{record.ref} \u201c{esc(record.title)}\u201d"
+    return f"an unregistered tool ({esc(incident.unregistered_tool or '')})"
 
 
 def _reported_text(config: OrgConfig, incident: Incident, record: AIUse | None) -> str:
@@ -159,7 +160,7 @@ def _reported_text(config: OrgConfig, incident: Incident, record: AIUse | None) 
     text = (
         f"New AI incident {incident.ref} ({incident.severity}) about "
         f"{subject_of(incident, record)}, reported by <@{incident.reported_by}>: "
-        f"{incident.what_happened} (happened {incident.occurred_at:%d %b %Y %H:%M} UTC; "
+        f"{esc(incident.what_happened)} (happened {incident.occurred_at:%d %b %Y %H:%M} UTC; "
         f"{harmed})."
     )
     if incident.serious_incident != "no":
@@ -287,9 +288,17 @@ def close_incident(
         raise PermissionDenied(
             f"only the reporter, the AI use's owner or a governance lead can close {incident.ref}"
         )
-    incident.status, incident.closed_by, incident.closed_at = "closed", actor, now
-    incident.root_cause, incident.corrective_action = root_cause.strip(), corrective_action.strip()
-    incident.next_follow_up_at = None
+    # Conditional, so two people closing at once (two replicas) close it once.
+    closed = session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.status == "open")
+        .values(status="closed", closed_by=actor, closed_at=now, root_cause=root_cause.strip(),
+                corrective_action=corrective_action.strip(), next_follow_up_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if not closed.rowcount:  # type: ignore[attr-defined]
+        raise ValidationProblem(f"{incident.ref} is already closed")
+    session.refresh(incident)
     evidence.append(
         session,
         actor=actor,
@@ -308,6 +317,6 @@ def close_incident(
         record,
         kind="incident.closed",
         text=f"Incident {incident.ref} is closed by <@{actor}>. Root cause: "
-        f"{incident.root_cause}. Corrective action: {incident.corrective_action}.",
+        f"{esc(incident.root_cause)}. Corrective action: {esc(incident.corrective_action)}.",
     )
     return incident

@@ -4,21 +4,38 @@ A service that wants someone told calls `enqueue` inside its own transaction, so
 exists if and only if the change does. A sender (bot/slack) claims due rows with a lease —
 `FOR UPDATE SKIP LOCKED` on Postgres, a conditional update elsewhere — sends, and marks them
 sent. A sender that crashes after claiming leaves a lease that expires, so the row is retried,
-not lost; a duplicate `dedupe_key` is dropped, so retried work never sends twice.
+not lost; a duplicate `dedupe_key` is dropped, so retried work never sends twice. Claims are
+small batches, and marking a row sent or failed is conditional on still holding its claim, so a
+sender whose lease expired never overwrites the row another sender re-claimed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import OutboundMessage, utcnow
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+CLAIM_BATCH = 5
+
+
+class Attachment(BaseModel):
+    """A file for op "upload": what the producer queues and the sender uploads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str
+    title: str
+    content_base64: str
 
 
 def enqueue(
@@ -34,22 +51,38 @@ def enqueue(
     user_id: str | None = None,
     thread_of: str | None = None,
     target_of: str | None = None,
-    attachment: dict[str, Any] | None = None,
+    attachment: Attachment | None = None,
     not_before: datetime | None = None,
 ) -> OutboundMessage | None:
-    """Queue a message; returns None when a message with this key was already queued."""
+    """Queue a message; returns None when a message with this key was already queued.
+
+    The insert runs in a savepoint: a concurrent enqueue of the same key (another replica or
+    thread, between our check and our insert) fails only the savepoint, not the caller's
+    transaction."""
     existing = session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == key))
     if existing is not None:
         return None
     message = OutboundMessage(
         dedupe_key=key, op=op, channel=channel, user_id=user_id, thread_of=thread_of,
-        target_of=target_of, text=text, blocks=blocks, attachment=attachment, kind=kind,
+        target_of=target_of, text=text, blocks=blocks,
+        attachment=attachment.model_dump() if attachment is not None else None, kind=kind,
         subject=subject, status="pending", attempts=0, not_before=not_before or utcnow(),
         created_at=utcnow(),
     )
-    session.add(message)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError as exc:
+        if "dedupe_key" not in str(exc.orig):
+            raise
+        log.info("outbox message %s was queued concurrently; not queued twice", key)
+        return None
     return message
+
+
+def attachment_of(message: OutboundMessage) -> Attachment | None:
+    """The message's attachment, validated (a malformed one raises ValidationError)."""
+    return Attachment.model_validate(message.attachment) if message.attachment else None
 
 
 def _due(now: datetime) -> Any:
@@ -59,7 +92,7 @@ def _due(now: datetime) -> Any:
 
 
 def claim(
-    session: Session, *, worker: str, now: datetime | None = None, limit: int = 20,
+    session: Session, *, worker: str, now: datetime | None = None, limit: int = CLAIM_BATCH,
     lease: timedelta = timedelta(minutes=2),
 ) -> Sequence[OutboundMessage]:
     """Claim up to `limit` due messages for `worker`; no two workers get the same row."""
@@ -86,24 +119,65 @@ def claim(
     return session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(claimed))).all()
 
 
+def _held(message: OutboundMessage, worker: str) -> Any:
+    return (
+        (OutboundMessage.id == message.id)
+        & (OutboundMessage.status == "claimed")
+        & (OutboundMessage.claimed_by == worker)
+    )
+
+
+def _lost(session: Session, message: OutboundMessage, worker: str, what: str) -> bool:
+    session.refresh(message)
+    log.warning(
+        "outbox row %s (%s): %s's claim was lost (now %s by %s); not marked %s",
+        message.id, message.dedupe_key, worker, message.status, message.claimed_by, what,
+    )
+    return False
+
+
 def mark_sent(
-    session: Session, message: OutboundMessage, *, slack_channel: str | None, slack_ts: str | None,
-    now: datetime | None = None,
-) -> None:
-    message.status, message.sent_at = "sent", now or utcnow()
-    message.slack_channel, message.slack_ts, message.error = slack_channel, slack_ts, None
+    session: Session, message: OutboundMessage, *, worker: str, slack_channel: str | None,
+    slack_ts: str | None, now: datetime | None = None,
+) -> bool:
+    """Mark a row sent, if `worker` still holds its claim; False (and logged) when it does not."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(_held(message, worker))
+        .values(status="sent", sent_at=now or utcnow(), slack_channel=slack_channel,
+                slack_ts=slack_ts, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return _lost(session, message, worker, "sent")
+    session.refresh(message)
+    return True
 
 
 def mark_failed(
-    session: Session, message: OutboundMessage, *, error: str, now: datetime | None = None,
-    retry_in: timedelta = timedelta(seconds=30),
-) -> None:
-    """Failed sends go back to pending with a delay, until MAX_ATTEMPTS."""
-    message.error = error[:2000]
-    if message.attempts >= MAX_ATTEMPTS:
-        message.status = "failed"
-    else:
-        message.status, message.not_before = "pending", (now or utcnow()) + retry_in
+    session: Session, message: OutboundMessage, *, worker: str, error: str,
+    now: datetime | None = None, retry_in: timedelta = timedelta(seconds=30),
+) -> bool:
+    """Failed sends go back to pending with a delay, until MAX_ATTEMPTS; only while `worker`
+    still holds the claim (False, and logged, when it does not)."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(_held(message, worker))
+        .values(
+            error=error[:2000],
+            status=case((OutboundMessage.attempts >= MAX_ATTEMPTS, "failed"), else_="pending"),
+            not_before=(now or utcnow()) + retry_in,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return _lost(session, message, worker, "failed")
+    session.refresh(message)
+    return True
+
+
+def holds_claim(message: OutboundMessage, worker: str) -> bool:
+    return message.status == "claimed" and message.claimed_by == worker
 
 
 def find_sent(session: Session, key: str) -> OutboundMessage | None:

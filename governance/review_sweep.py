@@ -34,6 +34,7 @@ from governance.reviews import (
     new_cycle,
     owner_or_leads,
 )
+from governance.text import esc
 from store import evidence
 from store.models import AIUse
 from store.review_models import ReviewCycle
@@ -145,23 +146,39 @@ def _notify(
 ) -> None:
     tier = f"{record.risk_tier} risk, " if record.risk_tier else ""
     text = (
-        f"Time to review {record.ref} \u201c{record.title}\u201d ({tier}due "
+        f"Time to review {record.ref} \u201c{esc(record.title)}\u201d ({tier}due "
         f"{fmt_day(cycle.due_on)}). Five quick questions: is it still in use? Have its "
         "purpose, data, model or vendor changed? Any incidents or complaints? Is it still "
         "performing as intended? Then continue, change (re-approval) or retire it."
     )
-    for person in owner_or_leads(config, record):
+    _tell(session, config, record, cycle, owner_or_leads(config, record), "review.due", text,
+          "due")
+    cycle.notified_on = today
+    _log(session, "review.due", record, cycle, now, notified=owner_or_leads(config, record))
+
+
+def _tell(
+    session: Session,
+    config: OrgConfig,
+    record: AIUse,
+    cycle: ReviewCycle,
+    people: list[str],
+    kind: str,
+    text: str,
+    step: str,
+    *extra: object,
+) -> None:
+    """DM each person the review form; the key (record, cycle, step, person) sends it once."""
+    for person in people:
         outbox.enqueue(
             session,
-            key=_key("due", record, cycle, person),
+            key=_key(step, record, cycle, *extra, person),
             channel=person,
             text=text,
-            kind="review.due",
+            kind=kind,
             subject=record.ref,
             blocks=review_prompt_blocks(record, cycle, text, config),
         )
-    cycle.notified_on = today
-    _log(session, "review.due", record, cycle, now, notified=owner_or_leads(config, record))
 
 
 def _remind(
@@ -181,22 +198,14 @@ def _remind(
         "suspended" if settings.on_lapse == "suspend" else "flagged \u201creview lapsed\u201d"
     )
     text = (
-        f"Reminder {number}: the review of {record.ref} \u201c{record.title}\u201d is "
+        f"Reminder {number}: the review of {record.ref} \u201c{esc(record.title)}\u201d is "
         f"{(today - start).days} days overdue. "
     )
     if cycle.escalated_on is None:
         text += f"It goes to the governance leads on {fmt_day(escalate_on)}; "
     text += f"the record is {consequence} on {fmt_day(lapse_on)}."
-    for person in owner_or_leads(config, record):
-        outbox.enqueue(
-            session,
-            key=_key("reminder", record, cycle, number, person),
-            channel=person,
-            text=text,
-            kind="review.reminder",
-            subject=record.ref,
-            blocks=review_prompt_blocks(record, cycle, text, config),
-        )
+    _tell(session, config, record, cycle, owner_or_leads(config, record), "review.reminder",
+          text, "reminder", number)
     cycle.reminders_sent = number
     _log(session, "review.reminded", record, cycle, now, reminder=number)
 
@@ -212,21 +221,12 @@ def _escalate(
     overdue = (today - effective_due(cycle)).days
     owner = f"<@{record.owner}>" if record.owner else "nobody (no owner named)"
     text = (
-        f"Escalation: the review of {record.ref} \u201c{record.title}\u201d is {overdue} days "
+        f"Escalation: the review of {record.ref} \u201c{esc(record.title)}\u201d is {overdue} days "
         f"overdue. Owner: {owner}, reminded {cycle.reminders_sent} time(s). Please follow up "
         "or review it yourself."
     )
     leads = config.members("governance_leads")
-    for lead in leads:
-        outbox.enqueue(
-            session,
-            key=_key("escalation", record, cycle, lead),
-            channel=lead,
-            text=text,
-            kind="review.escalation",
-            subject=record.ref,
-            blocks=review_prompt_blocks(record, cycle, text, config),
-        )
+    _tell(session, config, record, cycle, leads, "review.escalation", text, "escalation")
     cycle.escalated_on = today
     _log(session, "review.escalated", record, cycle, now, to=leads, overdue_days=overdue)
 
@@ -260,7 +260,7 @@ def _lapse(
         )
     effect = "suspended" if suspend else "flagged \u201creview lapsed\u201d"
     text = (
-        f"{record.ref} \u201c{record.title}\u201d is now {effect}: its review was due "
+        f"{record.ref} \u201c{esc(record.title)}\u201d is now {effect}: its review was due "
         f"{fmt_day(cycle.due_on)}. Completing the review clears this."
     )
     for person in {*owner_or_leads(config, record), *config.members("governance_leads")}:

@@ -145,11 +145,13 @@ def current_cycle(session: Session, record: AIUse) -> ReviewCycle:
 def snooze_review(
     session: Session, *, record: AIUse, config: OrgConfig, actor: str, days: int, now: datetime
 ) -> date:
-    """Push reminders back by `days`; never beyond max_snooze_days after the due date."""
+    """Push reminders back to `days` after the due date (after today, if that has passed);
+    never beyond max_snooze_days after the due date. Relative to the due date, not to an
+    earlier snooze, so the same snooze repeated (a double click) changes nothing."""
     _check_actor(config, record, actor)
     cycle = current_cycle(session, record)
     limit = cycle.due_on + timedelta(days=config.reviews.max_snooze_days)
-    until = max(local_today(config, now), effective_due(cycle)) + timedelta(days=days)
+    until = max(local_today(config, now), cycle.due_on) + timedelta(days=days)
     if days < 1 or until > limit:
         raise ValidationProblem(
             f"a review can be snoozed at most {config.reviews.max_snooze_days} days past its due "

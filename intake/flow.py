@@ -52,9 +52,11 @@ def engine_for(config: OrgConfig, settings_llm: str | None = None) -> IntakeEngi
 
 
 def _row(session: Session, inbound: Inbound) -> Conversation | None:
+    # Locked for the turn on Postgres, so two concurrent turns in one thread (a retry racing the
+    # original, two replicas) run one after the other and can never file the record twice.
     return session.scalar(select(Conversation).where(
         Conversation.workspace == inbound.workspace, Conversation.user_id == inbound.user,
-        Conversation.thread == inbound.thread))
+        Conversation.thread == inbound.thread).with_for_update())
 
 
 def active_conversation(session: Session, inbound: Inbound) -> Conversation | None:

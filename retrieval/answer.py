@@ -70,6 +70,7 @@ class PolicyAnswerer:
         self.llm_id = llm_id or ctx.settings.llm or (None if chat_model is None else "custom")
         self.method: Method = method
         self._corpus: Corpus | None = None
+        self._llm_error: str | None = None
         self._lock = threading.Lock()
 
     # --- components, loaded lazily and once --------------------------------------------------
@@ -87,8 +88,14 @@ class PolicyAnswerer:
         return self._index
 
     def chat_model(self) -> Any:
-        if self._chat_model is None and self.llm_id:
-            self._chat_model = llm.load_chat_model(self.llm_id)
+        """The configured chat model, or None; a model that cannot be set up is reported once
+        and answers stay extractive (the evidence of each answer says why)."""
+        if self._chat_model is None and self.llm_id and self._llm_error is None:
+            try:
+                self._chat_model = llm.load_chat_model(self.llm_id)
+            except Exception as exc:  # missing provider package, bad spec, missing API key
+                self._llm_error = f"the LLM {self.llm_id!r} cannot be used: {exc}"
+                logger.warning("%s; answering extractively", self._llm_error)
         return self._chat_model
 
     def searcher(self, session: Session) -> Searcher:
@@ -178,6 +185,8 @@ class PolicyAnswerer:
         model = self.chat_model() if self.llm_id else None
         if model is not None and self._llm_part(draft, model, question, hits):
             return draft
+        if self.llm_id and model is None:
+            draft.fallback_reason = self._llm_error
         quotes = extractive.quote(hits, question, result.query_vector, self.embedder)
         lines = ["The policy says:"]
         for number, item in enumerate(quotes, start=1):
@@ -235,6 +244,8 @@ class PolicyAnswerer:
             "tools": [{"name": t.name, "status": t.status} for t in answer.tool_matches],
             "unknown_tools": answer.unknown_tools,
         }
+        if answer.fallback_reason:
+            payload["fallback_reason"] = answer.fallback_reason
         if draft.llm is not None:
             payload["llm"] = {
                 "model": draft.llm.model_id, "prompt_sha256": draft.llm.prompt_sha256,

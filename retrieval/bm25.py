@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +16,8 @@ class BM25Index:
     def __init__(self, ids: Sequence[str], texts: Sequence[str]) -> None:
         import bm25s
 
+        # bm25s sets its own logger to DEBUG on import and logs every index build.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._ids = list(ids)
         self._bm25 = bm25s.BM25()
         if self._ids:

@@ -68,7 +68,21 @@ def read_markdown(data: bytes) -> Outline:
 
 
 def read_text(data: bytes) -> Outline:
-    return parse_outline(_decode(data), numbered_headings=True)
+    return _first_line_title(parse_outline(_decode(data), numbered_headings=True))
+
+
+def _first_line_title(outline: Outline) -> Outline:
+    """Plain text and PDFs have no heading markup: a short first line is the title."""
+    if outline.title or not outline.sections or outline.sections[0].path:
+        return outline
+    first, _, rest = outline.sections[0].text.partition("\n")
+    first = first.strip()
+    if 0 < len(first) <= 100 and not first.endswith((".", ",", ";", ":")):
+        outline.title = first
+        outline.sections[0] = Section((), rest.strip())
+        if not outline.sections[0].text:
+            outline.sections.pop(0)
+    return outline
 
 
 def read_html(data: bytes) -> Outline:
@@ -114,7 +128,7 @@ def read_pdf(data: bytes) -> Outline:
         meta_title = reader.metadata.get("/Title") if reader.metadata else None
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"not a readable PDF ({exc})") from exc
-    outline = parse_outline("\n\n".join(pages), numbered_headings=True)
+    outline = _first_line_title(parse_outline("\n\n".join(pages), numbered_headings=True))
     if meta_title and str(meta_title).strip():
         outline.title = str(meta_title).strip()
     return outline

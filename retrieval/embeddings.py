@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from governance.errors import AimsError
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +33,8 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> Vectors: ...
 
 
-class EmbeddingModelError(RuntimeError):
-    pass
+class EmbeddingModelError(AimsError):
+    """The configured embedding model cannot be loaded from local files."""
 
 
 _MODELS: dict[str, Any] = {}
@@ -47,6 +49,10 @@ def _load(name: str) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        disable_bar: Callable[[], None] = transformers_logging.disable_progress_bar
+        disable_bar()  # no "Loading weights" progress bar in the CLI or the bot's logs
 
         location = _bundled_path() if name == BUNDLED_MODEL else name
         logger.info("loading embedding model %s from %s", name, location)

@@ -56,8 +56,11 @@ class ChromaIndex:
         )
 
     def chunk_ids(self) -> set[str]:
-        metadatas = self._collection.get(include=["metadatas"])["metadatas"] or []
-        return {str(m["chunk_id"]) for m in metadatas if m and "chunk_id" in m}
+        found = self._collection.get(include=["metadatas"])
+        return {
+            _owner(vector_id, metadata)
+            for vector_id, metadata in zip(found["ids"], found["metadatas"] or [], strict=True)
+        }
 
     def upsert(self, items: Sequence[ChunkVectors]) -> None:
         ids: list[str] = []
@@ -78,6 +81,7 @@ class ChromaIndex:
         for start in range(0, len(chunk_ids), BATCH):
             batch = list(chunk_ids[start : start + BATCH])
             if batch:
+                self._collection.delete(ids=batch)  # also vectors written before windows
                 self._collection.delete(where={"chunk_id": {"$in": batch}})
 
     def query(self, vector: Vectors, k: int) -> list[tuple[str, float]]:
@@ -89,11 +93,21 @@ class ChromaIndex:
             include=["distances", "metadatas"],
         )
         best: dict[str, float] = {}
-        rows = zip(result["metadatas"][0], result["distances"][0], strict=True)
-        for metadata, distance in rows:
-            chunk_id = str(metadata["chunk_id"])
-            best.setdefault(chunk_id, 1.0 - float(distance))  # results come best first
+        metadatas = result["metadatas"][0] if result["metadatas"] else []
+        distances = result["distances"][0] if result["distances"] else []
+        for vector_id, metadata, distance in zip(
+            result["ids"][0], metadatas, distances, strict=True
+        ):
+            # Results come best first: a chunk's first vector is its best.
+            best.setdefault(_owner(vector_id, metadata), 1.0 - float(distance))
         return list(best.items())[:k]
+
+
+def _owner(vector_id: str, metadata: Any) -> str:
+    """The chunk a vector belongs to (vectors from before windows carry no chunk_id)."""
+    if metadata and "chunk_id" in metadata:
+        return str(metadata["chunk_id"])
+    return vector_id.split("#", 1)[0]
 
 
 def chroma_client(*, path: Path, url: str | None) -> Any:

@@ -185,13 +185,19 @@ def _embed_all(plans: list[_Plan], embedder: Embedder, notify: Progress) -> list
             texts.extend(views)
             owners.extend([(p_index, c_index)] * len(views))
     notify("texts", len(texts))
-    result: list[list[Any]] = [[[] for _ in plan.chunks] for plan in plans]
-    for start in range(0, len(texts), EMBED_BATCH):
-        batch = texts[start : start + EMBED_BATCH]
-        for offset, vector in enumerate(embedder.embed(batch, batch_size=EMBED_BATCH)):
-            p_index, c_index = owners[start + offset]
-            result[p_index][c_index].append(vector)
+    # Batches of similar length: a batch is padded to its longest text, and a two-sentence
+    # window padded to a full chunk's length costs as much as the chunk.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors: list[Any] = [None] * len(texts)
+    for start in range(0, len(order), EMBED_BATCH):
+        batch = order[start : start + EMBED_BATCH]
+        embedded = embedder.embed([texts[i] for i in batch], batch_size=EMBED_BATCH)
+        for i, vector in zip(batch, embedded, strict=True):
+            vectors[i] = vector
         notify("embedded", len(batch))
+    result: list[list[Any]] = [[[] for _ in plan.chunks] for plan in plans]
+    for (p_index, c_index), vector in zip(owners, vectors, strict=True):
+        result[p_index][c_index].append(vector)  # texts are in chunk order: the chunk first
     return result
 
 

@@ -4,7 +4,6 @@ replica, `aims jobs run`) never repeats work."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,12 +81,10 @@ def _intake(job: JobRunContext) -> str:
 
     notes = expire_stale(job.session, job.now, config=job.config)
     for note in notes:
-        key = f"intake-expired:{note.workspace}:{note.user}:{note.thread}"
-        if len(key) > 255:
-            key = "intake-expired:" + hashlib.sha256(key.encode()).hexdigest()
+        # The note's key names the registration, so a later expiry in the same thread is sent too.
         outbox.enqueue(
             job.session,
-            key=key,
+            key=note.key,
             channel=note.channel or note.user,
             text=note.text,
             kind="intake.expired",

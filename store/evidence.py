@@ -30,7 +30,7 @@ REDACTED = "[redacted]"
 
 _SECRET_KEYS = re.compile(
     r"(token|secret|passw(or)?d|passphrase|authorization|signature|api[_-]?key|private[_-]?key"
-    r"|credential)",
+    r"|credential|response_url)",
     re.I,
 )
 # Counts such as an LLM call's `prompt_tokens` are usage figures, not secrets.
@@ -41,7 +41,8 @@ _SECRET_VALUES = re.compile(
     r"|sk-[A-Za-z0-9_-]{16,}"  # OpenAI / Anthropic style API keys
     r"|gh[pousr]_[A-Za-z0-9]{20,}"  # GitHub tokens
     r"|AKIA[0-9A-Z]{16}"  # AWS access key ids
-    r"|hooks\.slack\.com/services/[A-Za-z0-9/]+"  # Slack incoming webhooks
+    r"|hooks\.slack\.com/(?:services|actions|app|commands)/[A-Za-z0-9/_-]+"  # webhooks and
+    # response URLs: whoever holds one can post as the bot
     r")"
     r"|(?<=Bearer )[A-Za-z0-9._~+/-]{8,}=*",
 )

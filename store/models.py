@@ -171,9 +171,10 @@ class OutboundMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # One row per intended effect ("approval-request:AIU-0007:v2:U0ACME0003"); duplicates are dropped.
+    # One row per intended effect ("approval:AIU-0007:v2:dm:U0ACME0003"); duplicates are dropped.
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
-    op: Mapped[str] = mapped_column(String(16), default="post")  # post | update | ephemeral | upload
+    # post, update, ephemeral or upload
+    op: Mapped[str] = mapped_column(String(16), default="post")
     channel: Mapped[str] = mapped_column(String(64))  # a channel id, or a user id for a DM
     user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # ephemeral target
     thread_of: Mapped[str | None] = mapped_column(String(255), nullable=True)  # parent's dedupe_key

@@ -50,7 +50,9 @@ def test_an_update_without_a_reason_is_refused_and_changes_nothing(db, now):
         record = _new(session, now)
     with pytest.raises(ValidationProblem, match="reason"), db.session() as session:
         record = register.get_record(session, "AIU-0001")
-        register.update_record(session, record=record, changes={"title": "x"}, actor="u", reason=" ")
+        register.update_record(
+            session, record=record, changes={"title": "x"}, actor="u", reason=" "
+        )
     with db.session() as session:
         assert register.get_record(session, "AIU-0001").version == 1
 

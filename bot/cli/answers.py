@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.cli.common import app_context, console, err_console, fail, print_json
@@ -81,14 +82,15 @@ def _ingest_progress() -> Iterator[Callable[[str, int], None]]:
 
 def _print_ingest_report(report: IngestReport) -> None:
     for source, reason in report.skipped:
-        err_console.print(f"[yellow]skipped[/yellow] {source}: {reason}", highlight=False)
+        err_console.print(f"[yellow]skipped[/yellow] {escape(source)}: {escape(reason)}",
+                          highlight=False, soft_wrap=True)
     console.print(
         f"Documents: {len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
         + (f", {len(report.skipped)} skipped" if report.skipped else "")
         + f". Chunks: {report.chunks_embedded} embedded, {report.total_chunks} in the index "
         f"({report.seconds:.1f}s).",
-        highlight=False,
+        highlight=False, soft_wrap=True,
     )
 
 
@@ -148,17 +150,22 @@ def answer_json(answer: PolicyAnswer) -> dict[str, Any]:
 
 
 def _print_answer(answer: PolicyAnswer) -> None:
-    console.print(answer.text, highlight=False, markup=False)
+    _plain(answer.text)
     if not answer.citations:
         return
     console.print("\nSources:", style="bold")
     for citation in answer.citations:
-        console.print(f"[{citation.number}] {citation.label}", highlight=False, markup=False)
-        console.print(f"    {citation.url or citation.source}", style="dim", highlight=False)
+        _plain(f"[{citation.number}] {citation.label}")
+        _plain(f"    {citation.url or citation.source}", style="dim")
         preview = " ".join(citation.passage.split())
         if len(preview) > PASSAGE_PREVIEW:
             preview = preview[:PASSAGE_PREVIEW].rsplit(" ", 1)[0] + " …"
-        console.print(f"    {preview}", style="dim", highlight=False, markup=False)
+        _plain(f"    {preview}", style="dim")
+
+
+def _plain(text: str, style: str | None = None) -> None:
+    """Print policy text as it is: no Rich markup, no re-wrapping of long lines."""
+    console.print(text, style=style, highlight=False, markup=False, soft_wrap=True)
 
 
 def _actor(explicit: str | None) -> str:

@@ -23,6 +23,7 @@ from governance.approvals.service import (
     slots_for_actor,
 )
 from governance.config import OrgConfig
+from governance.errors import AimsError
 from governance.register import get_record
 from store.approval_models import ApprovalRequest
 
@@ -164,21 +165,29 @@ def resubmit(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The record id, like AIU-0007."),
     actor: str = typer.Option(..., "--as", help="Your Slack user id."),
-    sets: list[str] = typer.Option(..., "--set", help="field=value (JSON for lists); repeatable."),
+    sets: list[str] = typer.Option(
+        ...,
+        "--set",
+        help="field=value (JSON for lists); repeatable. Only the intake's answers (purpose, "
+        "data_categories, deployment, ...); the risk tier is recomputed from them.",
+    ),
     reason: str = typer.Option(..., "--reason", help="What changed and why."),
 ) -> None:
     """Make the requested changes: a new version and a new approval request."""
     context = app_context(ctx)
     with context.db.session() as session:
         record = get_record(session, ref)
-        resubmit_after_changes(
-            session,
-            record=record,
-            changes=_parse_sets(sets),
-            actor=actor,
-            config=context.config,
-            reason=reason,
-        )
+        try:
+            resubmit_after_changes(
+                session,
+                record=record,
+                changes=_parse_sets(sets),
+                actor=actor,
+                config=context.config,
+                reason=reason,
+            )
+        except AimsError as exc:
+            fail(str(exc))
         console.print(
             f"{record.ref} is now v{record.version}, {record.status.replace('_', ' ')}"
             f" (submitted {when(record.updated_at)}); approvers have been asked again.",

@@ -17,11 +17,10 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
 from bot.slack.approvals_home import waiting_approvals
-from bot.slack.blocks import SlackMessage, sections
+from bot.slack.common import send_queued, tell
 from bot.slack.errors import after_ack
 from bot.slack.home import APPROVALS_FOR_HOME
 from bot.slack.messenger import Messenger, default_router_factory
-from bot.slack.outbox_sender import drain_outbox
 from bot.slack.services import Services
 from governance.approvals.checks import check_may_act
 from governance.approvals.decisions import decide
@@ -57,33 +56,6 @@ def _action(raw: str | None) -> ApprovalAction | None:
 
 def _value(values: Values, block: str, action: str) -> str:
     return str((values.get(block, {}).get(action, {}) or {}).get("value") or "")
-
-
-def _tell(messenger: Messenger, body: dict[str, Any], text: str) -> None:
-    """A private note to the clicker, in the conversation where they clicked."""
-    message = SlackMessage(text=text, blocks=sections(text), ephemeral=True)
-    if body.get("response_url"):
-        messenger.respond(body["response_url"], message)
-        return
-    channel = (body.get("container") or {}).get("channel_id")
-    if channel:
-        messenger.call(
-            "chat.postEphemeral",
-            channel,
-            channel=channel,
-            user=body["user"]["id"],
-            text=text,
-            blocks=message.blocks,
-        )
-
-
-def _send_queued(ctx: AppContext, app: App) -> None:
-    # What the service queued is committed; sending it now makes the DM update feel instant.
-    # The outbox loop would send it anyway, and its claims stop a double send.
-    try:
-        drain_outbox(ctx, app.client)
-    except Exception:
-        log.exception("outbox pass after an approval failed; the outbox loop will retry")
 
 
 # --- decisions ---------------------------------------------------------------------------
@@ -124,17 +96,17 @@ def _refusal_or_title(ctx: AppContext, action: ApprovalAction, user: str) -> tup
 def on_button(ctx: AppContext, app: App, messenger: Messenger, body: dict[str, Any]) -> None:
     action, user = _action(body["actions"][0].get("value")), body["user"]["id"]
     if action is None or action.verdict is None:
-        _tell(messenger, body, BROKEN)
+        tell(messenger, body, BROKEN)
         return
     if action.verdict is Verdict.APPROVE:
         result = _decide(ctx, action, user, reason="")
         if not result.accepted:
-            _tell(messenger, body, f":no_entry: {result.message}")
-        _send_queued(ctx, app)
+            tell(messenger, body, f":no_entry: {result.message}")
+        send_queued(ctx, app, "an approval")
         return
     refusal, title = _refusal_or_title(ctx, action, user)
     if refusal is not None:
-        _tell(messenger, body, f":no_entry: {refusal}")
+        tell(messenger, body, f":no_entry: {refusal}")
         return
     messenger.open_view(body["trigger_id"], reason_modal(action, title), action.ref)
 
@@ -153,7 +125,7 @@ def on_reason_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any
         ack(response_action="errors", errors={ApprovalIds.REASON_BLOCK.value: result.message})
         return
     ack()
-    _send_queued(ctx, app)
+    send_queued(ctx, app, "an approval")
 
 
 # --- changes requested: edit and resubmit ----------------------------------------------------
@@ -162,7 +134,7 @@ def on_reason_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any
 def on_edit_click(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> None:
     action, user = _action(body["actions"][0].get("value")), body["user"]["id"]
     if action is None:
-        _tell(messenger, body, BROKEN)
+        tell(messenger, body, BROKEN)
         return
     try:
         with ctx.db.session() as session:
@@ -170,7 +142,7 @@ def on_edit_click(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -
             check_resubmit(record, user, ctx.config, action.version)
             view = edit_modal(action, record)
     except AimsError as exc:
-        _tell(messenger, body, f":no_entry: {exc}")
+        tell(messenger, body, f":no_entry: {exc}")
         return
     messenger.open_view(body["trigger_id"], view, action.ref)
 
@@ -210,7 +182,7 @@ def on_edit_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any])
         ack(response_action="errors", errors={ApprovalIds.EDIT_REASON_BLOCK.value: str(exc)})
         return
     ack()
-    _send_queued(ctx, app)
+    send_queued(ctx, app, "an approval")
 
 
 # --- wiring ----------------------------------------------------------------------------------
@@ -230,7 +202,7 @@ def register_approval_handlers(app: App, ctx: AppContext) -> None:
     def decision_button(body: dict[str, Any], context: BoltContext) -> None:
         on_button(ctx, app, messenger, body)
 
-    @after_ack(services)
+    @after_ack(services, claim=False)  # opens a form; its submission is the effect
     def edit_button(body: dict[str, Any], context: BoltContext) -> None:
         on_edit_click(ctx, messenger, body)
 

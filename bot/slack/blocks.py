@@ -13,6 +13,7 @@ from typing import Any
 from bot.replies import Choice, Reply, ReplyCitation, ReplyKind
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.state import ChoiceState, FeedbackState, ThreadState
+from governance.text import esc  # the one mrkdwn escape, shared with governance's messages
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -36,11 +37,6 @@ class SlackMessage:
     text: str
     blocks: list[Block] = field(default_factory=list)
     ephemeral: bool = False
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
@@ -157,7 +153,7 @@ def choice_blocks(choices: list[Choice], thread: str, conversation: int | None) 
 
 
 def citation_line(citation: ReplyCitation) -> str:
-    name = escape(f"{citation.title} › {citation.section}" if citation.section else citation.title)
+    name = esc(f"{citation.title} › {citation.section}" if citation.section else citation.title)
     if citation.url:
         name = f"<{citation.url}|{name.replace('|', '¦')}>"
     return f"{citation.number}. {name}"
@@ -188,12 +184,12 @@ def feedback_blocks(answer_ref: str) -> list[Block]:
 
 def reply_blocks(reply: Reply, thread: str) -> list[Block]:
     """All blocks for one Reply, in reading order (may exceed one message; see render_reply)."""
-    body = escape(reply.text)
+    body = esc(reply.text)
     if reply.kind is ReplyKind.ERROR:
         body = f":warning: {body}"
     blocks = sections(body) if body.strip() else []
     if reply.record_refs:
-        blocks.append(context("Records: " + ", ".join(escape(r) for r in reply.record_refs)))
+        blocks.append(context("Records: " + ", ".join(esc(r) for r in reply.record_refs)))
     if reply.citations:
         blocks += sources_blocks(reply.citations)
     if reply.kind is ReplyKind.ANSWER and reply.answer_ref:

@@ -14,7 +14,7 @@ from slack_bolt import BoltContext
 from bot.slack.blocks import SlackMessage, sections
 from bot.slack.ids import EvidenceKind
 from bot.slack.messenger import BOT_ACTOR, Messenger
-from bot.slack.middleware import claim_delivery, delivery_key
+from bot.slack.middleware import claim_delivery, delivery_key, release_delivery
 from bot.slack.services import Services
 from governance.errors import AimsError
 from store import evidence
@@ -83,18 +83,27 @@ def report_error(error: BaseException, body: dict[str, Any], messenger: Messenge
 Lazy = Callable[[dict[str, Any], BoltContext], None]
 
 
-def after_ack(services: Services) -> Callable[[Lazy], Lazy]:
+def after_ack(services: Services, *, claim: bool = True) -> Callable[[Lazy], Lazy]:
     """Wrap a lazy listener (the work after the ack): claim the delivery first, so a redelivery,
     retry or double click does nothing, and route errors to the one error handler (Bolt's
-    error handler does not see lazy listeners)."""
+    error handler does not see lazy listeners). Work that raises releases the claim first, so
+    Slack's retry (or the person trying again) is not dropped as a duplicate.
+
+    `claim=False` is for buttons that only open a form: opening one changes nothing (the form's
+    submission is what is made exactly-once), and someone who cancels the form must be able to
+    click the same button again."""
 
     def wrap(func: Lazy) -> Lazy:
         @functools.wraps(func)
         def run(body: dict[str, Any], context: BoltContext) -> None:
+            key, claimed = delivery_key(body), False
             try:
-                if claim_delivery(services.ctx, delivery_key(body)):
+                claimed = claim_delivery(services.ctx, key) if claim else False
+                if claimed or not claim:
                     func(body, context)
             except Exception as exc:
+                if claimed:
+                    release_delivery(services.ctx, key)
                 report_error(exc, body, services.messenger)
 
         return run

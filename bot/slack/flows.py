@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import SlackMessage, escape, sections
+from bot.slack.blocks import SlackMessage, sections
 from bot.slack.services import Services, inbound
+from governance.text import esc
 
 REGISTER_INTRO = (
     "Let's register an AI use. I'll ask a few questions in this thread; "
@@ -32,7 +33,7 @@ def ask_and_dm(
     """Answer a question asked outside a conversation (App Home) in the person's DM."""
     messenger = services.messenger
     channel = messenger.open_dm(user)
-    intro = f"You asked: {escape(question)}"
+    intro = f"You asked: {esc(question)}"
     ts = messenger.post(channel, SlackMessage(text=intro, blocks=sections(intro)))
     replies = services.router().ask(
         inbound(body, user=user, thread=ts or thread, channel=channel, text=question)

@@ -14,7 +14,6 @@ from bot.slack.blocks import (
     button,
     context,
     divider,
-    escape,
     fit_view,
     header,
     plain,
@@ -23,6 +22,7 @@ from bot.slack.blocks import (
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from governance import register as register_service
 from governance.config import OrgConfig
+from governance.text import esc
 from store.models import AIUse
 
 MAX_RECORDS_SHOWN = 40
@@ -35,10 +35,10 @@ APPROVALS_FOR_HOME: list[ApprovalsSection] = []
 
 def record_line(record: AIUse) -> str:
     review = record.next_review.isoformat() if record.next_review else "not scheduled"
-    tier = f" · tier {escape(record.risk_tier)}" if record.risk_tier else ""
+    tier = f" · tier {esc(record.risk_tier)}" if record.risk_tier else ""
     return (
-        f"*{escape(record.ref)}* {escape(record.title)}\n"
-        f"Status: *{escape(record.status.replace('_', ' '))}*{tier} · next review {review}"
+        f"*{esc(record.ref)}* {esc(record.title)}\n"
+        f"Status: *{esc(record.status.replace('_', ' '))}*{tier} · next review {review}"
     )
 
 

@@ -10,14 +10,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from sqlalchemy import select
 
 from bot.context import AppContext
 from bot.slack.blocks import sections
+from bot.slack.common import field_value, send_queued
+from bot.slack.errors import after_ack
 from bot.slack.handlers import commands
-from bot.slack.messenger import Messenger
-from bot.slack.outbox_sender import drain_outbox
+from bot.slack.messenger import Messenger, default_router_factory
 from bot.slack.services import Services
 from governance import incidents
 from governance.errors import AimsError
@@ -151,18 +152,6 @@ def done_view(title: str, text: str) -> dict[str, Any]:
     }
 
 
-def field_value(values: dict[str, Any], block_id: str) -> str:
-    state = (values.get(block_id) or {}).get(IncidentIds.VALUE.value) or {}
-    option = state.get("selected_option") or {}
-    return str(
-        option.get("value")
-        or state.get("selected_date")
-        or state.get("selected_time")
-        or state.get("value")
-        or ""
-    ).strip()
-
-
 def parse_report(values: dict[str, Any], tz: str) -> IncidentReport:
     use = field_value(values, IncidentIds.AI_USE)
     day = datetime.fromisoformat(field_value(values, IncidentIds.DAY)).date()
@@ -199,13 +188,6 @@ def open_report_form(services: Services, body: dict[str, Any]) -> None:
     services.messenger.open_view(body["trigger_id"], report_modal(_uses(ctx), today), "incident")
 
 
-def _send_queued(ctx: AppContext, app: App) -> None:
-    try:
-        drain_outbox(ctx, app.client)
-    except Exception:
-        log.exception("outbox pass after an incident failed; the outbox loop will retry")
-
-
 def on_report(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
     values = body["view"].get("state", {}).get("values", {})
     try:
@@ -226,7 +208,7 @@ def on_report(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None
         f"and they will follow it up every {every} days until it is closed."
     )
     ack(response_action="update", view=done_view("Incident reported", thanks))
-    _send_queued(ctx, app)
+    send_queued(ctx, app, "an incident")
 
 
 def on_close_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
@@ -247,7 +229,7 @@ def on_close_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]
         ack(response_action="errors", errors={IncidentIds.ACTION.value: str(exc)[:150]})
         return
     ack(response_action="update", view=done_view("Incident closed", f"*{ref}* is closed."))
-    _send_queued(ctx, app)
+    send_queued(ctx, app, "an incident")
 
 
 def register_incident_handlers(app: App, ctx: AppContext) -> None:
@@ -255,8 +237,13 @@ def register_incident_handlers(app: App, ctx: AppContext) -> None:
     if open_report_form not in commands.INCIDENT_FLOW:
         commands.INCIDENT_FLOW.append(open_report_form)
 
-    def close_button(ack: Ack, body: dict[str, Any]) -> None:
+    services = Services(ctx=ctx, messenger=messenger, router_factory=default_router_factory)
+
+    def ack_click(ack: Ack) -> None:
         ack()
+
+    @after_ack(services, claim=False)  # opens a form, so it works again after a cancel
+    def close_button(body: dict[str, Any], context: BoltContext) -> None:
         ref = body["actions"][0].get("value") or ""
         messenger.open_view(body["trigger_id"], close_modal(ref), ref)
 
@@ -266,6 +253,6 @@ def register_incident_handlers(app: App, ctx: AppContext) -> None:
     def close(ack: Ack, body: dict[str, Any]) -> None:
         on_close_submitted(ctx, app, ack, body)
 
-    app.action(IncidentAction.CLOSE.value)(close_button)
+    app.action(IncidentAction.CLOSE.value)(ack=ack_click, lazy=[close_button])
     app.view(IncidentIds.REPORT_MODAL.value)(report)
     app.view(IncidentIds.CLOSE_MODAL.value)(close)

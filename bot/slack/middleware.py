@@ -3,7 +3,8 @@ evidence of every payload, and the middleware that ignores bots.
 
 Duplicates are caught by a database constraint (ProcessedDelivery's primary key), so they are
 dropped across threads, processes and replicas alike. The claim runs after the ack (see
-bot.slack.errors.after_ack), so a busy database never delays Slack's 3-second deadline.
+bot.slack.errors.after_ack), so a busy database never delays Slack's 3-second deadline. Work
+that fails releases its claim, so a retry can still run: effectively once, not at most once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppContext
@@ -111,6 +113,18 @@ def claim_delivery(ctx: AppContext, key: str | None) -> bool:
             payload={"key": key},
         )
     return False
+
+
+def release_delivery(ctx: AppContext, key: str | None) -> None:
+    """Undo a claim whose work failed, so Slack's retry (or the person's next click) can run.
+    Its own small transaction; a failure here is logged, not raised over the work's error."""
+    if key is None:
+        return
+    try:
+        with ctx.db.session() as session:
+            session.execute(delete(ProcessedDelivery).where(ProcessedDelivery.key == key))
+    except Exception:
+        log.exception("could not release the claim on Slack delivery %s", key)
 
 
 def is_from_a_bot(body: dict[str, Any]) -> bool:

@@ -3,8 +3,11 @@
 op post → chat.postMessage (threaded under the sent parent named by thread_of);
 op update → chat.update of the sent message named by target_of; op ephemeral →
 chat.postEphemeral to user_id; op upload → files upload v2 (getUploadURLExternal, the upload,
-completeUploadExternal) of attachment {filename, content (base64), title}. A channel that is a
-user id (U…/W…) is a DM: conversations.open first. Every send is recorded as evidence.
+completeUploadExternal) of its governance.outbox.Attachment. A channel that is a user id
+(U…/W…) is a DM: conversations.open first. Every send is recorded as evidence.
+
+Each pass claims small batches under a worker id of its own (a handler's pass and the outbox
+loop in the same process are different workers), and marks rows only while it holds the claim.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import os
 import socket
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +52,7 @@ class Plan:
     text: str
     blocks: list[dict[str, Any]] | None
     user_id: str | None
-    attachment: dict[str, Any] | None
+    attachment: outbox.Attachment | None
     thread_ts: str | None = None
     thread_channel: str | None = None
     target: tuple[str, str] | None = None
@@ -70,7 +74,7 @@ def plan_for(session: Session, message: OutboundMessage) -> Plan:
         text=message.text,
         blocks=message.blocks,
         user_id=message.user_id,
-        attachment=message.attachment,
+        attachment=outbox.attachment_of(message),
     )
     parent, target = _parent(session, message.thread_of), _parent(session, message.target_of)
     if parent is not None:
@@ -82,10 +86,11 @@ def plan_for(session: Session, message: OutboundMessage) -> Plan:
 
 def _upload(messenger: Messenger, channel: str, plan: Plan) -> None:
     """Files upload v2: ask for an upload URL, send the bytes there, then share the file."""
-    attachment, thread_ts = plan.attachment or {}, plan.thread_ts
-    content = base64.b64decode(attachment.get("content") or "")
-    filename = str(attachment.get("filename") or "attachment")
-    title = str(attachment.get("title") or filename)
+    attachment, thread_ts = plan.attachment, plan.thread_ts
+    if attachment is None:
+        raise ValueError("an upload without an attachment")
+    content = base64.b64decode(attachment.content_base64, validate=True)
+    filename, title = attachment.filename, attachment.title or attachment.filename
     client = messenger.client
     target = client.files_getUploadURLExternal(filename=filename, length=len(content))
     _post_bytes(client, str(target["upload_url"]), content, filename)
@@ -144,12 +149,13 @@ def send(messenger: Messenger, plan: Plan) -> tuple[str, str | None]:
     return str(data.get("channel") or channel), data.get("ts")
 
 
-def send_row(ctx: AppContext, messenger: Messenger, row_id: int) -> bool:
-    """Plan, send and mark one claimed row; True when it was sent."""
+def send_row(ctx: AppContext, messenger: Messenger, row_id: int, worker: str = WORKER) -> bool:
+    """Plan, send and mark one row claimed by `worker`; True when it was sent."""
     try:
         with ctx.db.session() as session:
             message = session.get(OutboundMessage, row_id)
-            if message is None:
+            if message is None or not outbox.holds_claim(message, worker):
+                log.warning("outbox row %s: %s no longer holds its claim; not sent", row_id, worker)
                 return False
             plan = plan_for(session, message)
         channel, ts = send(messenger, plan)
@@ -165,18 +171,31 @@ def send_row(ctx: AppContext, messenger: Messenger, row_id: int) -> bool:
         with ctx.db.session() as session:
             failed = session.get(OutboundMessage, row_id)
             if failed is not None:
-                outbox.mark_failed(session, failed, error=str(exc))
+                outbox.mark_failed(session, failed, worker=worker, error=str(exc))
         return False
     with ctx.db.session() as session:
         sent = session.get(OutboundMessage, row_id)
         if sent is not None:
-            outbox.mark_sent(session, sent, slack_channel=channel, slack_ts=ts)
+            outbox.mark_sent(session, sent, worker=worker, slack_channel=channel, slack_ts=ts)
     return True
 
 
-def drain_outbox(ctx: AppContext, client: WebClient, *, limit: int = 50) -> int:
-    """One pass: claim due messages, send each, mark it sent or failed. Returns how many sent."""
+def drain_outbox(
+    ctx: AppContext, client: WebClient, *, limit: int = 50, batch: int = outbox.CLAIM_BATCH
+) -> int:
+    """One pass: claim due messages a few at a time (so each lease covers only a few sends),
+    send each, mark it sent or failed; at most `limit` rows. Returns how many were sent."""
     messenger = Messenger(ctx, client)
-    with ctx.db.session() as session:
-        claimed = [row.id for row in outbox.claim(session, worker=WORKER, limit=limit)]
-    return sum(send_row(ctx, messenger, row_id) for row_id in claimed)
+    worker = f"{WORKER}:{uuid.uuid4().hex[:8]}"
+    sent = tried = 0
+    while tried < limit:
+        with ctx.db.session() as session:
+            claimed = [
+                row.id
+                for row in outbox.claim(session, worker=worker, limit=min(batch, limit - tried))
+            ]
+        if not claimed:
+            break
+        tried += len(claimed)
+        sent += sum(send_row(ctx, messenger, row_id, worker) for row_id in claimed)
+    return sent

@@ -11,12 +11,14 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
-from bot.slack.blocks import SlackMessage, sections
-from bot.slack.messenger import Messenger
-from bot.slack.outbox_sender import drain_outbox
+from bot.slack.blocks import sections
+from bot.slack.common import field_value, send_queued, tell
+from bot.slack.errors import after_ack
+from bot.slack.messenger import Messenger, default_router_factory
+from bot.slack.services import Services
 from governance import register, reviews
 from governance.errors import AimsError
 from governance.reviews import ReviewAction, ReviewAnswers, ReviewOutcome
@@ -137,13 +139,6 @@ def done_view(text: str) -> dict[str, Any]:
     }
 
 
-def field_value(values: dict[str, Any], block_id: str) -> str:
-    """The answer in one input block, whatever its element type ("" when left empty)."""
-    state = (values.get(block_id) or {}).get(ReviewIds.VALUE.value) or {}
-    option = state.get("selected_option") or {}
-    return str(option.get("value") or state.get("selected_date") or state.get("value") or "")
-
-
 def parse_form(
     values: dict[str, Any],
 ) -> tuple[ReviewAnswers, ReviewOutcome, reviews.Retirement | None]:
@@ -179,19 +174,6 @@ def _retirement_errors(exc: ValidationError) -> dict[str, str]:
     }
 
 
-def _tell(messenger: Messenger, body: dict[str, Any], text: str) -> None:
-    if body.get("response_url"):
-        messenger.respond(body["response_url"], SlackMessage(text, sections(text), True))
-
-
-def _send_queued(ctx: AppContext, app: App) -> None:
-    # Committed already; sending now feels instant, and the outbox loop would retry anyway.
-    try:
-        drain_outbox(ctx, app.client)
-    except Exception:
-        log.exception("outbox pass after a review failed; the outbox loop will retry")
-
-
 def _target(body: dict[str, Any]) -> ReviewRef | None:
     try:
         return ReviewRef.model_validate_json(body["actions"][0].get("value") or "")
@@ -202,13 +184,13 @@ def _target(body: dict[str, Any]) -> ReviewRef | None:
 def on_start(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> None:
     target, user = _target(body), body["user"]["id"]
     if target is None:
-        _tell(messenger, body, BROKEN)
+        tell(messenger, body, BROKEN)
         return
     with ctx.db.session() as session:
         record = register.get_record(session, target.ref)
         allowed, title = reviews.may_act_for(ctx.config, record, user), record.title
     if not allowed:
-        _tell(
+        tell(
             messenger,
             body,
             f":no_entry: Only the owner of {target.ref}, their delegates or "
@@ -221,7 +203,7 @@ def on_start(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> Non
 def on_snooze(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> None:
     target, user = _target(body), body["user"]["id"]
     if target is None:
-        _tell(messenger, body, BROKEN)
+        tell(messenger, body, BROKEN)
         return
     try:
         with ctx.db.session() as session:
@@ -235,9 +217,9 @@ def on_snooze(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> No
                 now=utcnow(),
             )
     except AimsError as exc:
-        _tell(messenger, body, f":no_entry: {exc}")
+        tell(messenger, body, f":no_entry: {exc}")
         return
-    _tell(
+    tell(
         messenger,
         body,
         f":zzz: Snoozed: no reminders about {target.ref} until {reviews.fmt_day(until)}.",
@@ -270,23 +252,28 @@ def on_submit(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None
         ack(response_action="errors", errors={ReviewIds.OUTCOME.value: str(exc)[:150]})
         return
     ack(response_action="update", view=done_view(result.message))
-    _send_queued(ctx, app)
+    send_queued(ctx, app, "a review")
 
 
 def register_review_handlers(app: App, ctx: AppContext) -> None:
     messenger = Messenger(ctx, app.client)
+    services = Services(ctx=ctx, messenger=messenger, router_factory=default_router_factory)
 
-    def start(ack: Ack, body: dict[str, Any]) -> None:
+    def ack_click(ack: Ack) -> None:
         ack()
+
+    # Start only opens the form, so it can be clicked again after a cancel; snooze is claimed.
+    @after_ack(services, claim=False)
+    def start(body: dict[str, Any], context: BoltContext) -> None:
         on_start(ctx, messenger, body)
 
-    def snooze(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    @after_ack(services)
+    def snooze(body: dict[str, Any], context: BoltContext) -> None:
         on_snooze(ctx, messenger, body)
 
     def submit(ack: Ack, body: dict[str, Any]) -> None:
         on_submit(ctx, app, ack, body)
 
-    app.action(ReviewAction.START.value)(start)
-    app.action(ReviewAction.SNOOZE.value)(snooze)
+    app.action(ReviewAction.START.value)(ack=ack_click, lazy=[start])
+    app.action(ReviewAction.SNOOZE.value)(ack=ack_click, lazy=[snooze])
     app.view(ReviewIds.MODAL.value)(submit)

@@ -14,8 +14,14 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from evals.retrieval.harness import SETS, EvalSet, Question, load_set, scratch_context
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+    from retrieval.answer import PolicyAnswerer
+    from retrieval.search import Hit, Method
 
 TARGETS = {"recall@5": 0.9, "mrr": 0.75, "not_covered": 0.8}
 RANK_DEPTH = 10
@@ -49,7 +55,7 @@ def _mean(values: list[bool] | list[float]) -> float:
     return sum(float(v) for v in values) / len(values) if values else 0.0
 
 
-def _rank(question: Question, hits: list) -> int | None:  # type: ignore[type-arg]
+def _rank(question: Question, hits: list[Hit]) -> int | None:
     for position, hit in enumerate(hits, start=1):
         if question.matches(hit.chunk.source, hit.chunk.section_path):
             return position
@@ -70,14 +76,16 @@ def evaluate(eval_set: EvalSet, methods: tuple[str, ...]) -> list[Scores]:
         return [_score(answerer, ctx, eval_set, method) for method in methods]
 
 
-def _score(answerer, ctx, eval_set: EvalSet, method: str) -> Scores:  # type: ignore[no-untyped-def]
+def _score(answerer: PolicyAnswerer, ctx: AppContext, eval_set: EvalSet, method: str) -> Scores:
     scores = Scores(method)
     with ctx.db.session() as session:
         searcher = answerer.searcher(session)
         for question in eval_set.questions:
-            hits = searcher.search(question.text, k=RANK_DEPTH, method=method).hits
+            hits = searcher.search(question.text, k=RANK_DEPTH, method=_method(method)).hits
             scores.ranks.append(_rank(question, hits))
-            answer = answerer.answer(question.text, actor="eval", session=session, method=method)
+            answer = answerer.answer(
+                question.text, actor="eval", session=session, method=_method(method)
+            )
             cited = any(question.matches(c.source, c.section_path) for c in answer.citations)
             scores.cited.append(cited)
             scores.answered.append(answer.covered)
@@ -86,13 +94,19 @@ def _score(answerer, ctx, eval_set: EvalSet, method: str) -> Scores:  # type: ig
                 scores.misses.append(f"  rank={scores.ranks[-1]} cited={cited} "
                                      f"{question.text!r} -> top: {top}")
         for text in eval_set.not_covered:
-            answer = answerer.answer(text, actor="eval", session=session, method=method)
+            answer = answerer.answer(text, actor="eval", session=session, method=_method(method))
             scores.refused.append(not answer.covered)
             if answer.covered:
                 scores.misses.append(f"  answered (should not): {text!r} "
                                      f"(similarity {answer.confidence:.2f})")
         session.rollback()  # eval answers are not evidence of anything
     return scores
+
+
+def _method(name: str) -> Method:
+    from retrieval.search import METHODS
+
+    return next(method for method in METHODS if method == name)
 
 
 def report(eval_set: EvalSet, results: list[Scores], show_misses: bool) -> bool:

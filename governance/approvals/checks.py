@@ -11,10 +11,13 @@ from sqlalchemy.orm import Session
 from governance.approvals.models import DecisionResult, RequestStatus, RequiredSlot, Verdict
 from governance.approvals.routing import acting_for
 from governance.approvals.service import slot_of
-from governance.config import OrgConfig
+from governance.config import BUSINESS_OWNER, OrgConfig
 from store import evidence
 from store.approval_models import ApprovalDecision, ApprovalRequest
 from store.models import AIUse, utcnow
+
+# Refusals written to the evidence ledger as approval.refused: attempts someone should see.
+RECORDED_REFUSALS = ("not_allowed", "own_request", "stale")
 
 
 def check_may_act(
@@ -37,7 +40,7 @@ def check_may_act(
             request_id, "", "invalid", "That approval request does not exist (any more)."
         )
     refusal = _refusal(session, request, slot, actor, version, config)
-    if refusal is not None and refusal.refusal in ("not_allowed", "stale"):
+    if refusal is not None and refusal.refusal in RECORDED_REFUSALS:
         evidence.append(
             session,
             actor=actor,
@@ -66,6 +69,9 @@ def _refusal(
         return refused(
             request.id, request.record_ref, "not_allowed", _not_allowed_text(request, slot, config)
         )
+    if slot.role != BUSINESS_OWNER and actor in requesters_of(session, request):
+        text = _own_request_text(request, slot, actor, config)
+        return refused(request.id, request.record_ref, "own_request", text)
     stale = _stale_text(session, request, version)
     if stale is not None:
         return refused(request.id, request.record_ref, "stale", stale)
@@ -81,6 +87,32 @@ def _refusal(
         already_decided(session, request, slot, actor, config)
         if _decided(session, request, slot)
         else None
+    )
+
+
+def requesters_of(session: Session, request: ApprovalRequest) -> set[str]:
+    """Who asked for this approval: the record's requester, and the one the request was opened
+    for (when the record named them; a request opened for a record naming nobody names its
+    opener, who may be a governance lead submitting on someone's behalf)."""
+    record = session.get(AIUse, request.ai_use_id)
+    named = {record.requester if record is not None else ""}
+    if request.requester != request.opened_by:
+        named.add(request.requester)
+    return named - {""}
+
+
+def _own_request_text(
+    request: ApprovalRequest, slot: RequiredSlot, actor: str, config: OrgConfig
+) -> str:
+    """Separation of duties: nobody approves what they asked for, except as business owner."""
+    others = sorted(
+        {*slot.approvers, *(d for person in slot.approvers for d in config.delegates_of(person))}
+        - {actor}
+    )
+    who = " or ".join(config.display_name(person) for person in others) or "another approver"
+    return (
+        f"You requested {request.record_ref}, so you cannot decide for {slot.role} on it "
+        f"(separation of duties). {who} must decide instead. Your attempt was recorded."
     )
 
 

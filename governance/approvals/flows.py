@@ -16,6 +16,36 @@ from governance.submission import submit_record
 from governance.tiering import apply_tier
 from store.models import AIUse
 
+# What the intake asks, and so what a resubmission may change. The tier and its reasons follow
+# from these facts (re-tiered on every resubmission); who owns and requested the use, the
+# override, conditions and review dates are set by governance, never by the person answering.
+RESUBMITTABLE_FIELDS: tuple[str, ...] = (
+    "title",
+    "purpose",
+    "business_unit",
+    "vendor",
+    "tool",
+    "model_version",
+    "third_party",
+    "deployment",
+    "affected_people",
+    "data_categories",
+    "decisions_about_people",
+    "decision_stakes",
+    "human_oversight",
+    "autonomy",
+    "permissions",
+    "agent_write_access",
+    "provenance",
+    "data_location",
+    "contract_dpa",
+    "logging_arrangements",
+    "escalation_route",
+    "eu_ai_act_role",
+    "annex_iii_areas",
+    "article_5_practices",
+)
+
 
 def may_resubmit(record: AIUse, actor: str, config: OrgConfig) -> bool:
     """The requester, the business owner or a governance lead may answer requested changes."""
@@ -52,6 +82,7 @@ def resubmit_after_changes(
     """Apply the requested changes as a new version and open a new approval request for it;
     buttons on the previous version's request are then refused as stale."""
     check_resubmit(record, actor, config, version)
+    check_resubmittable(changes)
     before = record.version
     update_record(
         session,
@@ -75,9 +106,22 @@ def resubmit_after_changes(
     )
 
 
+def check_resubmittable(changes: dict[str, Any]) -> None:
+    """Refuse changes to anything but the facts the intake asks for."""
+    refused = [name for name in changes if name not in RESUBMITTABLE_FIELDS]
+    if refused:
+        raise ValidationProblem(
+            f"a resubmission cannot change {', '.join(sorted(refused))}: the risk tier follows "
+            "from the answers, and owner, requester, status, conditions and review dates are "
+            "set by governance (ask a governance lead). Fields you can change: "
+            + ", ".join(RESUBMITTABLE_FIELDS)
+        )
+
+
 def _retiered(record: AIUse, changes: dict[str, Any], config: OrgConfig) -> dict[str, Any]:
-    """The tier follows the changed facts (so routing does too), unless a lead overrode it."""
-    if record.tier_override or "risk_tier" in changes:
+    """The tier follows the changed facts (so routing does too), unless a lead's override
+    stands."""
+    if record.tier_override:
         return {}
     try:
         fields = RecordFields.model_validate(

@@ -10,6 +10,7 @@ from typing import Any
 
 from governance.approvals.models import ApprovalAction, RequiredSlot, Verdict
 from governance.config import OrgConfig
+from governance.text import esc
 from store.approval_models import ApprovalDecision, ApprovalRequest
 from store.models import AIUse
 
@@ -75,11 +76,6 @@ REASON_PROMPT = {
     Verdict.REQUEST_CHANGES: "What needs to change, and why",
     Verdict.REJECT: "Why is this rejected?",
 }
-
-
-def esc(text: str) -> str:
-    """People's words go into mrkdwn: &, < and > would otherwise be read as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def when(moment: datetime) -> str:

@@ -101,4 +101,4 @@ class DecisionResult(BaseModel):
     request_id: int
     ref: str
     outcome: RequestStatus | None = None
-    refusal: str | None = None  # not_allowed | stale | already_decided | invalid
+    refusal: str | None = None  # not_allowed | own_request | stale | already_decided | invalid

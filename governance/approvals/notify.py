@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from governance import outbox
 from governance.approvals import messages
-from governance.approvals.messages import esc
 from governance.approvals.models import ApprovalAction, RequestStatus, RequiredSlot, Verdict
 from governance.config import OrgConfig
+from governance.text import esc
 from store.approval_models import ApprovalDecision, ApprovalRequest
 from store.models import AIUse
 

@@ -32,8 +32,11 @@ def open_request(
     actor: str,
     config: OrgConfig,
     now: datetime | None = None,
+    why: str | None = None,
 ) -> ApprovalRequest:
-    """Route the record's current version, move it to in review and ask every approver."""
+    """Route the record's current version, move it to in review (a record already in review,
+    changed while its request was open, stays there) and ask every approver. Any open request
+    for an earlier version is superseded, because `why`."""
     moment = now or utcnow()
     supersede_open(
         session,
@@ -41,7 +44,7 @@ def open_request(
         actor=actor,
         config=config,
         now=moment,
-        why=f"v{record.version} was submitted",
+        why=why or f"v{record.version} was submitted",
     )
     slots = route(config, read_fields(record))
     request = ApprovalRequest(
@@ -67,14 +70,15 @@ def open_request(
         )
         for slot in slots
     )
-    transition(
-        session,
-        record=record,
-        to=RecordStatus.IN_REVIEW,
-        actor=actor,
-        reason=f"approval request #{request.id} opened",
-        now=moment,
-    )
+    if record.status != RecordStatus.IN_REVIEW.value:
+        transition(
+            session,
+            record=record,
+            to=RecordStatus.IN_REVIEW,
+            actor=actor,
+            reason=f"approval request #{request.id} opened",
+            now=moment,
+        )
     evidence.append(
         session,
         actor=actor,
@@ -91,6 +95,18 @@ def open_request(
     )
     notify.request_opened(session, request, record, slots, config)
     return request
+
+
+def has_open_request(session: Session, record: AIUse) -> bool:
+    return (
+        session.scalar(
+            select(ApprovalRequest.id).where(
+                ApprovalRequest.ai_use_id == record.id,
+                ApprovalRequest.status == RequestStatus.OPEN.value,
+            )
+        )
+        is not None
+    )
 
 
 def supersede_open(

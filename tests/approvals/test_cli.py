@@ -5,8 +5,11 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from bot.cli import app
+from governance.approvals.models import Verdict
+from governance.approvals.service import open_request_for, slots_of
 from governance.models import RiskTier
-from tests.approvals.helpers import MARCUS, OLIVER, PRIYA, SARAH, submitted
+from governance.register import get_record
+from tests.approvals.helpers import MARCUS, OLIVER, PRIYA, SARAH, act, submitted
 
 runner = CliRunner()
 
@@ -82,3 +85,21 @@ def test_changes_requested_then_resubmitted_from_the_terminal(app_context, now):
     assert "now v2, in review" in result.output
     listed = _aims(app_context, "approvals", "list", "--all", "--json").output
     assert '"status": "changes_requested"' in listed and '"version": 2' in listed
+
+
+def test_resubmit_refuses_to_set_the_tier_or_owner_from_the_terminal(app_context, now):
+    with app_context.db.session() as session:
+        submitted(session, app_context.config, RiskTier.HIGH, now)
+        for slot in slots_of(session, open_request_for(session, "AIU-0001")):
+            act(session, app_context.config, "AIU-0001", slot.key, slot.approvers[0],
+                Verdict.REQUEST_CHANGES, reason="Say more")
+        assert get_record(session, "AIU-0001").status == "changes_requested"
+    result = _aims(app_context, "approvals", "resubmit", "AIU-0001", "--as", "U0ACMEREQ1",
+                   "--set", "risk_tier=minimal", "--set", "owner=U0ACMEREQ1",
+                   "--reason", "lower it")
+    assert result.exit_code == 1
+    assert "cannot change owner, risk_tier" in result.output
+    assert "Fields you can change:" in result.output
+    with app_context.db.session() as session:
+        record = get_record(session, "AIU-0001")
+        assert (record.version, record.risk_tier, record.owner) == (1, "high", OLIVER)

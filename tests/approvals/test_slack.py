@@ -349,3 +349,14 @@ def test_app_home_lists_the_approvals_waiting_for_me_until_i_decide(slack_rig, n
     assert f"*{ref}* v1 Support chat assistant · as privacy" in home_text(SARAH, 1)
     assert ref not in home_text(MARCUS, 2)  # security is not asked for a limited-tier use
     assert slack_rig.standin.violations == []
+
+
+def test_a_requester_cannot_approve_their_own_request_in_slack(slack_rig, now):  # noqa: F811
+    _submit(slack_rig, RiskTier.LIMITED, now, requester=SARAH)
+    sarahs = _buttons_for(slack_rig, SARAH)[0]
+    _click(slack_rig, sarahs, "Approve", SARAH)
+    refusals = _texts(slack_rig, "response_url")
+    assert len(refusals) == 1 and "separation of duties" in refusals[0]
+    assert slack_rig.standin.calls_to("views.open") == []
+    assert _decisions(slack_rig) == 0
+    assert _kinds(slack_rig).count("approval.refused") == 1

@@ -106,3 +106,13 @@ def test_truncating_the_ledger_on_postgres_is_refused(db, now):
     with pytest.raises(exc.DBAPIError, match="append-only"), db.engine.begin() as connection:
         connection.execute(text("TRUNCATE evidence_events"))
     _ledger_unchanged(db, 3)
+
+
+def test_slack_response_urls_never_reach_the_ledger():
+    """Whoever holds a response URL can post as the bot, so it counts as a secret."""
+    url = "https://hooks.slack.com/commands/T0ACME/1234/AbCdEf123"
+    cleaned = evidence.redact_secrets(
+        {"response_url": url, "response_urls": [{"response_url": url}], "text": f"see {url}"}
+    )
+    assert url not in evidence.canonical_json(cleaned)
+    assert cleaned["response_url"] == evidence.REDACTED

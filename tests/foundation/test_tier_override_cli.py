@@ -36,3 +36,26 @@ def test_someone_who_is_not_a_lead_is_refused_and_nothing_changes(run_cli, org_f
     assert "only a governance lead can override" in result.output
     with db.session() as session:
         assert register.get_record(session, "AIU-0001").risk_tier == "high"
+
+
+def test_an_override_during_review_asks_the_approvers_again(run_cli, org_file, db, now):
+    from governance.approvals.service import open_request_for, requests_of
+    from governance.config import load_config
+    from governance.submission import submit_record
+
+    with db.session() as session:
+        record = register.create_record(
+            session, fields=RecordFields(title="CV screening", risk_tier="high",
+                                         requester="U0TEST0002"),
+            actor="U0TEST0002", now=now)
+        submit_record(session, record=record, actor="U0TEST0002",
+                      config=load_config(org_file), now=now)
+    result = run_cli("register", "override-tier", "AIU-0001", "--tier", "limited", "--as",
+                     "U0TEST0001", "-j", "Only ranks internal training course applicants",
+                     config=org_file, database_url=db.url)
+    assert result.exit_code == 0, result.output
+    with db.session() as session:
+        record = register.get_record(session, "AIU-0001")
+        request = open_request_for(session, "AIU-0001")
+        assert (record.status, request.version, request.tier) == ("in_review", 2, "limited")
+        assert [r.status for r in requests_of(session, record)] == ["superseded", "open"]

@@ -14,7 +14,8 @@ def _doc(text: str, name: str = "policy.md") -> ParsedDocument:
 
 
 def test_chunks_never_cross_a_heading_and_keep_their_path():
-    text = "# Policy\n\n## A\n\n" + "Rule about A applies here. " * 10 + "\n\n## B\n\nRule about B only.\n"
+    rules = "Rule about A applies here. " * 10
+    text = f"# Policy\n\n## A\n\n{rules}\n\n## B\n\nRule about B only.\n"
     chunks = chunk_document(_doc(text))
     assert [c.section_path for c in chunks] == [("A",), ("B",)]
     assert "B" not in chunks[0].text.replace("about A", "")

@@ -32,7 +32,9 @@ def test_markdown_sections_follow_headings(corpus):
 
 
 def test_plain_text_numbered_lines_become_headings(corpus):
-    sections = _paths(_parse(corpus["txt"]))
+    document = _parse(corpus["txt"])
+    assert document.title == "Travel Booking With AI"
+    sections = _paths(document)
     assert "never store company card details" in sections[("2. Payment",)]
     assert "book travel for staff" in sections[("1. Scope",)]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
-from governance import digest, register
+from bot.slack.outbox_sender import drain_outbox
+from governance import digest, outbox, register
 from governance.incidents import IncidentReport, Severity, report_incident
 from governance.models import RecordFields, RecordStatus
 from scheduler.digest_chart import render_chart
@@ -104,8 +105,25 @@ def test_the_digest_goes_out_once_a_week_with_its_chart(db, sample_config, now):
     [post], [chart] = queued(db, "digest.weekly"), queued(db, "digest.chart")
     assert (post.op, post.channel, post.kind) == ("post", "C0ACMEGOV1", "digest.weekly")
     assert (chart.op, chart.thread_of) == ("upload", post.dedupe_key)
-    assert base64.b64decode(chart.attachment["content_base64"]).startswith(b"\x89PNG")
-    assert chart.attachment["filename"].endswith(".png") and chart.attachment["title"]
+    attachment = outbox.Attachment.model_validate(chart.attachment)
+    assert base64.b64decode(attachment.content_base64).startswith(b"\x89PNG")
+    assert attachment.filename.endswith(".png") and attachment.title
+
+
+def test_the_digest_chart_reaches_slack_as_png_bytes(slack_rig, now):
+    ctx = slack_rig.ctx
+    busy_week(ctx.db, ctx.config, now)
+    with ctx.db.session() as session:
+        digest.publish_digest(session, config=ctx.config, worker="w1", chart=render_chart, now=now)
+    drain_outbox(ctx, slack_rig.client)
+    [post], [chart] = queued(ctx.db, "digest.weekly"), queued(ctx.db, "digest.chart")
+    assert (post.status, chart.status) == ("sent", "sent")
+    [asked] = slack_rig.standin.calls_to("files.getUploadURLExternal")
+    png = slack_rig.standin.uploads[asked.response["file_id"]]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and int(asked.args["length"]) == len(png)
+    [shared] = slack_rig.standin.calls_to("files.completeUploadExternal")
+    assert shared.args["thread_ts"] == post.slack_ts
+    assert slack_rig.standin.violations == []
 
 
 def test_a_quiet_week_posts_the_text_without_a_chart(db, sample_config, now):

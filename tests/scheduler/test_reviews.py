@@ -137,6 +137,16 @@ def test_snooze_pauses_reminders_within_the_configured_bound(db, sample_config, 
             now=now,
         )
     assert until == now.date() + days(7)
+    with db.session() as session:  # the same snooze again (a double click) changes nothing
+        again = reviews.snooze_review(
+            session,
+            record=register.get_record(session, ref),
+            config=sample_config,
+            actor=OWNER,
+            days=7,
+            now=now,
+        )
+    assert again == until
     sweep(db, sample_config, now + days(7))
     assert queued(db, "review.reminder") == []
     sweep(db, sample_config, now + days(14))
@@ -147,7 +157,7 @@ def test_snooze_pauses_reminders_within_the_configured_bound(db, sample_config, 
             record=register.get_record(session, ref),
             config=sample_config,
             actor=OWNER,
-            days=30,
+            days=31,
             now=now,
         )
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.slack.incidents import IncidentIds
 from bot.slack.outbox_sender import drain_outbox
 from bot.slack.reviews import ReviewIds
-from governance import incidents, register
+from governance import incidents, register, reviews
 from governance.review_sweep import sweep_reviews
 from store.models import utcnow
 from tests.scheduler.support import LEADS, OWNER, live_record
@@ -87,6 +87,20 @@ def test_snooze_from_the_dm_says_until_when(slack_rig):
     slack_rig.click(dm, label="Snooze 7 days", user=OWNER)
     [note] = slack_rig.standin.wait_for("response_url")
     assert "Snoozed" in note.args["text"] and ref in note.args["text"]
+
+
+def test_a_double_click_on_snooze_snoozes_once(slack_rig):
+    ref, dm = _review_dm(slack_rig)
+    for _ in range(2):
+        assert slack_rig.click(dm, label="Snooze 7 days", user=OWNER).status == 200
+    slack_rig.standin.wait_for("response_url")
+    slack_rig.standin.settle(quiet=0.5)
+    [note] = slack_rig.standin.calls_to("response_url")
+    until = utcnow().date() + timedelta(days=7)
+    assert reviews.fmt_day(until) in note.args["text"]
+    with slack_rig.ctx.db.session() as session:
+        cycle = reviews.current_cycle(session, register.get_record(session, ref))
+        assert cycle.snoozed_until == until
 
 
 def test_a_stranger_cannot_open_someone_elses_review(slack_rig):

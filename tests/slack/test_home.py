@@ -13,6 +13,7 @@ from bot.replies import Reply
 from bot.slack import home
 from bot.slack.blocks import context
 from bot.slack.ids import ActionId, BlockId
+from bot.slack.incidents import IncidentIds
 from governance import register as register_service
 from governance.models import RecordFields, RecordStatus
 from tests.slack.scripted import ScriptedRouter
@@ -122,7 +123,8 @@ def test_register_and_report_from_home(scripted_rig: SlackRig, scripted: Scripte
     scripted_rig.standin.wait_for("chat.postMessage", 2)
     scripted_rig.click_home(view, ActionId.HOME_INCIDENT)
     modal = scripted_rig.standin.wait_for("views.open")[0]
-    assert "coming soon" in modal.text_of_blocks()
+    assert modal.view["callback_id"] == IncidentIds.REPORT_MODAL.value
+    assert "coming soon" not in modal.text_of_blocks()
     scripted_rig.standin.settle(quiet=0.5)
     assert [entry for entry, _ in scripted.seen] == ["start_registration"]
     assert len(scripted_rig.standin.calls_to("chat.postMessage")) == 2

@@ -63,6 +63,27 @@ def test_a_replayed_event_a_retry_and_the_mention_twin_produce_one_answer(
     assert kinds.count("slack.inbound.duplicate") == 3
 
 
+def test_work_that_fails_is_not_claimed_so_slacks_retry_runs_once(
+    scripted_rig: SlackRig, scripted: ScriptedRouter
+) -> None:
+    standin = scripted_rig.standin
+    scripted.error = RuntimeError("database blip")
+    mention = scripted_rig.message_event(f"<@{BOT_USER}> hi", mention=True)
+    assert scripted_rig.send_event(mention, event_id="EvRetry").status == 200
+    standin.wait_for("chat.postEphemeral")  # the error note: the claim is released by now
+    assert count(scripted_rig, ProcessedDelivery) == 0
+    scripted.error = None
+    retry = scripted_rig.send_event(mention, event_id="EvRetry", retry_num=1)
+    assert retry.status == 200
+    standin.wait_for("chat.postMessage")
+    again = scripted_rig.send_event(mention, event_id="EvRetry", retry_num=2)  # now a duplicate
+    assert again.status == 200
+    standin.settle(quiet=0.5)
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert [entry for entry, _ in scripted.seen] == ["handle", "handle"]
+    assert count(scripted_rig, ProcessedDelivery) == 1
+
+
 def test_the_bot_ignores_its_own_and_other_bots_messages(
     scripted_rig: SlackRig, scripted: ScriptedRouter
 ) -> None:
@@ -108,12 +129,14 @@ def test_many_blocks_are_spread_over_several_messages(
 def test_rate_limited_posts_are_retried_after_retry_after(
     scripted_rig: SlackRig, scripted: ScriptedRouter
 ) -> None:
-    scripted_rig.standin.rate_limit_once("chat.postMessage", retry_after=1)
-    started = time.monotonic()
+    standin = scripted_rig.standin
+    standin.rate_limit_once("chat.postMessage", retry_after=1)
     scripted_rig.send_message("hello")
-    post = scripted_rig.standin.wait_for("chat.postMessage", timeout=15)[0]
-    assert post.at - started >= 1.0
-    assert len(scripted_rig.standin.calls_to("chat.postMessage")) == 1
+    standin.wait_for("chat.postMessage", timeout=15)
+    standin.settle()
+    # The stand-in answered 429 once, and the client retried exactly once, successfully.
+    assert [call.method for call in standin.rate_limited] == ["chat.postMessage"]
+    assert len(standin.calls_to("chat.postMessage")) == 1
 
 
 def test_the_ack_does_not_wait_for_slow_work(

@@ -80,6 +80,7 @@ class SlackStandin:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.uploads: dict[str, bytes] = {}
+        self.rate_limited: list[Call] = []  # calls answered 429 (not in `calls`)
         self._rate_limits: dict[str, int] = {}
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
@@ -153,6 +154,9 @@ class SlackStandin:
     # -- answering --
     def handle(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, Any]:
         if method in self._rate_limits:
+            with self._lock:
+                self.rate_limited.append(Call(method, args, response={"error": "ratelimited"}))
+                self._lock.notify_all()
             return 429, self._rate_limits.pop(method)
         problems = check_call(self.spec, method, args, token)
         if problems:

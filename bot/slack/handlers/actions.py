@@ -6,12 +6,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack.blocks import SlackMessage, escape, replace_block
+from bot.slack.blocks import SlackMessage, replace_block
 from bot.slack.blocks import context as note_block
 from bot.slack.errors import after_ack
 from bot.slack.ids import ActionId, EvidenceKind
 from bot.slack.services import Services, inbound
 from bot.slack.state import ChoiceState, FeedbackState, ThreadState
+from governance.text import esc
 from store import evidence
 
 
@@ -58,7 +59,7 @@ def register(app: App, services: Services) -> None:
         state, user = chosen_state(body["actions"][0]), body["user"]["id"]
         channel = channel_of(body)
         settle_message(
-            services, body, f"*{escape(state.label or state.value)}* (chosen by <@{user}>)"
+            services, body, f"*{esc(state.label or state.value)}* (chosen by <@{user}>)"
         )
         replies = services.router().handle(
             inbound(body, user=user, thread=state.thread, channel=channel, choice=state.value)

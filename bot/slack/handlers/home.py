@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.errors import after_ack
 from bot.slack.flows import ask_and_dm, start_registration_in_dm
-from bot.slack.handlers.commands import INCIDENT_SOON
+from bot.slack.handlers.commands import INCIDENT_FLOW, INCIDENT_SOON
 from bot.slack.home import ask_modal, build_home_view, info_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.services import Services
@@ -46,9 +46,15 @@ def register(app: App, services: Services) -> None:
 
     @after_ack(services)
     def incident_from_home(body: dict[str, Any], context: BoltContext) -> None:
-        services.messenger.open_view(
-            body["trigger_id"], info_modal("Report an incident", INCIDENT_SOON), body["user"]["id"]
-        )
+        if INCIDENT_FLOW:  # the incident feature's report form, as /ai-incident opens it
+            for flow in INCIDENT_FLOW:
+                flow(services, body)
+        else:
+            services.messenger.open_view(
+                body["trigger_id"],
+                info_modal("Report an incident", INCIDENT_SOON),
+                body["user"]["id"],
+            )
         publish_home(services, body["user"]["id"])
 
     @after_ack(services)
