@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 
 # A passage answers the question when its cosine similarity is high, or fairly high with most
 # of the question's terms in it. Calibrated on evals/retrieval (see its README).
-COVERED_SIMILARITY = 0.55
-COVERED_SIMILARITY_WITH_TERMS = 0.40
+COVERED_SIMILARITY = 0.45
+COVERED_SIMILARITY_WITH_TERMS = 0.38
 COVERED_TERM_SHARE = 0.5
 UNAPPROVED_TOOLS_QUERY = "using AI tools that are not approved or not listed in the catalogue"
 MAX_LLM_PASSAGES = 4

@@ -108,20 +108,29 @@ def _matches(
         target = _squash(name)
         if len(target) < 2:
             continue
-        width = len(_TOKEN.findall(name.lower())) or 1
+        parts = [_squash(part) for part in _TOKEN.findall(name.lower())] or [target]
+        width = len(parts)
         for size in {max(1, width - 1), width, width + 1}:
             for start in range(0, len(tokens) - size + 1):
-                window = _squash("".join(tokens[start : start + size]))
-                if window == target:
+                window = tokens[start : start + size]
+                if _squash("".join(window)) == target:
                     found.append(_Match(start, start + size, tool, True))
-                elif size == width and len(target) >= 5 and _typo_ok(window, target):
+                elif size == width and _all_typo_ok([_squash(w) for w in window], parts):
                     found.append(_Match(start, start + size, tool, False))
     return found
 
 
+def _all_typo_ok(words: list[str], parts: list[str]) -> bool:
+    """Word by word, so "ChatGPT to" is never a misspelt "ChatGPT Pro"."""
+    return any(w != p for w, p in zip(words, parts, strict=True)) and all(
+        w == p or (len(p) >= 5 and _typo_ok(w, p)) for w, p in zip(words, parts, strict=True)
+    )
+
+
 def _resolve(matches: list[_Match]) -> list[_Match]:
-    """Longest, exact matches win; a match inside a longer one is the same mention."""
-    ordered = sorted(matches, key=lambda m: (-(m.end - m.start), not m.exact, m.start))
+    """Exact matches beat misspelt ones, then the longest wins; a match inside a longer one
+    is the same mention."""
+    ordered = sorted(matches, key=lambda m: (not m.exact, -(m.end - m.start), m.start))
     kept: list[_Match] = []
     for match in ordered:
         clash = [k for k in kept if match.start < k.end and k.start < match.end]

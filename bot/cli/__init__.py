@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import approvals, chat, digest, evidence, incident, jobs, register, run, setup
+from bot.cli import answers, approvals, chat, digest, evidence, incident, jobs, register, run, setup
 from bot.cli.common import err_console
 from bot.context import AppContext
 from governance.errors import AimsError
@@ -47,7 +47,7 @@ incident.register_commands(app)
 digest.register_commands(app)
 chat.register_commands(app)
 run.register_commands(app)
-__import__("bot.cli.answers", fromlist=["answers"]).register_commands(app)  # ingest, ask
+answers.register_commands(app)
 
 
 def main() -> None:

@@ -35,6 +35,9 @@ class Scores:
     answered: list[bool] = field(default_factory=list)
     refused: list[bool] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    # The best passage's cosine similarity: what the covered / not-covered decision rests on.
+    answerable_similarity: list[float] = field(default_factory=list)
+    unanswerable_similarity: list[float] = field(default_factory=list)
 
     def recall(self, k: int) -> float:
         return _mean([rank is not None and rank <= k for rank in self.ranks])
@@ -89,6 +92,7 @@ def _score(answerer: PolicyAnswerer, ctx: AppContext, eval_set: EvalSet, method:
             cited = any(question.matches(c.source, c.section_path) for c in answer.citations)
             scores.cited.append(cited)
             scores.answered.append(answer.covered)
+            scores.answerable_similarity.append(answer.confidence)
             if scores.ranks[-1] is None or not cited:
                 top = hits[0].chunk.heading if hits else "-"
                 scores.misses.append(f"  rank={scores.ranks[-1]} cited={cited} "
@@ -96,6 +100,7 @@ def _score(answerer: PolicyAnswerer, ctx: AppContext, eval_set: EvalSet, method:
         for text in eval_set.not_covered:
             answer = answerer.answer(text, actor="eval", session=session, method=_method(method))
             scores.refused.append(not answer.covered)
+            scores.unanswerable_similarity.append(answer.confidence)
             if answer.covered:
                 scores.misses.append(f"  answered (should not): {text!r} "
                                      f"(similarity {answer.confidence:.2f})")
@@ -120,6 +125,11 @@ def report(eval_set: EvalSet, results: list[Scores], show_misses: bool) -> bool:
             f"{row[key]:>11.3f}"
             for key in ("recall@1", "recall@5", "mrr", "citation", "answered", "not_covered")
         ))
+    hybrid = next((s for s in results if s.method == "hybrid"), None)
+    if hybrid and hybrid.answerable_similarity and hybrid.unanswerable_similarity:
+        low = sorted(hybrid.answerable_similarity)[len(hybrid.answerable_similarity) // 10]
+        print(f"  best-passage similarity: answerable p10 {low:.3f}, "
+              f"not covered max {max(hybrid.unanswerable_similarity):.3f}")
     ok = _check_targets(eval_set.name, {s.method: s.row() for s in results})
     if show_misses:
         for scores in results:

@@ -26,6 +26,7 @@ def _names(question, config):
         ("Can I paste code into Claude.ai?", ["Claude (Team plan)"]),
         ("What about the GPT-4o model?", ["ChatGPT Enterprise"]),
         ("Compare DeepL and Grammarly for me", ["DeepL Pro", "Grammarly"]),
+        ("Can I paste code into ChatGPT to debug it?", ["ChatGPT Enterprise"]),  # not "Pro"
     ],
 )
 def test_catalogue_names_and_aliases_are_found(sample_config, question, expected):
