@@ -11,6 +11,7 @@ commit leaves everything to the next run.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from governance import outbox, register
@@ -40,6 +42,8 @@ from store.models import AIUse
 from store.review_models import ReviewCycle
 
 # --- the sweep ------------------------------------------------------------------------------
+
+log = logging.getLogger(__name__)
 
 
 class Step(StrEnum):
@@ -72,13 +76,15 @@ def plan_steps(cycle: ReviewCycle, config: OrgConfig, today: date) -> list[Step]
 class SweepResult:
     checked: int = 0
     sent: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
     def count(self, step: Step) -> None:
         self.sent[step.value] = self.sent.get(step.value, 0) + 1
 
     def summary(self) -> str:
         done = ", ".join(f"{n} {step}" for step, n in sorted(self.sent.items())) or "nothing due"
-        return f"{self.checked} records checked: {done}"
+        skipped = f"; skipped after errors: {', '.join(self.failed)}" if self.failed else ""
+        return f"{self.checked} records checked: {done}{skipped}"
 
 
 def due_records_query(today: date) -> Select[AIUse]:
@@ -101,10 +107,23 @@ def sweep_reviews(session: Session, *, config: OrgConfig, now: datetime) -> Swee
     cycles = _open_cycles(session, records)
     for record in records:
         assert record.next_review is not None
-        cycle = cycles.get((record.id, record.next_review)) or new_cycle(session, record)
         result.checked += 1
-        for step in plan_steps(cycle, config, today):
-            _STEP_HANDLERS[step](session, config, record, cycle, today, now)
+        # One savepoint per record: a record that fails is logged and skipped, and cannot roll
+        # back (and so block, run after run) everyone else's notices. A database failure is not
+        # about one record, so it still fails the run and nothing is committed.
+        try:
+            with session.begin_nested():
+                cycle = cycles.get((record.id, record.next_review)) or new_cycle(session, record)
+                steps = plan_steps(cycle, config, today)
+                for step in steps:
+                    _STEP_HANDLERS[step](session, config, record, cycle, today, now)
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("review sweep skipped %s after an error", record.ref)
+            result.failed.append(record.ref)
+            continue
+        for step in steps:
             result.count(step)
     return result
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from governance import register, review_sweep, reviews
 from governance.errors import PermissionDenied, ValidationProblem
@@ -273,7 +274,7 @@ def test_a_crash_after_claiming_is_retried_not_lost(db, sample_config, now, monk
 
     def crash(*args, **kwargs):
         real(*args, **kwargs)
-        raise ConnectionError("process died mid-sweep")
+        raise OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
 
     monkeypatch.setattr(review_sweep.outbox, "enqueue", crash)
     failed = run_job(db, sample_config, "review-sweep", now=now)
@@ -281,3 +282,23 @@ def test_a_crash_after_claiming_is_retried_not_lost(db, sample_config, now, monk
     monkeypatch.setattr(review_sweep.outbox, "enqueue", real)
     assert run_job(db, sample_config, "review-sweep", now=now).ok
     assert [m.kind for m in queued(db)] == ["review.due"]
+
+
+def test_one_failing_record_does_not_hold_back_the_other_owners_reviews(
+    db, sample_config, now, monkeypatch
+):
+    broken = live_record(db, due=now.date(), now=now, title="Broken one")
+    fine = live_record(db, due=now.date(), now=now, title="Fine one")
+    real_due = review_sweep._STEP_HANDLERS[review_sweep.Step.NOTIFY]
+
+    def due_unless_broken(session, config, record, *rest):
+        if record.ref == broken:
+            raise RuntimeError("owner lookup failed")
+        real_due(session, config, record, *rest)
+
+    monkeypatch.setitem(review_sweep._STEP_HANDLERS, review_sweep.Step.NOTIFY, due_unless_broken)
+    result = sweep(db, sample_config, now)
+    assert result.failed == [broken] and f"skipped after errors: {broken}" in result.summary()
+    assert [m.subject for m in queued(db, "review.due")] == [fine]
+    with db.session() as session:
+        assert evidence.verify(evidence.iter_ledger(session)).ok
