@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.context import AppContext  # noqa: E402
-from bot.replies import Inbound, Reply  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from intake.replies import Inbound, Reply  # noqa: E402
 from tests.support.slack_app import SlackRig, start_slack_rig  # noqa: E402
 from tests.support.slack_standin import SlackStandin  # noqa: E402
 

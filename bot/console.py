@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.replies import Choice, Inbound, Reply, ReplyKind
+from intake.replies import Choice, Inbound, Reply, ReplyKind
 
 _MARKUP = re.compile(r"\*([^*\n]+)\*")
 

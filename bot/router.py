@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext
-from bot.replies import Inbound, Reply, ReplyCitation, ReplyKind
 from governance import register as register_service
 from governance.errors import AimsError
 from intake import flow
 from intake.catalogue import find_tools_in
+from intake.replies import Inbound, Reply, ReplyCitation, ReplyKind
 from store.models import utcnow
 
 log = logging.getLogger(__name__)

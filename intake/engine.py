@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.replies import Choice, Reply, ReplyKind
 from governance.config import OrgConfig
 from governance.models import RiskTier
 from governance.tiering import classify
@@ -22,6 +21,7 @@ from governance.tiering_rules import AREAS_BY_ID, PRACTICES_BY_ID
 from intake.answers import ANSWER_LIMIT, DESCRIPTION_LIMIT, Problem, check_text, parse
 from intake.extract import Extraction, LlmExtract, Suggest, extract, rule_findings
 from intake.record import build_fields, describe_value
+from intake.replies import Choice, Reply, ReplyKind
 from intake.rules_org import make_title
 from intake.slots import HIGH_TIER_ONLY, SLOTS, SLOTS_BY_NAME, Slot
 from intake.state import IntakeState, Stage

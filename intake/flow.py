@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.replies import Inbound, Reply, ReplyKind
 from governance.config import OrgConfig
 from governance.register import create_record
 from governance.submission import submit_record
 from intake.engine import IntakeEngine, Outcome
 from intake.record import tiered_fields
+from intake.replies import Inbound, Reply, ReplyKind
 from intake.state import IntakeState, Stage
 from store import evidence
 from store.models import Conversation

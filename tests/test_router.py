@@ -10,10 +10,10 @@ import pytest
 
 from bot import router as router_module
 from bot.context import AppContext
-from bot.replies import Inbound, ReplyKind
 from bot.router import Intent, Router, classify_intent
 from governance.models import RecordFields
 from governance.register import create_record
+from intake.replies import Inbound, ReplyKind
 from retrieval.answer import Citation, PolicyAnswer
 
 USER = "U0ACME0009"

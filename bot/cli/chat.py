@@ -17,7 +17,7 @@ import typer
 from bot.cli.common import app_context
 from bot.console import render_all, to_inbound
 from bot.context import AppContext, demo_dir
-from bot.replies import Choice, Inbound, Reply
+from intake.replies import Choice, Inbound, Reply
 
 _BYE = {"quit", "exit", "bye", ":q"}
 

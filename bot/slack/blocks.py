@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.replies import Choice, Reply, ReplyCitation, ReplyKind
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.state import ChoiceState, FeedbackState, ThreadState
 from governance.text import esc  # the one mrkdwn escape, shared with governance's messages
+from intake.replies import Choice, Reply, ReplyCitation, ReplyKind
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100

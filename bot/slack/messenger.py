@@ -12,9 +12,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.context import AppContext
-from bot.replies import Inbound, Reply
 from bot.slack.blocks import SlackMessage, render_replies
 from bot.slack.ids import EvidenceKind
+from intake.replies import Inbound, Reply
 from store import evidence
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.context import AppContext
-from bot.replies import Inbound
 from bot.slack.messenger import Messenger, RouterFactory, RouterLike
+from intake.replies import Inbound
 
 
 @dataclass

@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from bot.replies import Reply
 from governance.config import OrgConfig
 from intake.engine import IntakeEngine, Outcome
+from intake.replies import Reply
 from intake.state import IntakeState
 
 REQUESTER = "U0ACME0009"

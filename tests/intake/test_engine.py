@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from bot.replies import ReplyKind
+from intake.replies import ReplyKind
 from intake.slots import SLOTS_BY_NAME
 from intake.state import Stage
 from tests.intake.conftest import COPILOT, COPILOT_ANSWERS, REQUESTER, Chat

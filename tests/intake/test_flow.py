@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.context import AppContext
-from bot.replies import Inbound, ReplyKind
 from bot.router import Router
 from governance.register import get_record
 from intake import flow
+from intake.replies import Inbound, ReplyKind
 from store.models import Conversation, EvidenceEvent
 from tests.intake.conftest import COPILOT, COPILOT_ANSWERS, REQUESTER
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.replies import Inbound, Reply, ReplyKind
+from intake.replies import Inbound, Reply, ReplyKind
 
 
 class ScriptedRouter:

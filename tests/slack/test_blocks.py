@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.replies import Choice, Reply, ReplyKind
 from bot.slack.blocks import button, render_reply, split_text
 from bot.slack.state import ChoiceState
 from governance.errors import StaleActionError
+from intake.replies import Choice, Reply, ReplyKind
 from tests.support.slack_spec import check_blocks
 
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.replies import Reply
 from bot.slack.handlers import commands
+from intake.replies import Reply
 from store.models import EvidenceEvent
 from tests.slack.scripted import ScriptedRouter
 from tests.support.slack_app import SlackRig

@@ -23,9 +23,9 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.context import AppContext
-from bot.replies import Choice, Reply, ReplyCitation, ReplyKind
 from bot.slack.outbox_sender import drain_outbox
 from governance import outbox
+from intake.replies import Choice, Reply, ReplyCitation, ReplyKind
 from store.models import EvidenceEvent
 from tests.slack.scripted import ScriptedRouter
 from tests.support.slack_app import SIGNING_SECRET, SlackRig, start_slack_rig

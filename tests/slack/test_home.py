@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from bot.replies import Reply
 from bot.slack import home
 from bot.slack.blocks import context
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.incidents import IncidentIds
 from governance import register as register_service
 from governance.models import RecordFields, RecordStatus
+from intake.replies import Reply
 from tests.slack.scripted import ScriptedRouter
 from tests.support.slack_app import SlackRig
 

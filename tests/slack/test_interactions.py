@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from bot.replies import Choice, Reply, ReplyCitation, ReplyKind
+from intake.replies import Choice, Reply, ReplyCitation, ReplyKind
 from store.models import EvidenceEvent
 from tests.slack.scripted import ScriptedRouter
 from tests.support.slack_app import SlackRig

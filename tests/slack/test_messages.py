@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.replies import Choice, Reply, ReplyKind
+from intake.replies import Choice, Reply, ReplyKind
 from store.models import EvidenceEvent, ProcessedDelivery
 from tests.slack.scripted import ScriptedRouter
 from tests.support.slack_app import SlackRig

@@ -11,11 +11,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.replies import Reply
 from bot.slack.errors import after_ack
 from bot.slack.flows import start_registration_in_dm
 from bot.slack.ids import Command
 from bot.slack.services import Services, inbound
+from intake.replies import Reply
 
 INCIDENT_SOON = (
     "Incident reporting in Slack is coming soon. Until then, tell your governance lead directly."

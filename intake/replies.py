@@ -1,6 +1,7 @@
 """What the conversation engine says back, independent of transport.
 
-bot/slack/blocks.py renders a Reply as Block Kit; bot/console.py renders it as plain text.
+It lives with the conversations (intake/) so the domain never imports a transport:
+bot/slack/blocks.py renders a Reply as Block Kit and bot/console.py as plain text.
 """
 
 from __future__ import annotations
