@@ -1,7 +1,7 @@
 """A record as a person reads it: fields, tier with reasons, conditions, version history.
 
-Features add what they know about a record (approvals, reviews, incidents) through
-`DETAIL_SECTIONS`, so `aims register show`, Slack and App Home show the same thing.
+Approvals, reviews and incidents each add a section (`DETAIL_SECTIONS`, one list), so
+`aims register show` and every other view of a record show the same thing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from governance import register as register_service
 from governance.config import OrgConfig
+from governance.record_history import incident_lines, review_lines
 from store.models import AIUse
 
 
@@ -80,4 +81,14 @@ def _approvals_section(session: Session, record: AIUse, config: OrgConfig) -> De
     return DetailSection(title="Approvals", lines=lines) if lines else None
 
 
-DETAIL_SECTIONS.append(_approvals_section)
+def _reviews_section(session: Session, record: AIUse, config: OrgConfig) -> DetailSection | None:
+    lines = review_lines(session, record)
+    return DetailSection(title="Reviews", lines=lines) if lines else None
+
+
+def _incidents_section(session: Session, record: AIUse, config: OrgConfig) -> DetailSection | None:
+    lines = incident_lines(session, record)
+    return DetailSection(title="Incidents", lines=lines) if lines else None
+
+
+DETAIL_SECTIONS.extend([_approvals_section, _reviews_section, _incidents_section])
