@@ -131,18 +131,7 @@ def decision_made(
         kind="approval.decision",
     )
     for user in recipients(slot, config):
-        target = dm_key(request, user, slot.key)
-        outbox.enqueue(
-            session,
-            key=f"{target}:decided",
-            op="update",
-            channel=user,
-            target_of=target,
-            text=text,
-            blocks=[messages.section(text)],
-            kind="approval.dm_update",
-            subject=request.record_ref,
-        )
+        _replace_dm_buttons(session, request, slot, user, text, step="decided")
     if request.requester:
         _dm(
             session,
@@ -152,6 +141,30 @@ def decision_made(
             kind="approval.requester",
             subject=request.record_ref,
         )
+
+
+def _replace_dm_buttons(
+    session: Session,
+    request: ApprovalRequest,
+    slot: RequiredSlot,
+    user: str,
+    text: str,
+    *,
+    step: str,
+) -> None:
+    """Update the approver's DM so its buttons give way to what happened (once per step)."""
+    target = dm_key(request, user, slot.key)
+    outbox.enqueue(
+        session,
+        key=f"{target}:{step}",
+        op="update",
+        channel=user,
+        target_of=target,
+        text=text,
+        blocks=[messages.section(text)],
+        kind="approval.dm_update",
+        subject=request.record_ref,
+    )
 
 
 def superseded(
@@ -168,18 +181,7 @@ def superseded(
     )
     for slot in slots:
         for user in recipients(slot, config):
-            target = dm_key(request, user, slot.key)
-            outbox.enqueue(
-                session,
-                key=f"{target}:superseded",
-                op="update",
-                channel=user,
-                target_of=target,
-                text=text,
-                blocks=[messages.section(text)],
-                kind="approval.dm_update",
-                subject=request.record_ref,
-            )
+            _replace_dm_buttons(session, request, slot, user, text, step="superseded")
     _thread_post(
         session,
         request,
