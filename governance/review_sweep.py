@@ -170,10 +170,10 @@ def _notify(
         "purpose, data, model or vendor changed? Any incidents or complaints? Is it still "
         "performing as intended? Then continue, change (re-approval) or retire it."
     )
-    _tell(session, config, record, cycle, owner_or_leads(config, record), "review.due", text,
-          "due")
+    people = owner_or_leads(config, record)
+    _tell(session, config, record, cycle, people, "review.due", text, "due")
     cycle.notified_on = today
-    _log(session, "review.due", record, cycle, now, notified=owner_or_leads(config, record))
+    _log(session, "review.due", record, cycle, now, notified=people)
 
 
 def _tell(
