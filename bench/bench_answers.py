@@ -52,14 +52,18 @@ def bench_ingest(ctx: Any, eval_set: EvalSet) -> dict[str, float]:
     texts = []
     for path in eval_set.files:
         document = parse_document(path, path.read_bytes())
-        texts += [context_text(document.title, c.section_path, c.text)
-                  for c in chunk_document(document)]
+        texts += [
+            context_text(document.title, c.section_path, c.text) for c in chunk_document(document)
+        ]
     raw = timed(lambda: embedder.model.encode(texts, batch_size=32))  # type: ignore[attr-defined]
     with ctx.db.session() as session:
         again = timed(lambda: ingest_policies(ctx, session, paths=eval_set.files, actor="bench"))
     return {
-        "model_load": load, "chunks": float(first.total_chunks), "ingest": first.seconds,
-        "raw_encode": raw, "reingest": again,
+        "model_load": load,
+        "chunks": float(first.total_chunks),
+        "ingest": first.seconds,
+        "raw_encode": raw,
+        "reingest": again,
     }
 
 
@@ -94,17 +98,25 @@ def report(name: str, ingest: dict[str, float], answers: dict[str, list[float]])
     answer, floor = answers["answer"], answers["floor"]
     print(f"\n{name}: {int(chunks)} chunks, {len(answer)} timed answers")
     print(f"  model warm-up                 {_ms(ingest['model_load'])}")
-    print(f"  ingest                        {ingest_rate:8.1f} chunks/s "
-          f"({ingest['ingest']:.1f} s; chunks plus their sentence windows)")
-    print(f"  raw model.encode, same chunks {raw_rate:8.1f} chunks/s "
-          f"(ingest runs at {ingest_rate / raw_rate:.2f}x raw encode)")
-    print(f"  re-ingest, nothing changed    {_ms(ingest['reingest'])} "
-          f"({ingest['reingest'] / ingest['ingest']:.3f}x the first ingest)")
+    print(
+        f"  ingest                        {ingest_rate:8.1f} chunks/s "
+        f"({ingest['ingest']:.1f} s; chunks plus their sentence windows)"
+    )
+    print(
+        f"  raw model.encode, same chunks {raw_rate:8.1f} chunks/s "
+        f"(ingest runs at {ingest_rate / raw_rate:.2f}x raw encode)"
+    )
+    print(
+        f"  re-ingest, nothing changed    {_ms(ingest['reingest'])} "
+        f"({ingest['reingest'] / ingest['ingest']:.3f}x the first ingest)"
+    )
     print(f"  first answer (cold)           {_ms(answers['cold'][0])}")
     for label, pct in (("p50", 50), ("p95", 95)):
         a, f = percentile(answer, pct), percentile(floor, pct)
-        print(f"  answer {label}                    {_ms(a)}   floor {label} {_ms(f)}   "
-              f"ratio {a / f:5.1f}x")
+        print(
+            f"  answer {label}                    {_ms(a)}   floor {label} {_ms(f)}   "
+            f"ratio {a / f:5.1f}x"
+        )
     print(f"  answer mean                   {_ms(statistics.mean(answer))}")
 
 

@@ -22,8 +22,10 @@ def render(reply: Reply) -> str:
         lines.append(f"  {index}. {choice.label}")
     if reply.citations:
         lines.append("Sources:")
-        lines += [f"  [{c.number}] {c.title} › {c.section}" + (f" <{c.url}>" if c.url else "")
-                  for c in reply.citations]
+        lines += [
+            f"  [{c.number}] {c.title} › {c.section}" + (f" <{c.url}>" if c.url else "")
+            for c in reply.citations
+        ]
     return "\n".join(lines)
 
 
@@ -44,8 +46,14 @@ def pick_choice(text: str, offered: list[Choice]) -> str | None:
     return None
 
 
-def to_inbound(text: str, offered: list[Choice], *, user: str, workspace: str = "local",
-               thread: str = "console") -> Inbound:
+def to_inbound(
+    text: str,
+    offered: list[Choice],
+    *,
+    user: str,
+    workspace: str = "local",
+    thread: str = "console",
+) -> Inbound:
     """What a typed line means: a click when it names an offered choice, else a message."""
     choice = pick_choice(text, offered)
     # A typed list like "1, 3" stays text; the intake reads numbers against its own choices.

@@ -39,8 +39,16 @@ class RecordDetail(BaseModel):
         if r.get("conditions"):
             out.append("Conditions:")
             out += [f"  - {condition}" for condition in r["conditions"]]
-        skip = {"ref", "title", "version", "status", "risk_tier", "tier_reasons", "tier_override",
-                "conditions"}
+        skip = {
+            "ref",
+            "title",
+            "version",
+            "status",
+            "risk_tier",
+            "tier_reasons",
+            "tier_override",
+            "conditions",
+        }
         for key, value in r.items():
             if key in skip or value in (None, "", [], False):
                 continue
@@ -50,8 +58,10 @@ class RecordDetail(BaseModel):
             out.append(f"{section.title}:")
             out += [f"  {line}" for line in section.lines]
         out.append("Versions:")
-        out += [f"  v{v['version']} {v['changed_at']} by {v['changed_by']}: {v['reason']}"
-                for v in self.versions]
+        out += [
+            f"  v{v['version']} {v['changed_at']} by {v['changed_by']}: {v['reason']}"
+            for v in self.versions
+        ]
         return "\n".join(out)
 
 
@@ -65,8 +75,13 @@ def record_detail(session: Session, record: AIUse, config: OrgConfig) -> RecordD
         if snap.get(key):
             snap[key] = f"{config.display_name(snap[key])} ({snap[key]})"
     versions = [
-        {"version": v.version, "changed_at": v.changed_at.isoformat(timespec="seconds"),
-         "changed_by": v.changed_by, "reason": v.reason, "status": v.status}
+        {
+            "version": v.version,
+            "changed_at": v.changed_at.isoformat(timespec="seconds"),
+            "changed_by": v.changed_by,
+            "reason": v.reason,
+            "status": v.status,
+        }
         for v in register_service.versions(session, record)
     ]
     sections = [s for build in DETAIL_SECTIONS if (s := build(session, record, config)) is not None]

@@ -39,7 +39,8 @@ class Intent(StrEnum):
 _HELP = re.compile(r"^\s*(help|\?|what can you do\??|commands|menu)\s*$", re.I)
 _MY_RECORDS = re.compile(
     r"\b(my (records|registrations|ai uses|uses|requests|submissions)|status of my|"
-    r"what have i registered|show my|list my)\b", re.I,
+    r"what have i registered|show my|list my)\b",
+    re.I,
 )
 _REGISTER = re.compile(
     r"^\s*(register|new ai use|i want to register|add an ai use)\b|"
@@ -52,18 +53,19 @@ _REGISTER = re.compile(
 )
 _TOOL = re.compile(
     r"\b(is|are)\b.*\b(allowed|approved|permitted|ok|okay|banned|prohibited)\b|"
-    r"\b(can|may) (i|we) use\b|\bam i allowed to use\b", re.I,
+    r"\b(can|may) (i|we) use\b|\bam i allowed to use\b",
+    re.I,
 )
 
 HELP_TEXT = (
     "I can help with your organisation's AI rules and register:\n"
-    "• Ask a policy question, e.g. \"Can I paste customer data into ChatGPT?\"\n"
-    "• Check a tool, e.g. \"Is Otter allowed?\"\n"
-    "• Register a new AI use: say \"register\" or describe it, e.g. "
-    "\"We want Copilot to draft replies to customer complaints\"\n"
-    "• See your records and their status: \"my records\"\n"
-    "While registering you can say \"back\", \"skip\" (optional questions), \"cancel\", or "
-    "correct anything, e.g. \"actually it is customer-facing\"."
+    '• Ask a policy question, e.g. "Can I paste customer data into ChatGPT?"\n'
+    '• Check a tool, e.g. "Is Otter allowed?"\n'
+    '• Register a new AI use: say "register" or describe it, e.g. '
+    '"We want Copilot to draft replies to customer complaints"\n'
+    '• See your records and their status: "my records"\n'
+    'While registering you can say "back", "skip" (optional questions), "cancel", or '
+    'correct anything, e.g. "actually it is customer-facing".'
 )
 
 
@@ -110,8 +112,7 @@ class Router:
         with self.ctx.db.session() as session:
             return flow.resume(session, self.ctx.config, inbound, now=self._now())
 
-    def _guarded(self, handler: Callable[[Inbound], list[Reply]],
-                 inbound: Inbound) -> list[Reply]:
+    def _guarded(self, handler: Callable[[Inbound], list[Reply]], inbound: Inbound) -> list[Reply]:
         """Typed errors become their own message; anything else a reference id that is
         logged. The unit of work has rolled back by then, so saved state is untouched."""
         try:
@@ -121,9 +122,14 @@ class Router:
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("router failed (ref %s) for %s", ref, inbound.user)
-            return [Reply(kind=ReplyKind.ERROR, ephemeral=True,
-                          text=f"Something went wrong on my side (reference {ref}). Nothing "
-                               "you said was lost; try again, or tell #ai-governance.")]
+            return [
+                Reply(
+                    kind=ReplyKind.ERROR,
+                    ephemeral=True,
+                    text=f"Something went wrong on my side (reference {ref}). Nothing "
+                    "you said was lost; try again, or tell #ai-governance.",
+                )
+            ]
 
     def ask(self, inbound: Inbound) -> list[Reply]:
         """A policy or tool question, answered with citations."""
@@ -140,8 +146,13 @@ class Router:
     def _ask(self, inbound: Inbound) -> list[Reply]:
         question = (inbound.text or "").strip()
         if not question:
-            return [Reply(kind=ReplyKind.INFO, text="Ask me a question about the AI policies, "
-                          "e.g. \"Can I use ChatGPT with customer data?\"")]
+            return [
+                Reply(
+                    kind=ReplyKind.INFO,
+                    text="Ask me a question about the AI policies, "
+                    'e.g. "Can I use ChatGPT with customer data?"',
+                )
+            ]
         answerer = _answerer(self.ctx)
         if answerer is None:
             return [self._catalogue_answer(question)]
@@ -151,36 +162,60 @@ class Router:
 
     def _start_registration(self, inbound: Inbound) -> list[Reply]:
         with self.ctx.db.session() as session:
-            return flow.start(session, self.ctx.config, inbound, now=self._now(),
-                              settings_llm=self.ctx.settings.llm)
+            return flow.start(
+                session,
+                self.ctx.config,
+                inbound,
+                now=self._now(),
+                settings_llm=self.ctx.settings.llm,
+            )
 
     def _my_records(self, inbound: Inbound) -> list[Reply]:
         with self.ctx.db.session() as session:
             records = register_service.list_records(session, owner=inbound.user)
-            lines = [f"• {r.ref} {r.title}: {r.status.replace('_', ' ')}, "
-                     f"tier {r.risk_tier or 'not set'}" for r in records]
+            lines = [
+                f"• {r.ref} {r.title}: {r.status.replace('_', ' ')}, "
+                f"tier {r.risk_tier or 'not set'}"
+                for r in records
+            ]
             refs = [r.ref for r in records]
         if not lines:
-            return [Reply(kind=ReplyKind.INFO, text="You have no register records yet. Say "
-                          "\"register\" to register a new AI use.", ephemeral=True)]
-        return [Reply(kind=ReplyKind.INFO, text="Your records:\n" + "\n".join(lines),
-                      record_refs=refs, ephemeral=True)]
+            return [
+                Reply(
+                    kind=ReplyKind.INFO,
+                    text="You have no register records yet. Say "
+                    '"register" to register a new AI use.',
+                    ephemeral=True,
+                )
+            ]
+        return [
+            Reply(
+                kind=ReplyKind.INFO,
+                text="Your records:\n" + "\n".join(lines),
+                record_refs=refs,
+                ephemeral=True,
+            )
+        ]
 
     def help(self) -> list[Reply]:
         return [Reply(kind=ReplyKind.INFO, text=HELP_TEXT)]
 
     # -- internals ----------------------------------------------------------------------------
     def _intake_turn(self, session: Session, inbound: Inbound) -> list[Reply]:
-        return flow.turn(session, self.ctx.config, inbound, now=self._now(),
-                         settings_llm=self.ctx.settings.llm)
+        return flow.turn(
+            session, self.ctx.config, inbound, now=self._now(), settings_llm=self.ctx.settings.llm
+        )
 
     def _catalogue_answer(self, question: str) -> Reply:
         """Without the retrieval answerer, still say what the catalogue says about named tools."""
         tools = find_tools_in(question, self.ctx.config.catalogue)
         if not tools:
-            return Reply(kind=ReplyKind.INFO, text="Policy search is not available in this "
-                         "installation yet, and I found no catalogue tool in your question. "
-                         "Ask #ai-governance, or say \"help\".")
+            return Reply(
+                kind=ReplyKind.INFO,
+                text="Policy search is not available in this "
+                "installation yet, and I found no catalogue tool in your question. "
+                'Ask #ai-governance, or say "help".',
+            )
         lines = []
         for tool in tools:
             status = tool.status.value.replace("_", " ")
@@ -204,10 +239,21 @@ def _answerer(ctx: AppContext) -> Any | None:
 def _answer_reply(answer: Any) -> Reply:
     citations = []
     for c in getattr(answer, "citations", []):
-        section = c.section_path if isinstance(c.section_path, str) else " › ".join(
-            c.section_path)
-        citations.append(ReplyCitation(number=c.number, title=c.document_title, section=section,
-                                       passage=c.passage, url=c.url, chunk_id=c.chunk_id))
+        section = c.section_path if isinstance(c.section_path, str) else " › ".join(c.section_path)
+        citations.append(
+            ReplyCitation(
+                number=c.number,
+                title=c.document_title,
+                section=section,
+                passage=c.passage,
+                url=c.url,
+                chunk_id=c.chunk_id,
+            )
+        )
     ref = getattr(answer, "evidence_seq", None)
-    return Reply(kind=ReplyKind.ANSWER, text=answer.text, citations=citations,
-                 answer_ref=str(ref) if ref is not None else None)
+    return Reply(
+        kind=ReplyKind.ANSWER,
+        text=answer.text,
+        citations=citations,
+        answer_ref=str(ref) if ref is not None else None,
+    )

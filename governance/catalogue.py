@@ -39,6 +39,11 @@ def sync_catalogue(session: Session, config: OrgConfig, *, actor: str = "system"
             session.delete(row)
             changed.append(name)
     if changed:
-        evidence.append(session, actor=actor, kind="catalogue.synced", subject="catalogue",
-                        payload={"changed": sorted(changed)})
+        evidence.append(
+            session,
+            actor=actor,
+            kind="catalogue.synced",
+            subject="catalogue",
+            payload={"changed": sorted(changed)},
+        )
     return changed

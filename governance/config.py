@@ -237,19 +237,27 @@ class OrgConfig(Strict):
                 if owner == index:
                     continue
                 where: tuple[str | int, ...] = (
-                    ("catalogue", index, "name") if position == 0
+                    ("catalogue", index, "name")
+                    if position == 0
                     else ("catalogue", index, "aliases", position - 1)
                 )
-                problems.append((where, f"{name!r} is already used by "
-                                        f"{self.catalogue[owner].name!r}; tool names and "
-                                        "aliases must be unique"))
+                problems.append(
+                    (
+                        where,
+                        f"{name!r} is already used by "
+                        f"{self.catalogue[owner].name!r}; tool names and "
+                        "aliases must be unique",
+                    )
+                )
         return problems
 
     def _empty_routed_roles(self) -> list[tuple[tuple[str | int, ...], str]]:
         return [
-            (("routing", r_index, "roles", role_index),
-             f"role {role!r} has nobody in it, so these approvals could never be given; "
-             f"name someone under roles.{role}")
+            (
+                ("routing", r_index, "roles", role_index),
+                f"role {role!r} has nobody in it, so these approvals could never be given; "
+                f"name someone under roles.{role}",
+            )
             for r_index, rule in enumerate(self.routing)
             for role_index, role in enumerate(rule.roles)
             if role in self.roles and not self.roles[role]
@@ -337,9 +345,7 @@ def _line_of(root: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
                 break
             line, node = pair[0].start_mark.line + 1, pair[1]
         elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and part < len(node.value)
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
         ):
             node = node.value[part]
             line = node.start_mark.line + 1

@@ -292,8 +292,14 @@ def close_incident(
     closed = session.execute(
         update(Incident)
         .where(Incident.id == incident.id, Incident.status == "open")
-        .values(status="closed", closed_by=actor, closed_at=now, root_cause=root_cause.strip(),
-                corrective_action=corrective_action.strip(), next_follow_up_at=None)
+        .values(
+            status="closed",
+            closed_by=actor,
+            closed_at=now,
+            root_cause=root_cause.strip(),
+            corrective_action=corrective_action.strip(),
+            next_follow_up_at=None,
+        )
         .execution_options(synchronize_session="fetch")
     )
     if not closed.rowcount:  # type: ignore[attr-defined]

@@ -63,10 +63,20 @@ def enqueue(
     if existing is not None:
         return None
     message = OutboundMessage(
-        dedupe_key=key, op=op, channel=channel, user_id=user_id, thread_of=thread_of,
-        target_of=target_of, text=text, blocks=blocks,
-        attachment=attachment.model_dump() if attachment is not None else None, kind=kind,
-        subject=subject, status="pending", attempts=0, not_before=not_before or utcnow(),
+        dedupe_key=key,
+        op=op,
+        channel=channel,
+        user_id=user_id,
+        thread_of=thread_of,
+        target_of=target_of,
+        text=text,
+        blocks=blocks,
+        attachment=attachment.model_dump() if attachment is not None else None,
+        kind=kind,
+        subject=subject,
+        status="pending",
+        attempts=0,
+        not_before=not_before or utcnow(),
         created_at=utcnow(),
     )
     try:
@@ -92,7 +102,11 @@ def _due(now: datetime) -> Any:
 
 
 def claim(
-    session: Session, *, worker: str, now: datetime | None = None, limit: int = CLAIM_BATCH,
+    session: Session,
+    *,
+    worker: str,
+    now: datetime | None = None,
+    limit: int = CLAIM_BATCH,
     lease: timedelta = timedelta(minutes=2),
 ) -> Sequence[OutboundMessage]:
     """Claim up to `limit` due messages for `worker`; no two workers get the same row."""
@@ -110,8 +124,12 @@ def claim(
         result = session.execute(
             update(OutboundMessage)
             .where(OutboundMessage.id == row_id, _due(moment))
-            .values(status="claimed", claimed_by=worker, claimed_until=moment + lease,
-                    attempts=OutboundMessage.attempts + 1)
+            .values(
+                status="claimed",
+                claimed_by=worker,
+                claimed_until=moment + lease,
+                attempts=OutboundMessage.attempts + 1,
+            )
         )
         if result.rowcount:  # type: ignore[attr-defined]
             claimed.append(row_id)
@@ -131,21 +149,36 @@ def _lost(session: Session, message: OutboundMessage, worker: str, what: str) ->
     session.refresh(message)
     log.warning(
         "outbox row %s (%s): %s's claim was lost (now %s by %s); not marked %s",
-        message.id, message.dedupe_key, worker, message.status, message.claimed_by, what,
+        message.id,
+        message.dedupe_key,
+        worker,
+        message.status,
+        message.claimed_by,
+        what,
     )
     return False
 
 
 def mark_sent(
-    session: Session, message: OutboundMessage, *, worker: str, slack_channel: str | None,
-    slack_ts: str | None, now: datetime | None = None,
+    session: Session,
+    message: OutboundMessage,
+    *,
+    worker: str,
+    slack_channel: str | None,
+    slack_ts: str | None,
+    now: datetime | None = None,
 ) -> bool:
     """Mark a row sent, if `worker` still holds its claim; False (and logged) when it does not."""
     result = session.execute(
         update(OutboundMessage)
         .where(_held(message, worker))
-        .values(status="sent", sent_at=now or utcnow(), slack_channel=slack_channel,
-                slack_ts=slack_ts, error=None)
+        .values(
+            status="sent",
+            sent_at=now or utcnow(),
+            slack_channel=slack_channel,
+            slack_ts=slack_ts,
+            error=None,
+        )
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
@@ -155,8 +188,13 @@ def mark_sent(
 
 
 def mark_failed(
-    session: Session, message: OutboundMessage, *, worker: str, error: str,
-    now: datetime | None = None, retry_in: timedelta = timedelta(seconds=30),
+    session: Session,
+    message: OutboundMessage,
+    *,
+    worker: str,
+    error: str,
+    now: datetime | None = None,
+    retry_in: timedelta = timedelta(seconds=30),
 ) -> bool:
     """Failed sends go back to pending with a delay, until MAX_ATTEMPTS; only while `worker`
     still holds the claim (False, and logged, when it does not)."""
@@ -183,6 +221,7 @@ def holds_claim(message: OutboundMessage, worker: str) -> bool:
 def find_sent(session: Session, key: str) -> OutboundMessage | None:
     """The sent message for a key (to thread under it or update it), if it has been sent."""
     return session.scalar(
-        select(OutboundMessage).where(OutboundMessage.dedupe_key == key,
-                                      OutboundMessage.status == "sent")
+        select(OutboundMessage).where(
+            OutboundMessage.dedupe_key == key, OutboundMessage.status == "sent"
+        )
     )

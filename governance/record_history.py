@@ -16,8 +16,10 @@ def review_lines(session: Session, record: AIUse) -> list[str]:
     lines = []
     for cycle in cycles:
         if cycle.outcome and cycle.completed_at:
-            state = (f"{cycle.outcome} by {cycle.completed_by} on "
-                     f"{cycle.completed_at.date().isoformat()}")
+            state = (
+                f"{cycle.outcome} by {cycle.completed_by} on "
+                f"{cycle.completed_at.date().isoformat()}"
+            )
         elif cycle.lapsed_on:
             state = f"lapsed on {cycle.lapsed_on.isoformat()}"
         else:
@@ -40,8 +42,10 @@ def incident_lines(session: Session, record: AIUse) -> list[str]:
     ).all()
     lines = []
     for incident in incidents:
-        line = (f"{incident.ref} ({incident.severity}, {incident.status}) reported "
-                f"{incident.reported_at.date().isoformat()} by {incident.reported_by}")
+        line = (
+            f"{incident.ref} ({incident.severity}, {incident.status}) reported "
+            f"{incident.reported_at.date().isoformat()} by {incident.reported_by}"
+        )
         if incident.status == "closed":
             line += f"; root cause: {incident.root_cause}; action: {incident.corrective_action}"
         lines.append(line)

@@ -82,8 +82,12 @@ def create_record(
     record.ref = format_ref(record.id)
     _keep_version(session, record, actor=actor, reason=reason, now=moment)
     evidence.append(
-        session, actor=actor, kind="record.created", subject=record.ref,
-        payload={"record": snapshot(record), "reason": reason}, now=moment,
+        session,
+        actor=actor,
+        kind="record.created",
+        subject=record.ref,
+        payload={"record": snapshot(record), "reason": reason},
+        now=moment,
     )
     return record
 
@@ -124,8 +128,11 @@ def update_record(
     except ValueError as exc:
         raise ValidationProblem(f"the change is not valid: {exc}") from exc
     after = merged.model_dump(mode="json")
-    diff = {name: {"from": current[name], "to": after[name]}
-            for name in after if after[name] != current[name]}
+    diff = {
+        name: {"from": current[name], "to": after[name]}
+        for name in after
+        if after[name] != current[name]
+    }
     if not diff:
         return record
     moment = now or utcnow()
@@ -134,8 +141,12 @@ def update_record(
     record.updated_at = moment
     _keep_version(session, record, actor=actor, reason=reason, now=moment)
     evidence.append(
-        session, actor=actor, kind="record.updated", subject=record.ref,
-        payload={"version": record.version, "changes": diff, "reason": reason}, now=moment,
+        session,
+        actor=actor,
+        kind="record.updated",
+        subject=record.ref,
+        payload={"version": record.version, "changes": diff, "reason": reason},
+        now=moment,
     )
     return record
 
@@ -155,9 +166,16 @@ def transition(
     record.status = to.value
     record.updated_at = moment
     evidence.append(
-        session, actor=actor, kind="record.transitioned", subject=record.ref,
-        payload={"from": current.value, "to": to.value, "version": record.version,
-                 "reason": reason},
+        session,
+        actor=actor,
+        kind="record.transitioned",
+        subject=record.ref,
+        payload={
+            "from": current.value,
+            "to": to.value,
+            "version": record.version,
+            "reason": reason,
+        },
         now=moment,
     )
     return record

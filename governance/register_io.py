@@ -167,7 +167,7 @@ def _table(values: list[list[Any]]) -> list[dict[str, Any]]:
             continue
         row = dict(zip(header, cells, strict=False))
         row.pop("", None)  # a column with no header
-        for extra, cell in enumerate(cells[len(header):], start=len(header) + 1):
+        for extra, cell in enumerate(cells[len(header) :], start=len(header) + 1):
             if not _blank(cell):
                 row[f"{_BEYOND_HEADER}{extra}"] = cell
         rows.append(row)
@@ -316,9 +316,19 @@ def import_rows(
         return ImportResult([], problems)
     imported = []
     for row in parsed:
-        record = create_record(session, fields=row.fields, actor=actor, status=row.status,
-                               reason=f"imported from {source} row {row.row}")
-        evidence.append(session, actor=actor, kind="record.imported", subject=record.ref,
-                        payload={"source": source, "row": row.row, "source_ref": row.source_ref})
+        record = create_record(
+            session,
+            fields=row.fields,
+            actor=actor,
+            status=row.status,
+            reason=f"imported from {source} row {row.row}",
+        )
+        evidence.append(
+            session,
+            actor=actor,
+            kind="record.imported",
+            subject=record.ref,
+            payload={"source": source, "row": row.row, "source_ref": row.source_ref},
+        )
         imported.append(record.ref)
     return ImportResult(imported, problems)

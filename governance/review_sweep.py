@@ -223,8 +223,17 @@ def _remind(
     if cycle.escalated_on is None:
         text += f"It goes to the governance leads on {fmt_day(escalate_on)}; "
     text += f"the record is {consequence} on {fmt_day(lapse_on)}."
-    _tell(session, config, record, cycle, owner_or_leads(config, record), "review.reminder",
-          text, "reminder", number)
+    _tell(
+        session,
+        config,
+        record,
+        cycle,
+        owner_or_leads(config, record),
+        "review.reminder",
+        text,
+        "reminder",
+        number,
+    )
     cycle.reminders_sent = number
     _log(session, "review.reminded", record, cycle, now, reminder=number)
 

@@ -27,10 +27,16 @@ class Parsed:
     extra: dict[str, Any]
 
 
-_YES = re.compile(r"^\s*(?:yes|y|yep|yeah|yup|sure|correct|right|true|it does|it can|"
-                  r"definitely|of course|affirmative|ok|okay)\b", re.I)
-_NO = re.compile(r"^\s*(?:no|n|nope|nah|false|it doesn't|it does not|it can't|it cannot|"
-                 r"not really|never|none)\b", re.I)
+_YES = re.compile(
+    r"^\s*(?:yes|y|yep|yeah|yup|sure|correct|right|true|it does|it can|"
+    r"definitely|of course|affirmative|ok|okay)\b",
+    re.I,
+)
+_NO = re.compile(
+    r"^\s*(?:no|n|nope|nah|false|it doesn't|it does not|it can't|it cannot|"
+    r"not really|never|none)\b",
+    re.I,
+)
 
 
 def check_text(text: str, *, limit: int = ANSWER_LIMIT) -> str:
@@ -39,8 +45,10 @@ def check_text(text: str, *, limit: int = ANSWER_LIMIT) -> str:
     if not stripped:
         raise Problem("I didn't get an answer.")
     if len(stripped) > limit:
-        raise Problem(f"That is {len(stripped):,} characters; please answer in a sentence or "
-                      f"two (up to {limit:,} characters).")
+        raise Problem(
+            f"That is {len(stripped):,} characters; please answer in a sentence or "
+            f"two (up to {limit:,} characters)."
+        )
     if looks_like_nonsense(stripped):
         raise Problem("I couldn't make sense of that.")
     return stripped
@@ -56,10 +64,12 @@ def looks_like_nonsense(text: str) -> bool:
         # Keyboard mashes: no vowels, long consonant runs, a run along a keyboard row, or one
         # letter repeated.
         no_vowel = not re.search(r"[aeiouy]", word)
-        on_a_row = any(word[i:i + 4] in row for row in _KEYBOARD_ROWS
-                       for i in range(len(word) - 3))
-        return (no_vowel or on_a_row or bool(re.search(r"[^aeiouy]{5,}", word))
-                or len(set(word)) <= 2)
+        on_a_row = any(
+            word[i : i + 4] in row for row in _KEYBOARD_ROWS for i in range(len(word) - 3)
+        )
+        return (
+            no_vowel or on_a_row or bool(re.search(r"[^aeiouy]{5,}", word)) or len(set(word)) <= 2
+        )
     return False
 
 
@@ -93,8 +103,15 @@ def _split(text: str) -> list[str]:
 
 def _multi(slot: Slot, text: str, config: OrgConfig) -> list[str]:
     values = [value for value, _ in slot.choices]
-    if re.fullmatch(r"\s*(?:none(?: of (?:these|them|those|the above))?|no|nope|neither|"
-                    r"nothing|n/a)\s*[.!]?\s*", text, re.I) and NONE_OF_THESE in values:
+    if (
+        re.fullmatch(
+            r"\s*(?:none(?: of (?:these|them|those|the above))?|no|nope|neither|"
+            r"nothing|n/a)\s*[.!]?\s*",
+            text,
+            re.I,
+        )
+        and NONE_OF_THESE in values
+    ):
         return []
     chosen: list[str] = []
     for part in _split(text):
@@ -111,7 +128,7 @@ def _multi(slot: Slot, text: str, config: OrgConfig) -> list[str]:
     if NONE_OF_THESE in chosen:
         chosen.remove(NONE_OF_THESE)
         if chosen:
-            raise Problem("You picked \"none of these\" and something else; which is it?")
+            raise Problem('You picked "none of these" and something else; which is it?')
         return []
     if not chosen:
         raise Problem("I couldn't match that to the choices.")
@@ -126,11 +143,16 @@ def _bool(slot: Slot, text: str) -> bool:
         found = detect_tool(text, [])
         if "third_party" in found.values:
             return bool(found.values["third_party"])
-        if re.search(r"supplier|vendor|third[- ]party|external|outside|bought|buy|licen[cs]e|"
-                     r"saas|subscription|off[- ]the[- ]shelf", text, re.I):
+        if re.search(
+            r"supplier|vendor|third[- ]party|external|outside|bought|buy|licen[cs]e|"
+            r"saas|subscription|off[- ]the[- ]shelf",
+            text,
+            re.I,
+        ):
             return True
-        if re.search(r"ourselves|in[- ]house|our own|internal(?:ly)?|we (?:build|built)",
-                     text, re.I):
+        if re.search(
+            r"ourselves|in[- ]house|our own|internal(?:ly)?|we (?:build|built)", text, re.I
+        ):
             return False
     if slot.name == "agent_write_access":
         found = detect_agency("an ai agent that " + text)
@@ -147,35 +169,59 @@ _CHOICE_DETECTORS = {
     "deployment": lambda t: detect_audience(t).values.get("deployment"),
     "human_oversight": lambda t: detect_oversight(t).values.get("human_oversight"),
     "decisions_about_people": lambda t: detect_decisions(t).values.get("decisions_about_people"),
-    "decision_stakes": lambda t: detect_decisions("it decides on people's " + t)
-    .values.get("decision_stakes"),
+    "decision_stakes": lambda t: detect_decisions("it decides on people's " + t).values.get(
+        "decision_stakes"
+    ),
     "autonomy": lambda t: detect_agency(t).values.get("autonomy"),
     "data_location": lambda t: detect_supplier(t, answering=True).values.get("data_location"),
     "contract_dpa": lambda t: detect_supplier(t, answering=True).values.get("contract_dpa"),
 }
 _CHOICE_WORDS: dict[str, list[tuple[str, str]]] = {
-    "deployment": [(r"customers?|clients?|applicants|candidates", "customer-facing"),
-                   (r"public|anyone|everyone", "public"),
-                   (r"employees|staff|colleagues|whole company|company[- ]wide",
-                    "employee-facing"),
-                   (r"\bteam\b|internal|just us|only us|back office|analysts|only me|just me|"
-                    r"\bonly\b|underwriters|engineers|investigators", "internal")],
-    "decisions_about_people": [(r"^\s*(?:no|none|nope|not at all|it doesn't)\b", "none"),
-                               (r"recommend|suggest|advis|assist|help|flag|a person decides|"
-                                r"we decide|humans? decide", "recommends"),
-                               (r"^\s*yes\b|decides|automatic", "decides")],
-    "decision_stakes": [(r"significant|major|serious|big|a lot|very|high|important", "significant"),
-                        (r"minor|small|little|low|not much|barely|trivial", "minor")],
-    "human_oversight": [(r"^\s*(?:no|none|nobody|no one)\b", "none"),
-                        (r"every|each|always|before|approve|review|look at|looks at|"
-                         r"decides?|checks?|reads?", "in-the-loop"),
-                        (r"monitor|spot|sample|step in|intervene|dashboard|after|afterwards|"
-                         r"fix", "on-the-loop"),
-                        (r"^\s*(?:no|none|nobody|no one)\b|automatic", "none")],
-    "autonomy": [(r"suggest|content|draft|produce|assist|only|outputs?|score|flag|classif|"
-                  r"extract|forecast|answer|price|decision|picks?|chooses?|selects?|decides?",
-                  "assistant"),
-                 (r"agent|acts?|by itself|autonom|actions?", "agent")],
+    "deployment": [
+        (r"customers?|clients?|applicants|candidates", "customer-facing"),
+        (r"public|anyone|everyone", "public"),
+        (r"employees|staff|colleagues|whole company|company[- ]wide", "employee-facing"),
+        (
+            r"\bteam\b|internal|just us|only us|back office|analysts|only me|just me|"
+            r"\bonly\b|underwriters|engineers|investigators",
+            "internal",
+        ),
+    ],
+    "decisions_about_people": [
+        (r"^\s*(?:no|none|nope|not at all|it doesn't)\b", "none"),
+        (
+            r"recommend|suggest|advis|assist|help|flag|a person decides|"
+            r"we decide|humans? decide",
+            "recommends",
+        ),
+        (r"^\s*yes\b|decides|automatic", "decides"),
+    ],
+    "decision_stakes": [
+        (r"significant|major|serious|big|a lot|very|high|important", "significant"),
+        (r"minor|small|little|low|not much|barely|trivial", "minor"),
+    ],
+    "human_oversight": [
+        (r"^\s*(?:no|none|nobody|no one)\b", "none"),
+        (
+            r"every|each|always|before|approve|review|look at|looks at|"
+            r"decides?|checks?|reads?",
+            "in-the-loop",
+        ),
+        (
+            r"monitor|spot|sample|step in|intervene|dashboard|after|afterwards|"
+            r"fix",
+            "on-the-loop",
+        ),
+        (r"^\s*(?:no|none|nobody|no one)\b|automatic", "none"),
+    ],
+    "autonomy": [
+        (
+            r"suggest|content|draft|produce|assist|only|outputs?|score|flag|classif|"
+            r"extract|forecast|answer|price|decision|picks?|chooses?|selects?|decides?",
+            "assistant",
+        ),
+        (r"agent|acts?|by itself|autonom|actions?", "agent"),
+    ],
     "contract_dpa": [(r"^\s*(?:yes|yep|yeah|signed)\b", "yes"), (r"^\s*(?:no|nope)\b", "no")],
 }
 
@@ -228,21 +274,24 @@ def parse(slot: Slot, text: str, config: OrgConfig, requester: str) -> Parsed:
         value = match_person(answer, config, requester)
         if value is None:
             if not _looks_like_a_name(answer):
-                raise Problem("Say \"me\", @mention the owner, or type their full name.")
+                raise Problem('Say "me", @mention the owner, or type their full name.')
             value = answer
     else:
         value, extra = _text(slot, answer, config)
     return Parsed(value=value, extra=extra)
 
 
-_SUPPLIED = re.compile(r"supplier|vendor|suppl(?:ied|ies)|third[- ]party|from (?:a|an|the|our) |"
-                       r"product|platform|saas|licen[cs]ed?|bought|buy", re.I)
+_SUPPLIED = re.compile(
+    r"supplier|vendor|suppl(?:ied|ies)|third[- ]party|from (?:a|an|the|our) |"
+    r"product|platform|saas|licen[cs]ed?|bought|buy",
+    re.I,
+)
 _OWN = re.compile(r"in[- ]house|ourselves|our own|we (?:are )?build|home[- ]?grown|bespoke", re.I)
 _NOT_NAMES = {"A", "An", "The", "We", "Our", "I", "It", "My", "Some", "Not", "No", "Yes"}
 
 
 def _by_first_word(answer: str, config: OrgConfig) -> CatalogueTool | None:
-    """"Zendesk" typed alone means the catalogue's "Zendesk AI" when only one tool fits."""
+    """ "Zendesk" typed alone means the catalogue's "Zendesk AI" when only one tool fits."""
     word = answer.strip().rstrip(".").lower()
     if not re.fullmatch(r"[a-z0-9.-]{4,}", word):
         return None

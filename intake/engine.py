@@ -26,16 +26,21 @@ from intake.rules_org import make_title
 from intake.slots import HIGH_TIER_ONLY, SLOTS, SLOTS_BY_NAME, Slot
 from intake.state import IntakeState, Stage
 
-_CANCEL = re.compile(r"^\s*(?:cancel|stop|quit|abort|exit|never ?mind|forget it)\b[.!]?\s*$",
-                     re.I)
+_CANCEL = re.compile(r"^\s*(?:cancel|stop|quit|abort|exit|never ?mind|forget it)\b[.!]?\s*$", re.I)
 _BACK = re.compile(r"^\s*(?:back|go back|previous|undo)[.!]?\s*$", re.I)
 _SKIP = re.compile(r"^\s*(?:skip|skip (?:it|this|this one)|pass|next)[.!]?\s*$", re.I)
 _DONT_KNOW = re.compile(r"^\s*(?:i )?(?:don't|do not|dont) know|not sure|no idea|n/?a\b", re.I)
 _HELP = re.compile(r"^\s*(?:help|\?|what do you mean\??|i don't understand|explain)\s*$", re.I)
-_CORRECTION = re.compile(r"^\s*(?:actually|correction|sorry|wait|oops|in fact|to be clear|"
-                         r"one more thing|also|update|change)\b", re.I)
-_CONFIRM = re.compile(r"^\s*(?:confirm|yes|y|submit|file it|looks (?:good|right|fine)|"
-                      r"that'?s (?:right|correct)|correct|ok|okay|go ahead|send it)\b", re.I)
+_CORRECTION = re.compile(
+    r"^\s*(?:actually|correction|sorry|wait|oops|in fact|to be clear|"
+    r"one more thing|also|update|change)\b",
+    re.I,
+)
+_CONFIRM = re.compile(
+    r"^\s*(?:confirm|yes|y|submit|file it|looks (?:good|right|fine)|"
+    r"that'?s (?:right|correct)|correct|ok|okay|go ahead|send it)\b",
+    re.I,
+)
 _EDIT = re.compile(r"^\s*(?:edit|change|fix)\b\s*(.*)$", re.I)
 
 CONFIRM, EDIT, CANCEL = "confirm", "edit", "cancel"
@@ -95,16 +100,21 @@ class IntakeEngine:
         _derive(state)
 
     def _understood(self, state: IntakeState) -> str:
-        known = [f"{SLOTS_BY_NAME[name].label}: {describe_value(name, value, self.config)}"
-                 for name, value in state.fields.items()
-                 if name in SLOTS_BY_NAME and name not in ("purpose", "title")]
-        head = f"Let's register \"{state.fields.get('title', 'this AI use')}\"."
+        known = [
+            f"{SLOTS_BY_NAME[name].label}: {describe_value(name, value, self.config)}"
+            for name, value in state.fields.items()
+            if name in SLOTS_BY_NAME and name not in ("purpose", "title")
+        ]
+        head = f'Let\'s register "{state.fields.get("title", "this AI use")}".'
         if not known:
-            return (head + " I'll ask a few questions; say \"back\", \"skip\" or \"cancel\" "
-                    "any time.")
-        return (head + " From your description I understood:\n" + "\n".join(
-            f"• {line}" for line in known) + "\nCorrect me any time (e.g. \"actually it is "
-            "customer-facing\"); say \"back\", \"skip\" or \"cancel\" too.")
+            return head + ' I\'ll ask a few questions; say "back", "skip" or "cancel" any time.'
+        return (
+            head
+            + " From your description I understood:\n"
+            + "\n".join(f"• {line}" for line in known)
+            + '\nCorrect me any time (e.g. "actually it is '
+            'customer-facing"); say "back", "skip" or "cancel" too.'
+        )
 
     # -- a turn ------------------------------------------------------------------------------
     def turn(self, state: IntakeState, text: str, choice: str | None, now: datetime) -> Outcome:
@@ -112,8 +122,14 @@ class IntakeEngine:
         state.say("requester", said, now)
         if _CANCEL.match(said) or said == CANCEL:
             state.stage = Stage.CANCELLED
-            return Outcome([Reply(kind=ReplyKind.INFO, text="Cancelled. Nothing was filed; "
-                                  "say \"register\" to start again.")])
+            return Outcome(
+                [
+                    Reply(
+                        kind=ReplyKind.INFO,
+                        text='Cancelled. Nothing was filed; say "register" to start again.',
+                    )
+                ]
+            )
         if state.stage is Stage.CONFIRMING:
             return self._at_summary(state, said, choice, now)
         if state.stage is Stage.CHOOSING_EDIT:
@@ -174,8 +190,9 @@ class IntakeEngine:
         if slot is None or not self._applies(slot, state):
             current = SLOTS_BY_NAME.get(state.current or "")
             message = "That button belongs to a question that no longer applies."
-            return self._reask(state, current, message, now) if current else self._ask_next(
-                state, now)
+            return (
+                self._reask(state, current, message, now) if current else self._ask_next(state, now)
+            )
         try:
             parsed = parse(self._view(slot, state), value, self.config, state.requester)
         except Problem as problem:
@@ -187,16 +204,19 @@ class IntakeEngine:
         if not state.history:
             current = SLOTS_BY_NAME.get(state.current or "")
             note = "This is the first question; there is nothing to go back to."
-            return self._reask(state, current, note, now) if current else self._ask_next(
-                state, now)
+            return self._reask(state, current, note, now) if current else self._ask_next(state, now)
         previous = state.history.pop()
         state.unset(previous)
         return self._ask(state, SLOTS_BY_NAME[previous], now, lead="Going back.")
 
     def _skip(self, state: IntakeState, slot: Slot, now: datetime) -> Outcome:
         if not slot.optional:
-            return self._reask(state, slot, "This one is needed for the register, so I can't "
-                               "skip it. " + (slot.help or ""), now)
+            return self._reask(
+                state,
+                slot,
+                "This one is needed for the register, so I can't skip it. " + (slot.help or ""),
+                now,
+            )
         state.skipped.append(slot.name)
         state.history.append(slot.name)
         return self._ask_next(state, now)
@@ -213,16 +233,22 @@ class IntakeEngine:
         _derive(state)
         if not changed:
             slot = SLOTS_BY_NAME.get(state.current or "")
-            note = ("I couldn't tell what to change from that. Answer the question, or choose "
-                    "Edit at the summary.")
+            note = (
+                "I couldn't tell what to change from that. Answer the question, or choose "
+                "Edit at the summary."
+            )
             if found.values:
                 same = "; ".join(
                     f"{_label(n)} is {describe_value(n, state.fields[n], self.config)}"
-                    for n in found.values if n in state.fields)
+                    for n in found.values
+                    if n in state.fields
+                )
                 note = f"That matches what I have already ({same})."
             return self._reask(state, slot, note, now) if slot else self._ask_next(state, now)
-        lines = [f"{_label(name)} → {describe_value(name, state.fields[name], self.config)}"
-                 for name in changed]
+        lines = [
+            f"{_label(name)} → {describe_value(name, state.fields[name], self.config)}"
+            for name in changed
+        ]
         outcome = self._next(state, now)
         outcome.replies.insert(0, Reply(kind=ReplyKind.INFO, text="Updated: " + "; ".join(lines)))
         return outcome
@@ -241,7 +267,8 @@ class IntakeEngine:
             if fields.get("article_5_practices"):
                 return False
             return bool(state.suggested_areas) or (
-                fields.get("decisions_about_people", "none") != "none")
+                fields.get("decisions_about_people", "none") != "none"
+            )
         if slot.name == "article_5_practices":
             return bool(state.suggested_practices)
         if slot.name in HIGH_TIER_ONLY:
@@ -273,8 +300,9 @@ class IntakeEngine:
     def _view(self, slot: Slot, state: IntakeState) -> Slot:
         """The slot as shown now: the practices question offers only the ones suggested."""
         if slot.name == "article_5_practices" and state.suggested_practices:
-            offered = tuple(c for c in slot.choices
-                            if c[0] in state.suggested_practices or c[0] == "none")
+            offered = tuple(
+                c for c in slot.choices if c[0] in state.suggested_practices or c[0] == "none"
+            )
             return dataclasses.replace(slot, choices=offered)
         return slot
 
@@ -284,24 +312,26 @@ class IntakeEngine:
         shown = self._view(slot, state)
         text = shown.question
         if slot.name == "annex_iii_areas" and state.suggested_areas:
-            names = ", ".join(AREAS_BY_ID[a].label for a in state.suggested_areas
-                              if a in AREAS_BY_ID)
+            names = ", ".join(
+                AREAS_BY_ID[a].label for a in state.suggested_areas if a in AREAS_BY_ID
+            )
             text = f"It sounds like it may touch: {names}. {text}"
         if slot.name == "article_5_practices":
-            names = "; ".join(PRACTICES_BY_ID[p].label for p in state.suggested_practices
-                              if p in PRACTICES_BY_ID)
+            names = "; ".join(
+                PRACTICES_BY_ID[p].label for p in state.suggested_practices if p in PRACTICES_BY_ID
+            )
             text = f"{text} ({names})"
         if slot.optional:
-            text += " (optional: say \"skip\")"
+            text += ' (optional: say "skip")'
         if lead:
             text = f"{lead} {text}"
         state.say("bot", text, now)
-        choices = [Choice(label=label, value=f"{slot.name}={value}")
-                   for value, label in shown.choices]
+        choices = [
+            Choice(label=label, value=f"{slot.name}={value}") for value, label in shown.choices
+        ]
         return Outcome([Reply(kind=ReplyKind.QUESTION, text=text, choices=choices)])
 
-    def _reask(self, state: IntakeState, slot: Slot | None, problem: str,
-               now: datetime) -> Outcome:
+    def _reask(self, state: IntakeState, slot: Slot | None, problem: str, now: datetime) -> Outcome:
         state.retries += 1
         if slot is None:
             return self._ask_next(state, now)
@@ -328,13 +358,16 @@ class IntakeEngine:
         state.editing = False
         text = summary_text(state, self.config)
         state.say("bot", text, now)
-        choices = [Choice(label="Confirm and submit", value=CONFIRM, style="primary"),
-                   Choice(label="Edit", value=EDIT),
-                   Choice(label="Cancel", value=CANCEL, style="danger")]
+        choices = [
+            Choice(label="Confirm and submit", value=CONFIRM, style="primary"),
+            Choice(label="Edit", value=EDIT),
+            Choice(label="Cancel", value=CANCEL, style="danger"),
+        ]
         return Outcome([Reply(kind=ReplyKind.SUMMARY, text=text, choices=choices)])
 
-    def _at_summary(self, state: IntakeState, said: str, choice: str | None,
-                    now: datetime) -> Outcome:
+    def _at_summary(
+        self, state: IntakeState, said: str, choice: str | None, now: datetime
+    ) -> Outcome:
         if said == CONFIRM or (choice is None and _CONFIRM.match(said)):
             state.stage = Stage.FILED
             return Outcome(file=True)
@@ -344,12 +377,18 @@ class IntakeEngine:
             return self._edit_menu(state, now)
         if match := _EDIT.match(said):
             return self._choose_edit(state, match.group(1), now)
-        if len(said) <= ANSWER_LIMIT and (_CORRECTION.match(said) or rule_findings(
-                said, self.config, state.requester).values):
+        if len(said) <= ANSWER_LIMIT and (
+            _CORRECTION.match(said) or rule_findings(said, self.config, state.requester).values
+        ):
             return self._correct(state, said, now)
         outcome = self.summary(state, now)
-        outcome.replies.insert(0, Reply(kind=ReplyKind.INFO, text="Choose Confirm, Edit or "
-                                        "Cancel (or type confirm, edit or cancel)."))
+        outcome.replies.insert(
+            0,
+            Reply(
+                kind=ReplyKind.INFO,
+                text="Choose Confirm, Edit or Cancel (or type confirm, edit or cancel).",
+            ),
+        )
         return outcome
 
     def _edit_menu(self, state: IntakeState, now: datetime) -> Outcome:
@@ -367,12 +406,24 @@ class IntakeEngine:
         slot = None
         if lowered.isdigit() and 0 < int(lowered) <= len(options):
             slot = options[int(lowered) - 1]
-        slot = slot or next((s for s in options if lowered in (s.name, s.label.lower())
-                             or (lowered and s.label.lower().startswith(lowered))), None)
+        slot = slot or next(
+            (
+                s
+                for s in options
+                if lowered in (s.name, s.label.lower())
+                or (lowered and s.label.lower().startswith(lowered))
+            ),
+            None,
+        )
         if slot is None:
             outcome = self._edit_menu(state, now)
-            outcome.replies.insert(0, Reply(kind=ReplyKind.INFO, text="I don't know that part "
-                                            "of the record; pick one from the list."))
+            outcome.replies.insert(
+                0,
+                Reply(
+                    kind=ReplyKind.INFO,
+                    text="I don't know that part of the record; pick one from the list.",
+                ),
+            )
             return outcome
         return self._edit(state, slot.name, now)
 
@@ -385,8 +436,11 @@ class IntakeEngine:
         if name in state.skipped:
             state.skipped.remove(name)
         state.editing = True
-        lead = (f"Now: {describe_value(name, current, self.config)}."
-                if current not in (None, "", []) else "")
+        lead = (
+            f"Now: {describe_value(name, current, self.config)}."
+            if current not in (None, "", [])
+            else ""
+        )
         return self._ask(state, slot, now, lead=lead)
 
 
@@ -395,8 +449,7 @@ def _label(name: str) -> str:
     return slot.label if slot else name.replace("_", " ").capitalize()
 
 
-_AUDIENCE = {"customer-facing": "customers", "public": "the public",
-             "employee-facing": "employees"}
+_AUDIENCE = {"customer-facing": "customers", "public": "the public", "employee-facing": "employees"}
 
 
 def _derive(state: IntakeState) -> None:

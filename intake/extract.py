@@ -29,10 +29,18 @@ class Extraction:
 
 def rule_findings(text: str, config: OrgConfig, requester: str) -> Findings:
     merged = Findings()
-    for found in (detect_tool(text, config.catalogue), detect_categories(text),
-                  detect_audience(text), detect_data(text), detect_decisions(text),
-                  detect_oversight(text), detect_agency(text), detect_unit(text),
-                  detect_owner(text, config, requester), detect_supplier(text)):
+    for found in (
+        detect_tool(text, config.catalogue),
+        detect_categories(text),
+        detect_audience(text),
+        detect_data(text),
+        detect_decisions(text),
+        detect_oversight(text),
+        detect_agency(text),
+        detect_unit(text),
+        detect_owner(text, config, requester),
+        detect_supplier(text),
+    ):
         merged.values.update(found.values)
         merged.why.update(found.why)
     return merged
@@ -49,8 +57,7 @@ def _merge_llm(result: Extraction, llm_values: dict[str, Any]) -> None:
         if name == "annex_iii_areas":
             result.suggested_areas += [a for a in value if a not in result.suggested_areas]
         elif name == "article_5_practices":
-            result.suggested_practices += [
-                p for p in value if p not in result.suggested_practices]
+            result.suggested_practices += [p for p in value if p not in result.suggested_practices]
         rule_value = result.rules.values.get(name)
         if name in _SUGGEST_ONLY:
             continue

@@ -54,9 +54,15 @@ def engine_for(config: OrgConfig, settings_llm: str | None = None) -> IntakeEngi
 def _row(session: Session, inbound: Inbound) -> Conversation | None:
     # Locked for the turn on Postgres, so two concurrent turns in one thread (a retry racing the
     # original, two replicas) run one after the other and can never file the record twice.
-    return session.scalar(select(Conversation).where(
-        Conversation.workspace == inbound.workspace, Conversation.user_id == inbound.user,
-        Conversation.thread == inbound.thread).with_for_update())
+    return session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.workspace == inbound.workspace,
+            Conversation.user_id == inbound.user,
+            Conversation.thread == inbound.thread,
+        )
+        .with_for_update()
+    )
 
 
 def active_conversation(session: Session, inbound: Inbound) -> Conversation | None:
@@ -83,23 +89,43 @@ def _tag(replies: list[Reply], row: Conversation) -> list[Reply]:
     return replies
 
 
-def start(session: Session, config: OrgConfig, inbound: Inbound, *, now: datetime,
-          settings_llm: str | None = None, engine: IntakeEngine | None = None) -> list[Reply]:
+def start(
+    session: Session,
+    config: OrgConfig,
+    inbound: Inbound,
+    *,
+    now: datetime,
+    settings_llm: str | None = None,
+    engine: IntakeEngine | None = None,
+) -> list[Reply]:
     """Begin a registration from the inbound text (a description, or nothing yet)."""
     existing = active_conversation(session, inbound)
     if existing is not None:
-        note = Reply(kind=ReplyKind.INFO, text="You already have a registration in progress "
-                     "here; let's continue it (say \"cancel\" to drop it).")
+        note = Reply(
+            kind=ReplyKind.INFO,
+            text="You already have a registration in progress "
+            'here; let\'s continue it (say "cancel" to drop it).',
+        )
         return [note, *resume(session, config, inbound, now=now)]
     row = _row(session, inbound)
     if row is not None and row.kind != KIND and row.status == ACTIVE:
         # One conversation per thread (the table's key); never clobber another feature's.
-        return [Reply(kind=ReplyKind.INFO, text="Another conversation is still open in this "
-                      "thread; start the registration in a new thread or a direct message.")]
+        return [
+            Reply(
+                kind=ReplyKind.INFO,
+                text="Another conversation is still open in this "
+                "thread; start the registration in a new thread or a direct message.",
+            )
+        ]
     engine = engine or engine_for(config, settings_llm)
     if row is None:
-        row = Conversation(workspace=inbound.workspace, user_id=inbound.user,
-                           thread=inbound.thread, created_at=now, turn=0)
+        row = Conversation(
+            workspace=inbound.workspace,
+            user_id=inbound.user,
+            thread=inbound.thread,
+            created_at=now,
+            turn=0,
+        )
         session.add(row)
     row.kind, row.status, row.turn, row.created_at = KIND, ACTIVE, 0, now
     state = IntakeState(requester=inbound.user, channel=inbound.channel)
@@ -113,16 +139,27 @@ def _description(text: str) -> str:
     """The description without a leading "register" command word."""
     import re
 
-    return re.sub(r"^\s*(?:/ai-register\s*)?(?:register(?: a| an)?(?: new)?(?: ai use)?[:,.]?"
-                  r"|new ai use[:,.]?)\s*", "", text or "", flags=re.I)
+    return re.sub(
+        r"^\s*(?:/ai-register\s*)?(?:register(?: a| an)?(?: new)?(?: ai use)?[:,.]?"
+        r"|new ai use[:,.]?)\s*",
+        "",
+        text or "",
+        flags=re.I,
+    )
 
 
-def turn(session: Session, config: OrgConfig, inbound: Inbound, *, now: datetime,
-         settings_llm: str | None = None, engine: IntakeEngine | None = None) -> list[Reply]:
+def turn(
+    session: Session,
+    config: OrgConfig,
+    inbound: Inbound,
+    *,
+    now: datetime,
+    settings_llm: str | None = None,
+    engine: IntakeEngine | None = None,
+) -> list[Reply]:
     row = active_conversation(session, inbound)
     if row is None:
-        return start(session, config, inbound, now=now, settings_llm=settings_llm,
-                     engine=engine)
+        return start(session, config, inbound, now=now, settings_llm=settings_llm, engine=engine)
     state = IntakeState.model_validate(row.state)
     engine = engine or engine_for(config, settings_llm)
     outcome = engine.turn(state, inbound.text or "", inbound.choice, now)
@@ -132,8 +169,7 @@ def turn(session: Session, config: OrgConfig, inbound: Inbound, *, now: datetime
     return _tag(outcome.replies, row)
 
 
-def resume(session: Session, config: OrgConfig, inbound: Inbound, *,
-           now: datetime) -> list[Reply]:
+def resume(session: Session, config: OrgConfig, inbound: Inbound, *, now: datetime) -> list[Reply]:
     """The open question of an unfinished registration, asked again (e.g. after a restart)."""
     row = active_conversation(session, inbound)
     if row is None:
@@ -144,54 +180,93 @@ def resume(session: Session, config: OrgConfig, inbound: Inbound, *,
     return _tag(outcome.replies, row)
 
 
-def _file(session: Session, config: OrgConfig, state: IntakeState, row: Conversation,
-          now: datetime) -> Outcome:
+def _file(
+    session: Session, config: OrgConfig, state: IntakeState, row: Conversation, now: datetime
+) -> Outcome:
     fields = tiered_fields(state, config)
-    record = create_record(session, fields=fields, actor=state.requester,
-                           reason="registered through the intake conversation", now=now)
+    record = create_record(
+        session,
+        fields=fields,
+        actor=state.requester,
+        reason="registered through the intake conversation",
+        now=now,
+    )
     submit_record(session, record=record, actor=state.requester, config=config, now=now)
     state.record_ref = record.ref
-    text = (f"Filed {record.ref} \"{record.title}\": risk tier {fields.risk_tier}, submitted "
-            f"for approval. Say \"my records\" to follow it, or run `aims register show "
-            f"{record.ref}`.")
+    text = (
+        f'Filed {record.ref} "{record.title}": risk tier {fields.risk_tier}, submitted '
+        f'for approval. Say "my records" to follow it, or run `aims register show '
+        f"{record.ref}`."
+    )
     state.say("bot", text, now)
-    evidence.append(session, actor=state.requester, kind="intake.transcript",
-                    subject=record.ref, now=now, payload={
-                        "conversation_id": row.id, "workspace": row.workspace,
-                        "thread": row.thread,
-                        "transcript": [line.model_dump() for line in state.transcript],
-                        "sources": state.sources, "why": state.why,
-                        "conflicts": [c.model_dump(mode="json") for c in state.conflicts],
-                        "llm_calls": state.llm_calls,
-                    })
+    evidence.append(
+        session,
+        actor=state.requester,
+        kind="intake.transcript",
+        subject=record.ref,
+        now=now,
+        payload={
+            "conversation_id": row.id,
+            "workspace": row.workspace,
+            "thread": row.thread,
+            "transcript": [line.model_dump() for line in state.transcript],
+            "sources": state.sources,
+            "why": state.why,
+            "conflicts": [c.model_dump(mode="json") for c in state.conflicts],
+            "llm_calls": state.llm_calls,
+        },
+    )
     return Outcome([Reply(kind=ReplyKind.INFO, text=text, record_refs=[record.ref])])
 
 
-def expire_stale(session: Session, now: datetime, *, config: OrgConfig | None = None,
-                 after_hours: int | None = None) -> list[ExpiryNote]:
+def expire_stale(
+    session: Session,
+    now: datetime,
+    *,
+    config: OrgConfig | None = None,
+    after_hours: int | None = None,
+) -> list[ExpiryNote]:
     """Close registrations untouched for config.intake.expire_after_hours; the notes tell each
     requester (the scheduler sends them)."""
     hours = after_hours or (config.intake.expire_after_hours if config else 72)
     cutoff = now - timedelta(hours=hours)
-    rows = session.scalars(select(Conversation).where(
-        Conversation.kind == KIND, Conversation.status == ACTIVE,
-        Conversation.updated_at < cutoff)).all()
+    rows = session.scalars(
+        select(Conversation).where(
+            Conversation.kind == KIND,
+            Conversation.status == ACTIVE,
+            Conversation.updated_at < cutoff,
+        )
+    ).all()
     notes = []
     for row in rows:
         state = IntakeState.model_validate(row.state)
         state.stage = Stage.EXPIRED
         title = state.fields.get("title") or "your new AI use"
-        text = (f"Your registration of \"{title}\" was left unfinished for more than {hours} "
-                "hours, so I closed it. Nothing was filed; say \"register\" to start again.")
+        text = (
+            f'Your registration of "{title}" was left unfinished for more than {hours} '
+            'hours, so I closed it. Nothing was filed; say "register" to start again.'
+        )
         state.say("bot", text, now)
         row.state = state.model_dump(mode="json")
         row.status = "expired"
         row.updated_at = now
-        evidence.append(session, actor="system", kind="intake.expired",
-                        subject=f"conversation:{row.id}", now=now,
-                        payload={"user": row.user_id, "title": title, "hours": hours})
+        evidence.append(
+            session,
+            actor="system",
+            kind="intake.expired",
+            subject=f"conversation:{row.id}",
+            now=now,
+            payload={"user": row.user_id, "title": title, "hours": hours},
+        )
         started = row.created_at.strftime("%Y%m%dT%H%M%S") if row.created_at else "0"
-        notes.append(ExpiryNote(workspace=row.workspace, user=row.user_id, thread=row.thread,
-                                channel=state.channel, text=text,
-                                key=f"intake-expired:{row.id}:{started}"))
+        notes.append(
+            ExpiryNote(
+                workspace=row.workspace,
+                user=row.user_id,
+                thread=row.thread,
+                channel=state.channel,
+                text=text,
+                key=f"intake-expired:{row.id}:{started}",
+            )
+        )
     return notes

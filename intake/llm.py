@@ -48,7 +48,8 @@ def render_prompt(description: str, config: OrgConfig) -> tuple[str, str]:
     prompt = load_prompt(PROMPT)
     text = Template(prompt.text).safe_substitute(
         description=description.replace("```", "'''"),
-        areas=", ".join(AREAS_BY_ID), practices=", ".join(PRACTICES_BY_ID),
+        areas=", ".join(AREAS_BY_ID),
+        practices=", ".join(PRACTICES_BY_ID),
         catalogue="; ".join(f"{t.name}: {t.vendor}" for t in config.catalogue),
     )
     return text, prompt.sha256
@@ -58,8 +59,7 @@ def clean(result: LlmExtraction) -> dict[str, Any]:
     """JSON values for the fields the model filled; unknown category ids are dropped."""
     values: dict[str, Any] = result.model_dump(mode="json", exclude_none=True)
     values["annex_iii_areas"] = [a for a in result.annex_iii_areas if a in AREAS_BY_ID]
-    values["article_5_practices"] = [p for p in result.article_5_practices
-                                     if p in PRACTICES_BY_ID]
+    values["article_5_practices"] = [p for p in result.article_5_practices if p in PRACTICES_BY_ID]
     return {name: value for name, value in values.items() if value not in ("", [], None)}
 
 

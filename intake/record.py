@@ -67,11 +67,16 @@ def summary_text(state: IntakeState, config: OrgConfig) -> str:
         lines.append(f"Controls a {result.tier.value}-risk use needs:")
         lines += [f"  – {control}" for control in result.controls]
     for conflict in state.conflicts:
-        label = SLOTS_BY_NAME[conflict.field].label if conflict.field in SLOTS_BY_NAME else (
-            conflict.field)
-        lines.append(f"Note: the language model read {label} as "
-                     f"{describe_value(conflict.field, conflict.llm, config)}; I kept "
-                     f"{describe_value(conflict.field, conflict.rules, config)} from the rules. "
-                     "Choose Edit if that is wrong.")
+        label = (
+            SLOTS_BY_NAME[conflict.field].label
+            if conflict.field in SLOTS_BY_NAME
+            else (conflict.field)
+        )
+        lines.append(
+            f"Note: the language model read {label} as "
+            f"{describe_value(conflict.field, conflict.llm, config)}; I kept "
+            f"{describe_value(conflict.field, conflict.rules, config)} from the rules. "
+            "Choose Edit if that is wrong."
+        )
     lines.append("\nConfirm to submit it for approval, Edit to change something, or Cancel.")
     return "\n".join(lines)

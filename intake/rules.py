@@ -42,24 +42,38 @@ def _first(pattern: re.Pattern[str], text: str) -> str | None:
     return match.group(0).strip() if match else None
 
 
-PEOPLE = (r"(?:people|persons?|individuals?|customers?|clients?|applicants?|candidates?|"
-          r"employees?|staff|colleagues?|workers?|students?|pupils?|learners?|borrowers?|"
-          r"members?|users?|citizens?|patients?|tenants?|claimants?|policyholders?|"
-          r"agents?|managers?|recruits?|hires?|visitors?|apprentices?|trainees?|"
-          r"callers?|suspects?|debtors?|drivers?)")
+PEOPLE = (
+    r"(?:people|persons?|individuals?|customers?|clients?|applicants?|candidates?|"
+    r"employees?|staff|colleagues?|workers?|students?|pupils?|learners?|borrowers?|"
+    r"members?|users?|citizens?|patients?|tenants?|claimants?|policyholders?|"
+    r"agents?|managers?|recruits?|hires?|visitors?|apprentices?|trainees?|"
+    r"callers?|suspects?|debtors?|drivers?)"
+)
 
 # --- tool, vendor, supplier ------------------------------------------------------------------
-_IN_HOUSE = _rx(r"in[- ]house", r"(?:build|built|building|develop\w*|train\w*) (?:our own|"
-                r"(?:it|this|a model|the model|a classifier) ourselves|a (?:custom|bespoke) "
-                r"(?:model|classifier|system))", r"our own (?:model|classifier|system|tool)",
-                r"(?:data science|machine learning|ml|engineering) team (?:is |are |has |have )?"
-                r"(?:build|built|building|develop\w*|train\w*)", r"home[- ]grown",
-                r"(?:we|i) (?:will |are going to |want to |plan to )?(?:build|train|develop) "
-                r"(?:a |an |our )")
-_MODEL_VERSION = _rx(r"gpt-?\d(?:\.\d)?(?:o|-turbo|-mini| mini| turbo)?", r"claude (?:\d(?:\.\d)?"
-                     r" )?(?:sonnet|opus|haiku)(?: \d(?:\.\d)?)?", r"llama ?\d(?:\.\d)?",
-                     r"mistral(?: large| small| 7b)?", r"gemini (?:\d(?:\.\d)? )?(?:pro|flash|"
-                     r"ultra)", r"xgboost", r"bert\b")
+_IN_HOUSE = _rx(
+    r"in[- ]house",
+    r"(?:build|built|building|develop\w*|train\w*) (?:our own|"
+    r"(?:it|this|a model|the model|a classifier) ourselves|a (?:custom|bespoke) "
+    r"(?:model|classifier|system))",
+    r"our own (?:model|classifier|system|tool)",
+    r"(?:data science|machine learning|ml|engineering) team (?:is |are |has |have )?"
+    r"(?:build|built|building|develop\w*|train\w*)",
+    r"home[- ]grown",
+    r"(?:we|i) (?:will |are going to |want to |plan to )?(?:build|train|develop) "
+    r"(?:a |an |our )",
+)
+_MODEL_VERSION = _rx(
+    r"gpt-?\d(?:\.\d)?(?:o|-turbo|-mini| mini| turbo)?",
+    r"claude (?:\d(?:\.\d)?"
+    r" )?(?:sonnet|opus|haiku)(?: \d(?:\.\d)?)?",
+    r"llama ?\d(?:\.\d)?",
+    r"mistral(?: large| small| 7b)?",
+    r"gemini (?:\d(?:\.\d)? )?(?:pro|flash|"
+    r"ultra)",
+    r"xgboost",
+    r"bert\b",
+)
 _GENERIC_VENDORS: dict[str, tuple[str, str]] = {
     # phrase → (tool, vendor) for well-known services outside the sample catalogue
     "azure openai": ("Azure OpenAI Service", "Microsoft"),
@@ -107,145 +121,326 @@ def detect_tool(text: str, catalogue: Sequence[CatalogueTool]) -> Findings:
 
 # --- audience, people, data ------------------------------------------------------------------
 _DEPLOYMENT: list[tuple[str, re.Pattern[str]]] = [
-    ("public", _rx(r"\bpublic[- ]facing\b", r"(?:general |wider )?public\b(?! (?:information|"
-                   r"data|sources|documents|web|internet|websites?|pages|holidays|sector|"
-                   r"domain|stock|images?|photos?|records|transport|sources|registers?|"
-                   r"filings|texts?|content|statements?|reports?|consultations?))",
-                   r"anyone (?:on|visiting) (?:the|our) (?:web)?site",
-                   r"open to everyone", r"social media (?:posts?|followers)")),
-    ("customer-facing", _rx(r"customer[- ]facing", r"client[- ]facing", r"(?:to|for|with|"
-                            r"by) (?:our |the )?(?:customers|clients|borrowers|"
-                            r"policyholders|members|applicants|candidates|merchants)\b",
-                            r"customers? (?:will|can|would|could) (?:use|see|chat|talk|"
-                            r"receive|get|interact)", r"(?:on|in|through) (?:our|the) "
-                            r"(?:website|app|mobile app|banking app|web chat|live chat|"
-                            r"help ?centre)(?! (?:repositor\w*|code\w*|team|backend|"
-                            r"developers|releases?))",
-                            r"(?:customers|clients)'? (?:see|receive|get)",
-                            r"sent to (?:customers|clients|applicants|candidates)",
-                            r"(?:replies|responses|emails|letters|messages) to "
-                            r"(?:customers|clients|complaints|customer complaints)",
-                            r"chatbot for customers",
-                            r"customers?'? (?:emails?|messages?|chats?|questions|queries)\b.{0,60}"
-                            r"\b(?:repl\w+|respon\w+|answers?)\b")),
-    ("employee-facing", _rx(r"employee[- ]facing", r"staff[- ]facing", r"(?:all|every) "
-                            r"(?:staff|employees|colleagues)", r"(?:staff|employees|"
-                            r"colleagues) (?:will|can|could) (?:use|ask|chat|see)",
-                            r"(?:for|to) (?:our |all )?(?:staff|employees|colleagues|"
-                            r"workers|agents)\b(?! (?:data|records|performance))",
-                            r"(?:intranet|employee (?:portal|helpdesk|self-service))",
-                            r"(?:hr|it|people) (?:helpdesk|help desk|chatbot|assistant) for",
-                            r"(?:staff|employees?|colleagues?)'? (?:emails?|questions|queries|"
-                            r"requests)")),
-    ("internal", _rx(r"\binternal(?:ly)? (?:only|use|tool|team)\b", r"only (?:my|our|the) "
-                     r"team", r"back[- ]office", r"(?:my|our|the) (?:\w+ )?team only",
-                     r"only for (?:my|our|the) (?:\w+ )?team",
-                     r"(?:nobody|no one) outside (?:the|my|our) "
-                     r"team", r"just (?:me|us|our team)", r"within (?:my|our|the) team",
-                     r"only (?:analysts|engineers|developers|the \w+ team)")),
+    (
+        "public",
+        _rx(
+            r"\bpublic[- ]facing\b",
+            r"(?:general |wider )?public\b(?! (?:information|"
+            r"data|sources|documents|web|internet|websites?|pages|holidays|sector|"
+            r"domain|stock|images?|photos?|records|transport|sources|registers?|"
+            r"filings|texts?|content|statements?|reports?|consultations?))",
+            r"anyone (?:on|visiting) (?:the|our) (?:web)?site",
+            r"open to everyone",
+            r"social media (?:posts?|followers)",
+        ),
+    ),
+    (
+        "customer-facing",
+        _rx(
+            r"customer[- ]facing",
+            r"client[- ]facing",
+            r"(?:to|for|with|"
+            r"by) (?:our |the )?(?:customers|clients|borrowers|"
+            r"policyholders|members|applicants|candidates|merchants)\b",
+            r"customers? (?:will|can|would|could) (?:use|see|chat|talk|"
+            r"receive|get|interact)",
+            r"(?:on|in|through) (?:our|the) "
+            r"(?:website|app|mobile app|banking app|web chat|live chat|"
+            r"help ?centre)(?! (?:repositor\w*|code\w*|team|backend|"
+            r"developers|releases?))",
+            r"(?:customers|clients)'? (?:see|receive|get)",
+            r"sent to (?:customers|clients|applicants|candidates)",
+            r"(?:replies|responses|emails|letters|messages) to "
+            r"(?:customers|clients|complaints|customer complaints)",
+            r"chatbot for customers",
+            r"customers?'? (?:emails?|messages?|chats?|questions|queries)\b.{0,60}"
+            r"\b(?:repl\w+|respon\w+|answers?)\b",
+        ),
+    ),
+    (
+        "employee-facing",
+        _rx(
+            r"employee[- ]facing",
+            r"staff[- ]facing",
+            r"(?:all|every) "
+            r"(?:staff|employees|colleagues)",
+            r"(?:staff|employees|"
+            r"colleagues) (?:will|can|could) (?:use|ask|chat|see)",
+            r"(?:for|to) (?:our |all )?(?:staff|employees|colleagues|"
+            r"workers|agents)\b(?! (?:data|records|performance))",
+            r"(?:intranet|employee (?:portal|helpdesk|self-service))",
+            r"(?:hr|it|people) (?:helpdesk|help desk|chatbot|assistant) for",
+            r"(?:staff|employees?|colleagues?)'? (?:emails?|questions|queries|"
+            r"requests)",
+        ),
+    ),
+    (
+        "internal",
+        _rx(
+            r"\binternal(?:ly)? (?:only|use|tool|team)\b",
+            r"only (?:my|our|the) "
+            r"team",
+            r"back[- ]office",
+            r"(?:my|our|the) (?:\w+ )?team only",
+            r"only for (?:my|our|the) (?:\w+ )?team",
+            r"(?:nobody|no one) outside (?:the|my|our) "
+            r"team",
+            r"just (?:me|us|our team)",
+            r"within (?:my|our|the) team",
+            r"only (?:analysts|engineers|developers|the \w+ team)",
+        ),
+    ),
 ]
 
 _AFFECTED: list[tuple[str, re.Pattern[str]]] = [
-    ("customers", _rx(r"customers?", r"clients?", r"borrowers?", r"policyholders?",
-                      r"account holders?", r"merchants?", r"complain\w+")),
-    ("job applicants", _rx(r"(?:job )?applicants? for (?:jobs|roles)", r"candidates?",
-                           r"job applicants?", r"\bcvs?\b", r"recruit\w*", r"hiring")),
-    ("loan applicants", _rx(r"(?:loan|credit|mortgage) applicants?", r"applicants? for "
-                            r"(?:loans?|credit|mortgages?)", r"loan applications?")),
-    ("employees", _rx(r"employees?", r"\bstaff\b", r"colleagues?", r"workers?",
-                      r"call[- ]centre agents?", r"\bagents'")),
+    (
+        "customers",
+        _rx(
+            r"customers?",
+            r"clients?",
+            r"borrowers?",
+            r"policyholders?",
+            r"account holders?",
+            r"merchants?",
+            r"complain\w+",
+        ),
+    ),
+    (
+        "job applicants",
+        _rx(
+            r"(?:job )?applicants? for (?:jobs|roles)",
+            r"candidates?",
+            r"job applicants?",
+            r"\bcvs?\b",
+            r"recruit\w*",
+            r"hiring",
+        ),
+    ),
+    (
+        "loan applicants",
+        _rx(
+            r"(?:loan|credit|mortgage) applicants?",
+            r"applicants? for "
+            r"(?:loans?|credit|mortgages?)",
+            r"loan applications?",
+        ),
+    ),
+    (
+        "employees",
+        _rx(
+            r"employees?",
+            r"\bstaff\b",
+            r"colleagues?",
+            r"workers?",
+            r"call[- ]centre agents?",
+            r"\bagents'",
+        ),
+    ),
     ("students", _rx(r"students?", r"pupils?", r"learners?", r"apprentices?")),
     ("children", _rx(r"children", r"\bkids\b", r"minors\b", r"under[- ]18s?")),
-    ("the public", _rx(r"(?:general |wider )?public\b(?! (?:information|data|sources|"
-                       r"documents|web|internet|websites?))", r"citizens?", r"voters?",
-                       r"passers[- ]by", r"visitors?")),
+    (
+        "the public",
+        _rx(
+            r"(?:general |wider )?public\b(?! (?:information|data|sources|"
+            r"documents|web|internet|websites?))",
+            r"citizens?",
+            r"voters?",
+            r"passers[- ]by",
+            r"visitors?",
+        ),
+    ),
     ("patients", _rx(r"patients?")),
 ]
 
 _DATA: list[tuple[str, re.Pattern[str]]] = [
-    ("special-category", _rx(r"health (?:data|information|records|conditions?)", r"medical",
-                             r"biometric", r"fac(?:e|es|ial) (?:images?|photos?|scans?|"
-                             r"recognition)", r"ethnic\w*", r"\brace\b", r"religio\w*",
-                             r"sexual orientation", r"sexuality", r"trade union",
-                             r"disabilit\w*", r"criminal (?:records?|convictions?|offen\w*)",
-                             r"genetic", r"sickness (?:absence|records)", r"political "
-                             r"(?:views|opinions)", r"special[- ]category",
-                             r"mental health", r"\bvoices?\b(?! (?:of|and|assistants?|notes))",
-                             r"webcam", r"pregnan\w*")),
-    ("personal", _rx(r"personal (?:data|information|details)", r"names?\b(?! of (?:the )?"
-                     r"(?:files?|products?|tools?|documents?))", r"e-?mail addresses",
-                     r"addresses\b", r"phone numbers?", r"dates? of birth", r"\bcvs?\b",
-                     r"résumés?", r"candidates?", r"applicants?", r"employees?'? "
-                     r"(?:data|records|details|performance|information)", r"customers?'? "
-                     r"(?:data|records|details|information|accounts?|transactions?|"
-                     r"complaints?|emails?|messages?|calls?|conversations?|chats?|"
-                     r"names|histor\w*|profiles?|letters?|questions|queries|cases?|"
-                     r"balances?|arrears)", r"customer (?:complaints?|emails?|"
-                     r"calls?|conversations?|chats?|messages?|records|data|accounts?|"
-                     r"details|information|profiles?|histor\w*|letters?|transactions?|"
-                     r"correspondence|queries|questions|cases?|files?|behaviou?r)",
-                     r"(?:loan|credit|mortgage) applicants?", r"transaction (?:data|"
-                     r"histor\w*)", r"credit (?:files?|histor\w*|reports?|scor\w*)",
-                     r"payslips?", r"salar\w+", r"bank statements?", r"\bid documents?",
-                     r"passports?", r"selfies?", r"recordings? of (?:calls|customers|staff|"
-                     r"meetings)", r"call recordings?", r"performance (?:reviews?|ratings?|"
-                     r"data)", r"interviews?", r"photos? of (?:people|customers|staff)",
-                     r"social media (?:profiles?|activity|accounts?)",
-                     r"(?:staff|employee|hr) (?:data|"
-                     r"records|files)", r"personal(?:ly identifiable)?", r"\bpii\b",
-                     r"who (?:said|spoke)", r"(?:student|pupil) (?:records|data|essays?|"
-                     r"work)", r"meeting (?:recordings?|transcripts?)",
-                     r"(?:staff|employee|colleague|customer|client)s?'? (?:chats?|messages?"
-                     r"|conversations?|emails?|faces?|voices?|behaviou?r|activity)",
-                     r"(?:calls?|chats?|emails?|messages?|letters?) (?:from|with|of) "
-                     r"(?:customers|clients|borrowers|applicants|candidates|employees|"
-                     r"staff|colleagues)", r"complaints?",
-                     r"(?:employee|staff|worker|customer|applicant|"
-                     r"candidate|student|patient|tenant)s?'? (?:\w+ )?(?:records|histor\w*|"
-                     r"details|files|data)", r"attendance|absence records|timesheets|"
-                     r"payslips?|payroll")),
-    ("customer", _rx(r"customers?'? (?:data|records|details|information|accounts?|"
-                     r"transactions?|complaints?|emails?|messages?|calls?|conversations?|"
-                     r"chats?|names|histor\w*|profiles?|letters?|queries|questions|cases?)",
-                     r"customer (?:data|records|details|information|accounts?|transactions?|"
-                     r"complaints?|emails?|messages?|calls?|conversations?|chats?|letters?|"
-                     r"queries|cases?|histor\w*|profiles?|tickets?|feedback|reviews?|"
-                     r"survey)", r"clients?'? (?:data|records|accounts?|files?|emails?|"
-                     r"details)", r"(?:loan|credit|mortgage) applications?",
-                     r"transaction (?:data|histor\w*|records)", r"support tickets?",
-                     r"complaints?", r"(?:calls?|chats?|emails?|messages?|letters?) "
-                     r"(?:from|with|of) (?:customers|clients|borrowers|applicants)",
-                     r"(?:account|payment) (?:data|histor\w*)", r"bank statements?",
-                     r"(?:loan|credit|mortgage) applicants?", r"customers?'? "
-                     r"(?:letters?|balances?|arrears|behaviou?r)",
-                     r"(?:customer|client) (?:satisfaction )?survey")),
-    ("confidential", _rx(r"confidential", r"source code", r"\bcode\b", r"(?:our |the )?"
-                         r"(?:code ?base|repositor\w+)", r"contracts?", r"board (?:papers|"
-                         r"packs?|minutes)", r"financial (?:results|forecasts?|models?)",
-                         r"strategy (?:documents?|papers?)", r"trade secrets?",
-                         r"unpublished", r"m&a", r"pricing models?", r"legal advice",
-                         r"audit (?:reports?|findings)", r"risk reports?",
-                         r"(?:security|incident) (?:logs?|reports?)", r"salar\w+",
-                         r"model (?:documentation|validation)")),
-    ("internal", _rx(r"internal (?:documents?|data|policies|procedures|wiki|notes|reports?|"
-                     r"knowledge|information|emails?|guidance|faqs?)", r"(?:our )?(?:policies|"
-                     r"procedures|handbooks?|playbooks?|runbooks?)", r"confluence",
-                     r"sharepoint", r"intranet", r"meeting notes", r"\bwiki\b",
-                     r"(?:team|internal) (?:docs|documentation)", r"\bjira\b",
-                     r"(?:it|service ?desk|helpdesk) tickets?", r"knowledge base",
-                     r"product (?:documentation|docs|information)",
-                     r"(?:spreadsheets|presentations|slide decks|internal reports)\b",
-                     r"survey (?:answers|responses|results)", r"sensor data",
-                     r"(?:town hall|internal) (?:videos?|recordings?|meetings?)")),
-    ("public", _rx(r"public(?:ly available)? (?:information|data|sources|documents|web|"
-                   r"internet|websites?|pages)", r"press releases?", r"(?:our )?(?:website|"
-                   r"blog|marketing) (?:copy|content|posts?|articles?|images?)",
-                   r"published (?:articles?|research|reports?)", r"news articles?",
-                   r"open data", r"social media posts?", r"public web", r"regulations?\b",
-                   r"regulatory (?:texts?|publications?|guidance)", r"marketing (?:copy|"
-                   r"images?|campaigns?|materials?|content)", r"stock (?:images?|photos?)",
-                   r"background images?",
-                   r"job adverts?", r"job ads")),
+    (
+        "special-category",
+        _rx(
+            r"health (?:data|information|records|conditions?)",
+            r"medical",
+            r"biometric",
+            r"fac(?:e|es|ial) (?:images?|photos?|scans?|"
+            r"recognition)",
+            r"ethnic\w*",
+            r"\brace\b",
+            r"religio\w*",
+            r"sexual orientation",
+            r"sexuality",
+            r"trade union",
+            r"disabilit\w*",
+            r"criminal (?:records?|convictions?|offen\w*)",
+            r"genetic",
+            r"sickness (?:absence|records)",
+            r"political "
+            r"(?:views|opinions)",
+            r"special[- ]category",
+            r"mental health",
+            r"\bvoices?\b(?! (?:of|and|assistants?|notes))",
+            r"webcam",
+            r"pregnan\w*",
+        ),
+    ),
+    (
+        "personal",
+        _rx(
+            r"personal (?:data|information|details)",
+            r"names?\b(?! of (?:the )?"
+            r"(?:files?|products?|tools?|documents?))",
+            r"e-?mail addresses",
+            r"addresses\b",
+            r"phone numbers?",
+            r"dates? of birth",
+            r"\bcvs?\b",
+            r"résumés?",
+            r"candidates?",
+            r"applicants?",
+            r"employees?'? "
+            r"(?:data|records|details|performance|information)",
+            r"customers?'? "
+            r"(?:data|records|details|information|accounts?|transactions?|"
+            r"complaints?|emails?|messages?|calls?|conversations?|chats?|"
+            r"names|histor\w*|profiles?|letters?|questions|queries|cases?|"
+            r"balances?|arrears)",
+            r"customer (?:complaints?|emails?|"
+            r"calls?|conversations?|chats?|messages?|records|data|accounts?|"
+            r"details|information|profiles?|histor\w*|letters?|transactions?|"
+            r"correspondence|queries|questions|cases?|files?|behaviou?r)",
+            r"(?:loan|credit|mortgage) applicants?",
+            r"transaction (?:data|"
+            r"histor\w*)",
+            r"credit (?:files?|histor\w*|reports?|scor\w*)",
+            r"payslips?",
+            r"salar\w+",
+            r"bank statements?",
+            r"\bid documents?",
+            r"passports?",
+            r"selfies?",
+            r"recordings? of (?:calls|customers|staff|"
+            r"meetings)",
+            r"call recordings?",
+            r"performance (?:reviews?|ratings?|"
+            r"data)",
+            r"interviews?",
+            r"photos? of (?:people|customers|staff)",
+            r"social media (?:profiles?|activity|accounts?)",
+            r"(?:staff|employee|hr) (?:data|"
+            r"records|files)",
+            r"personal(?:ly identifiable)?",
+            r"\bpii\b",
+            r"who (?:said|spoke)",
+            r"(?:student|pupil) (?:records|data|essays?|"
+            r"work)",
+            r"meeting (?:recordings?|transcripts?)",
+            r"(?:staff|employee|colleague|customer|client)s?'? (?:chats?|messages?"
+            r"|conversations?|emails?|faces?|voices?|behaviou?r|activity)",
+            r"(?:calls?|chats?|emails?|messages?|letters?) (?:from|with|of) "
+            r"(?:customers|clients|borrowers|applicants|candidates|employees|"
+            r"staff|colleagues)",
+            r"complaints?",
+            r"(?:employee|staff|worker|customer|applicant|"
+            r"candidate|student|patient|tenant)s?'? (?:\w+ )?(?:records|histor\w*|"
+            r"details|files|data)",
+            r"attendance|absence records|timesheets|"
+            r"payslips?|payroll",
+        ),
+    ),
+    (
+        "customer",
+        _rx(
+            r"customers?'? (?:data|records|details|information|accounts?|"
+            r"transactions?|complaints?|emails?|messages?|calls?|conversations?|"
+            r"chats?|names|histor\w*|profiles?|letters?|queries|questions|cases?)",
+            r"customer (?:data|records|details|information|accounts?|transactions?|"
+            r"complaints?|emails?|messages?|calls?|conversations?|chats?|letters?|"
+            r"queries|cases?|histor\w*|profiles?|tickets?|feedback|reviews?|"
+            r"survey)",
+            r"clients?'? (?:data|records|accounts?|files?|emails?|"
+            r"details)",
+            r"(?:loan|credit|mortgage) applications?",
+            r"transaction (?:data|histor\w*|records)",
+            r"support tickets?",
+            r"complaints?",
+            r"(?:calls?|chats?|emails?|messages?|letters?) "
+            r"(?:from|with|of) (?:customers|clients|borrowers|applicants)",
+            r"(?:account|payment) (?:data|histor\w*)",
+            r"bank statements?",
+            r"(?:loan|credit|mortgage) applicants?",
+            r"customers?'? "
+            r"(?:letters?|balances?|arrears|behaviou?r)",
+            r"(?:customer|client) (?:satisfaction )?survey",
+        ),
+    ),
+    (
+        "confidential",
+        _rx(
+            r"confidential",
+            r"source code",
+            r"\bcode\b",
+            r"(?:our |the )?"
+            r"(?:code ?base|repositor\w+)",
+            r"contracts?",
+            r"board (?:papers|"
+            r"packs?|minutes)",
+            r"financial (?:results|forecasts?|models?)",
+            r"strategy (?:documents?|papers?)",
+            r"trade secrets?",
+            r"unpublished",
+            r"m&a",
+            r"pricing models?",
+            r"legal advice",
+            r"audit (?:reports?|findings)",
+            r"risk reports?",
+            r"(?:security|incident) (?:logs?|reports?)",
+            r"salar\w+",
+            r"model (?:documentation|validation)",
+        ),
+    ),
+    (
+        "internal",
+        _rx(
+            r"internal (?:documents?|data|policies|procedures|wiki|notes|reports?|"
+            r"knowledge|information|emails?|guidance|faqs?)",
+            r"(?:our )?(?:policies|"
+            r"procedures|handbooks?|playbooks?|runbooks?)",
+            r"confluence",
+            r"sharepoint",
+            r"intranet",
+            r"meeting notes",
+            r"\bwiki\b",
+            r"(?:team|internal) (?:docs|documentation)",
+            r"\bjira\b",
+            r"(?:it|service ?desk|helpdesk) tickets?",
+            r"knowledge base",
+            r"product (?:documentation|docs|information)",
+            r"(?:spreadsheets|presentations|slide decks|internal reports)\b",
+            r"survey (?:answers|responses|results)",
+            r"sensor data",
+            r"(?:town hall|internal) (?:videos?|recordings?|meetings?)",
+        ),
+    ),
+    (
+        "public",
+        _rx(
+            r"public(?:ly available)? (?:information|data|sources|documents|web|"
+            r"internet|websites?|pages)",
+            r"press releases?",
+            r"(?:our )?(?:website|"
+            r"blog|marketing) (?:copy|content|posts?|articles?|images?)",
+            r"published (?:articles?|research|reports?)",
+            r"news articles?",
+            r"open data",
+            r"social media posts?",
+            r"public web",
+            r"regulations?\b",
+            r"regulatory (?:texts?|publications?|guidance)",
+            r"marketing (?:copy|"
+            r"images?|campaigns?|materials?|content)",
+            r"stock (?:images?|photos?)",
+            r"background images?",
+            r"job adverts?",
+            r"job ads",
+        ),
+    ),
 ]
 
 
@@ -267,7 +462,7 @@ _NEGATION = re.compile(r"\b(?:no|not|never|without|nor|excluding|except)\s+(?:an
 def _affirmed(pattern: re.Pattern[str], text: str) -> str | None:
     """The first mention that is not negated: "no customer data" says nothing is used."""
     for match in pattern.finditer(text):
-        if not _NEGATION.search(text[max(0, match.start() - 20):match.start()]):
+        if not _NEGATION.search(text[max(0, match.start() - 20) : match.start()]):
             return match.group(0).strip()
     return None
 

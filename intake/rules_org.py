@@ -9,77 +9,199 @@ from intake.rules import Findings, _first, _rx
 
 UNITS: dict[str, str] = {
     # phrase (lower case) → the business unit's name as the register shows it
-    "customer operations": "Customer Operations", "customer service": "Customer Operations",
-    "customer support": "Customer Operations", "contact centre": "Customer Operations",
-    "call centre": "Customer Operations", "complaints": "Customer Operations",
-    "support team": "Customer Operations", "hr": "People (HR)", "people team": "People (HR)",
-    "human resources": "People (HR)", "talent acquisition": "People (HR)",
-    "recruitment": "People (HR)", "recruiting": "People (HR)", "marketing": "Marketing",
-    "brand": "Marketing", "finance": "Finance", "legal": "Legal", "compliance": "Compliance",
-    "risk": "Risk", "credit risk": "Credit Risk", "lending": "Lending",
-    "underwriting": "Lending", "collections": "Collections", "payments": "Payments",
-    "fraud": "Financial Crime", "financial crime": "Financial Crime", "aml": "Financial Crime",
-    "engineering": "Engineering", "platform": "Engineering", "developers": "Engineering",
-    "it": "IT", "it service desk": "IT", "service desk": "IT", "security": "Security",
-    "data science": "Data Science", "analytics": "Data Science", "sales": "Sales",
-    "procurement": "Procurement", "internal audit": "Internal Audit", "audit": "Internal Audit",
-    "facilities": "Facilities", "learning and development": "People (HR)",
-    "l&d": "People (HR)", "training team": "People (HR)", "product": "Product",
-    "savings": "Savings", "treasury": "Treasury", "communications": "Communications",
-    "comms": "Communications", "investor relations": "Finance", "design": "Product",
-    "operations": "Operations", "research": "Research",
-    "partnerships": "Partnerships", "growth": "Growth", "customer insight": "Customer Insight",
-    "office of the ceo": "Office of the CEO", "onboarding": "Operations",
-    "onboarding operations": "Operations", "credit": "Credit Risk", "platform engineering":
-    "Engineering", "acme academy": "People (HR)", "academy": "People (HR)",
-    "contact centre team": "Customer Operations", "brand team": "Marketing",
-    "payroll": "Payroll", "mortgages": "Lending", "wellbeing": "People (HR)",
+    "customer operations": "Customer Operations",
+    "customer service": "Customer Operations",
+    "customer support": "Customer Operations",
+    "contact centre": "Customer Operations",
+    "call centre": "Customer Operations",
+    "complaints": "Customer Operations",
+    "support team": "Customer Operations",
+    "hr": "People (HR)",
+    "people team": "People (HR)",
+    "human resources": "People (HR)",
+    "talent acquisition": "People (HR)",
+    "recruitment": "People (HR)",
+    "recruiting": "People (HR)",
+    "marketing": "Marketing",
+    "brand": "Marketing",
+    "finance": "Finance",
+    "legal": "Legal",
+    "compliance": "Compliance",
+    "risk": "Risk",
+    "credit risk": "Credit Risk",
+    "lending": "Lending",
+    "underwriting": "Lending",
+    "collections": "Collections",
+    "payments": "Payments",
+    "fraud": "Financial Crime",
+    "financial crime": "Financial Crime",
+    "aml": "Financial Crime",
+    "engineering": "Engineering",
+    "platform": "Engineering",
+    "developers": "Engineering",
+    "it": "IT",
+    "it service desk": "IT",
+    "service desk": "IT",
+    "security": "Security",
+    "data science": "Data Science",
+    "analytics": "Data Science",
+    "sales": "Sales",
+    "procurement": "Procurement",
+    "internal audit": "Internal Audit",
+    "audit": "Internal Audit",
+    "facilities": "Facilities",
+    "learning and development": "People (HR)",
+    "l&d": "People (HR)",
+    "training team": "People (HR)",
+    "product": "Product",
+    "savings": "Savings",
+    "treasury": "Treasury",
+    "communications": "Communications",
+    "comms": "Communications",
+    "investor relations": "Finance",
+    "design": "Product",
+    "operations": "Operations",
+    "research": "Research",
+    "partnerships": "Partnerships",
+    "growth": "Growth",
+    "customer insight": "Customer Insight",
+    "office of the ceo": "Office of the CEO",
+    "onboarding": "Operations",
+    "onboarding operations": "Operations",
+    "credit": "Credit Risk",
+    "platform engineering": "Engineering",
+    "acme academy": "People (HR)",
+    "academy": "People (HR)",
+    "contact centre team": "Customer Operations",
+    "brand team": "Marketing",
+    "payroll": "Payroll",
+    "mortgages": "Lending",
+    "wellbeing": "People (HR)",
 }
 _UNIT_CONTEXT = re.compile(
-    r"\b(?:in|for|from|our|the|my|by)\s+(?:the\s+)?(" + "|".join(
-        re.escape(k) for k in sorted(UNITS, key=len, reverse=True)) +
-    r")\s+(?:team|department|dept|function|unit|division|org|teams|staff|colleagues)\b", re.I)
+    r"\b(?:in|for|from|our|the|my|by)\s+(?:the\s+)?("
+    + "|".join(re.escape(k) for k in sorted(UNITS, key=len, reverse=True))
+    + r")\s+(?:team|department|dept|function|unit|division|org|teams|staff|colleagues)\b",
+    re.I,
+)
 _UNIT_ALTERNATIVES = "|".join(re.escape(k) for k in sorted(UNITS, key=len, reverse=True))
 # "Financial crime want…", "The payments platform team…": a unit as the sentence's subject.
 _UNIT_SUBJECT = re.compile(
     r"(?:^|[.!?]\s+)(?:the\s+|our\s+|my\s+)?(" + _UNIT_ALTERNATIVES + r")(?:\s+\w+)?"
     r"(?:\s+(?:team|teams|department|function|colleagues))?\s+(?:want|wants|would|asked|"
     r"ask|are|is|has|have|need|needs|plan|plans|proposed|suggested|runs?|team|department)\b",
-    re.I)
+    re.I,
+)
 _UNIT_BARE = re.compile(
-    r"^\s*(?:the\s+|our\s+|my\s+)?(" + "|".join(
-        re.escape(k) for k in sorted(UNITS, key=len, reverse=True)) +
-    r")(?:\s+(?:team|department|dept|function|unit|division))?\s*[.!]?\s*$", re.I)
+    r"^\s*(?:the\s+|our\s+|my\s+)?("
+    + "|".join(re.escape(k) for k in sorted(UNITS, key=len, reverse=True))
+    + r")(?:\s+(?:team|department|dept|function|unit|division))?\s*[.!]?\s*$",
+    re.I,
+)
 
 _LOCATION: list[tuple[str, re.Pattern[str]]] = [
     ("UK", _rx(r"\buk\b", r"united kingdom", r"britain", r"london", r"\bgb\b")),
-    ("EU/EEA", _rx(r"\beu\b", r"\beea\b", r"europe\w*", r"ireland", r"dublin", r"frankfurt",
-                   r"germany", r"netherlands", r"amsterdam", r"france", r"paris", r"sweden")),
-    ("US", _rx(r"\bus\b", r"\busa\b", r"united states", r"america\w*", r"virginia",
-               r"california", r"oregon")),
-    ("unknown", _rx(r"(?:don't|do not|dont) know", r"not sure", r"unknown", r"no idea",
-                    r"unsure", r"not known")),
+    (
+        "EU/EEA",
+        _rx(
+            r"\beu\b",
+            r"\beea\b",
+            r"europe\w*",
+            r"ireland",
+            r"dublin",
+            r"frankfurt",
+            r"germany",
+            r"netherlands",
+            r"amsterdam",
+            r"france",
+            r"paris",
+            r"sweden",
+        ),
+    ),
+    (
+        "US",
+        _rx(
+            r"\bus\b",
+            r"\busa\b",
+            r"united states",
+            r"america\w*",
+            r"virginia",
+            r"california",
+            r"oregon",
+        ),
+    ),
+    (
+        "unknown",
+        _rx(
+            r"(?:don't|do not|dont) know",
+            r"not sure",
+            r"unknown",
+            r"no idea",
+            r"unsure",
+            r"not known",
+        ),
+    ),
 ]
-_LOCATION_CONTEXT = _rx(r"(?:hosted|processed|stored|located|data cent(?:re|er)s?|region|"
-                        r"servers?|data residency|tenant)\b.{0,40}")
+_LOCATION_CONTEXT = _rx(
+    r"(?:hosted|processed|stored|located|data cent(?:re|er)s?|region|"
+    r"servers?|data residency|tenant)\b.{0,40}"
+)
 
 _CONTRACT: list[tuple[str, re.Pattern[str]]] = [
-    ("no", _rx(r"\bno (?:contract|dpa|agreement)", r"(?:don't|do not|haven't|have not) "
-               r"(?:have|got|signed) (?:a |any )?(?:contract|dpa)", r"no contract yet",
-               r"^\s*no\b", r"(?:just|only) (?:the )?(?:free|click[- ]through|standard terms)",
-               r"personal (?:account|subscription)")),
-    ("in progress", _rx(r"in progress", r"negotiat\w+", r"being (?:signed|drafted|reviewed|"
-                        r"agreed)", r"procurement (?:is|are) (?:on|working)", r"pending",
-                        r"waiting for", r"(?:not|isn't|is not) signed yet", r"under review",
-                        r"in (?:legal|procurement) review", r"about to sign")),
-    ("not sure", _rx(r"not sure", r"(?:don't|do not|dont) know", r"unsure", r"no idea",
-                     r"unknown", r"maybe", r"probably")),
-    ("yes", _rx(r"^\s*(?:yes|yep|yeah|y)\b", r"(?:dpa|contract|agreement)s? (?:is |are )?"
-                r"(?:signed|in place|agreed)", r"(?:signed|have|got) (?:a |the |our )?"
-                r"(?:dpa|contract|data processing agreement|enterprise agreement|msa)",
-                r"enterprise (?:agreement|licen[cs]e|contract)", r"covered by (?:our |the )?"
-                r"(?:existing |microsoft |enterprise )?(?:contract|agreement|licen[cs]e|dpa)",
-                r"existing (?:contract|agreement|licen[cs]e)")),
+    (
+        "no",
+        _rx(
+            r"\bno (?:contract|dpa|agreement)",
+            r"(?:don't|do not|haven't|have not) "
+            r"(?:have|got|signed) (?:a |any )?(?:contract|dpa)",
+            r"no contract yet",
+            r"^\s*no\b",
+            r"(?:just|only) (?:the )?(?:free|click[- ]through|standard terms)",
+            r"personal (?:account|subscription)",
+        ),
+    ),
+    (
+        "in progress",
+        _rx(
+            r"in progress",
+            r"negotiat\w+",
+            r"being (?:signed|drafted|reviewed|"
+            r"agreed)",
+            r"procurement (?:is|are) (?:on|working)",
+            r"pending",
+            r"waiting for",
+            r"(?:not|isn't|is not) signed yet",
+            r"under review",
+            r"in (?:legal|procurement) review",
+            r"about to sign",
+        ),
+    ),
+    (
+        "not sure",
+        _rx(
+            r"not sure",
+            r"(?:don't|do not|dont) know",
+            r"unsure",
+            r"no idea",
+            r"unknown",
+            r"maybe",
+            r"probably",
+        ),
+    ),
+    (
+        "yes",
+        _rx(
+            r"^\s*(?:yes|yep|yeah|y)\b",
+            r"(?:dpa|contract|agreement)s? (?:is |are )?"
+            r"(?:signed|in place|agreed)",
+            r"(?:signed|have|got) (?:a |the |our )?"
+            r"(?:dpa|contract|data processing agreement|enterprise agreement|msa)",
+            r"enterprise (?:agreement|licen[cs]e|contract)",
+            r"covered by (?:our |the )?"
+            r"(?:existing |microsoft |enterprise )?(?:contract|agreement|licen[cs]e|dpa)",
+            r"existing (?:contract|agreement|licen[cs]e)",
+        ),
+    ),
 ]
 
 
@@ -97,8 +219,11 @@ def detect_unit(text: str) -> Findings:
     return found
 
 
-_ANY_TEAM = re.compile(r"\b(?:the|our|my)\s+((?:[A-Za-z&]+\s+){0,1}[A-Za-z&]+)\s+team\b(?!\s+"
-                       r"(?:leaders?|members?|managers?))", re.I)
+_ANY_TEAM = re.compile(
+    r"\b(?:the|our|my)\s+((?:[A-Za-z&]+\s+){0,1}[A-Za-z&]+)\s+team\b(?!\s+"
+    r"(?:leaders?|members?|managers?))",
+    re.I,
+)
 
 
 def _proper_unit(match: re.Match[str]) -> bool:
@@ -126,24 +251,33 @@ def match_person(text: str, config: OrgConfig, requester: str) -> str | None:
     stripped = text.strip()
     if mention := re.search(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>", stripped):
         return mention.group(1)
-    if re.fullmatch(r"(?:it'?s |that'?s |the owner is )?(?:me|myself|i am|i'm|i will be|"
-                    r"i'll be|mine|me please)[.!]?", stripped, re.I):
+    if re.fullmatch(
+        r"(?:it'?s |that'?s |the owner is )?(?:me|myself|i am|i'm|i will be|"
+        r"i'll be|mine|me please)[.!]?",
+        stripped,
+        re.I,
+    ):
         return requester
     if config.person(stripped.upper()):
         return stripped.upper()
     lowered = stripped.lower()
     for person in config.people:
-        names = [person.name.lower(), person.name.split()[0].lower(),
-                 person.name.split()[-1].lower()]
+        names = [
+            person.name.lower(),
+            person.name.split()[0].lower(),
+            person.name.split()[-1].lower(),
+        ]
         if any(re.search(rf"\b{re.escape(name)}\b", lowered) for name in names):
             return person.slack_id
     return None
 
 
-_OWNER = _rx(r"(?:owner (?:is|will be)|owned by|accountable (?:is|will be)|"
-             r"business owner[:,]?)\s+(<@[A-Z0-9|]+>|me\b|[A-Z][a-z]+(?: [A-Z][a-z]+)?)",
-             r"(<@[A-Z0-9|]+>|[A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:will be|is) (?:the )?"
-             r"(?:business )?owner")
+_OWNER = _rx(
+    r"(?:owner (?:is|will be)|owned by|accountable (?:is|will be)|"
+    r"business owner[:,]?)\s+(<@[A-Z0-9|]+>|me\b|[A-Z][a-z]+(?: [A-Z][a-z]+)?)",
+    r"(<@[A-Z0-9|]+>|[A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:will be|is) (?:the )?"
+    r"(?:business )?owner",
+)
 
 
 def detect_owner(text: str, config: OrgConfig, requester: str) -> Findings:
@@ -165,8 +299,13 @@ def detect_supplier(text: str, *, answering: bool = False) -> Findings:
         if scope and (phrase := _first(pattern, scope)):
             found.put("data_location", value, f'"{phrase}"')
             break
-    contract_scope = text if answering else " ".join(
-        s for s in re.split(r"[.;\n]", text) if re.search(r"contract|dpa|agreement", s, re.I))
+    contract_scope = (
+        text
+        if answering
+        else " ".join(
+            s for s in re.split(r"[.;\n]", text) if re.search(r"contract|dpa|agreement", s, re.I)
+        )
+    )
     for value, pattern in _CONTRACT:
         if contract_scope and (phrase := _first(pattern, contract_scope)):
             found.put("contract_dpa", value, f'"{phrase}"')
@@ -179,7 +318,9 @@ _LEAD_IN = re.compile(
     r"(?:would like|like|want|wants|plan|planning|are planning|intend|need|are going|going|"
     r"hope|wish|are looking|looking|would love)(?:\s+to)?\s+)?"
     r"(?:register\s+)?(?:use|using|start using|try|trial|adopt|deploy|roll out|introduce|"
-    r"build|buy|pilot|get|have|let)?\s*", re.I)
+    r"build|buy|pilot|get|have|let)?\s*",
+    re.I,
+)
 
 
 def make_title(description: str) -> str:

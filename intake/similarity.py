@@ -42,8 +42,7 @@ def _embed() -> Embed:
 
     log.info("loading the intake embedding model")
     model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
-    return lambda texts: model.encode(texts, normalize_embeddings=True,
-                                      show_progress_bar=False)
+    return lambda texts: model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
 
 
 @lru_cache(maxsize=1)
@@ -82,10 +81,8 @@ def suggest(text: str) -> tuple[list[str], list[str]]:
     try:
         best = scores(text)
     except Exception:  # a missing or broken model must not stop a registration
-        log.warning("embedding similarity unavailable; continuing with rules only",
-                    exc_info=True)
+        log.warning("embedding similarity unavailable; continuing with rules only", exc_info=True)
         return [], []
     areas = [c.id for c in ANNEX_III_AREAS if best.get(c.id, 0.0) >= AREA_THRESHOLD]
-    practices = [c.id for c in ARTICLE_5_PRACTICES
-                 if best.get(c.id, 0.0) >= PRACTICE_THRESHOLD]
+    practices = [c.id for c in ARTICLE_5_PRACTICES if best.get(c.id, 0.0) >= PRACTICE_THRESHOLD]
     return areas, practices

@@ -45,94 +45,219 @@ class Slot:
 NONE_OF_THESE = "none"
 
 SLOTS: tuple[Slot, ...] = (
-    Slot("purpose", "Purpose", "Describe the AI use in a sentence or two: what will it do, for "
-         "whom, and with which tool?", help="For example: \"We want Copilot to draft replies "
-         "to customer complaints; an adviser checks each reply before it is sent.\""),
-    Slot("title", "Title", "What short title should the register show for it?",
-         help="A few words, e.g. \"Complaint reply drafting with Copilot\".", editable=True),
-    Slot("tool", "Tool", "Which AI tool, product or model will you use? Say \"built in-house\" "
-         "if your team is building it.",
-         help="For example: Microsoft 365 Copilot, ChatGPT Enterprise, a vendor's product "
-         "name, or built in-house."),
-    Slot("third_party", "Supplier", "Does it come from an outside supplier, or is it built "
-         "in-house?", kind="bool", choices=(("yes", "Outside supplier"),
-                                             ("no", "Built in-house"))),
-    Slot("business_unit", "Business unit", "Which team or business unit will use it?",
-         help="For example: Customer Operations, Marketing, People (HR), Lending."),
-    Slot("owner", "Business owner", "Who is the accountable business owner? Say \"me\", "
-         "@mention them, or type their name.", kind="person", choices=(("me", "Me"),),
-         help="The owner answers for the use, approves changes and does the reviews."),
-    Slot("deployment", "Deployment", "Who will use it or see what it produces?", kind="choice",
-         choices=(("internal", "Only my team (internal)"),
-                  ("employee-facing", "Employees across the company"),
-                  ("customer-facing", "Customers"),
-                  ("public", "The general public")),
-         help="Pick the widest group that uses it or sees its output."),
-    Slot("data_categories", "Data", "What kinds of data will go into it? You can name "
-         "several, e.g. \"1, 4\" or \"personal and customer data\".", kind="multi",
-         choices=(("personal", "Personal data"),
-                  ("special-category", "Special category (health, biometrics, ethnicity…)"),
-                  ("confidential", "Confidential business data"),
-                  ("customer", "Customer data"),
-                  ("internal", "Internal only"),
-                  ("public", "Public information only")),
-         help="Personal data is anything about an identifiable person: names, emails, CVs, "
-         "account details, call recordings."),
-    Slot("decisions_about_people", "Decisions about people", "Does it make or recommend "
-         "decisions about individual people (e.g. hiring, credit, access to a service)?",
-         kind="choice", choices=((DECISION_NONE, "No decisions about people"),
-                                 ("recommends", "It recommends; a person decides"),
-                                 ("decides", "It decides by itself"))),
-    Slot("decision_stakes", "Stakes", "How much do those decisions affect the people "
-         "concerned?", kind="choice",
-         choices=(("significant", "Significantly (jobs, credit, insurance, housing, "
-                   "education, benefits, legal status, health)"),
-                  ("minor", "Only in minor ways")),
-         applies=_decides),
-    Slot("affected_people", "Affected people", "Whose lives or work does its output affect? "
-         "(e.g. customers, job applicants, employees) Say \"skip\" if nobody in particular.",
-         kind="list", optional=True, applies=_decides),
-    Slot("annex_iii_areas", "EU AI Act high-risk areas", "Is it used in any of these areas? "
-         "Name all that apply, or \"none of these\".", kind="multi",
-         choices=tuple((c.id, c.label) for c in ANNEX_III_AREAS)
-         + ((NONE_OF_THESE, "None of these"),)),
-    Slot("article_5_practices", "EU AI Act prohibited practices", "Some of the description "
-         "resembles a practice the EU AI Act prohibits. Does it do any of these?",
-         kind="multi", choices=tuple((c.id, c.label) for c in ARTICLE_5_PRACTICES)
-         + ((NONE_OF_THESE, "None of these"),)),
-    Slot("human_oversight", "Human oversight", "How do people oversee what it produces?",
-         kind="choice", choices=(("in-the-loop", "A person checks every output before it is "
-                                  "used (in the loop)"),
-                                 ("on-the-loop", "People monitor it and can step in (on the "
-                                  "loop)"),
-                                 ("none", "No human review"))),
-    Slot("autonomy", "Autonomy", "Does it only produce outputs (content, suggestions, scores, "
-         "decisions), or can it take actions in other systems by itself (an agent)?",
-         kind="choice",
-         choices=(("assistant", "It produces outputs; it doesn't act in other systems"),
-                  ("agent", "It takes actions by itself (an agent)"))),
-    Slot("permissions", "Agent permissions", "Which systems can the agent reach, and what can "
-         "it do there? (e.g. \"read Jira, comment on tickets\")", kind="list", applies=_agent),
-    Slot("agent_write_access", "Agent write access", "Can the agent change anything (write, "
-         "send, pay, delete), or only read?", kind="bool",
-         choices=(("yes", "It can write or act"), ("no", "Read only")), applies=_agent),
+    Slot(
+        "purpose",
+        "Purpose",
+        "Describe the AI use in a sentence or two: what will it do, for whom, and with which tool?",
+        help='For example: "We want Copilot to draft replies '
+        'to customer complaints; an adviser checks each reply before it is sent."',
+    ),
+    Slot(
+        "title",
+        "Title",
+        "What short title should the register show for it?",
+        help='A few words, e.g. "Complaint reply drafting with Copilot".',
+        editable=True,
+    ),
+    Slot(
+        "tool",
+        "Tool",
+        'Which AI tool, product or model will you use? Say "built in-house" '
+        "if your team is building it.",
+        help="For example: Microsoft 365 Copilot, ChatGPT Enterprise, a vendor's product "
+        "name, or built in-house.",
+    ),
+    Slot(
+        "third_party",
+        "Supplier",
+        "Does it come from an outside supplier, or is it built in-house?",
+        kind="bool",
+        choices=(("yes", "Outside supplier"), ("no", "Built in-house")),
+    ),
+    Slot(
+        "business_unit",
+        "Business unit",
+        "Which team or business unit will use it?",
+        help="For example: Customer Operations, Marketing, People (HR), Lending.",
+    ),
+    Slot(
+        "owner",
+        "Business owner",
+        'Who is the accountable business owner? Say "me", @mention them, or type their name.',
+        kind="person",
+        choices=(("me", "Me"),),
+        help="The owner answers for the use, approves changes and does the reviews.",
+    ),
+    Slot(
+        "deployment",
+        "Deployment",
+        "Who will use it or see what it produces?",
+        kind="choice",
+        choices=(
+            ("internal", "Only my team (internal)"),
+            ("employee-facing", "Employees across the company"),
+            ("customer-facing", "Customers"),
+            ("public", "The general public"),
+        ),
+        help="Pick the widest group that uses it or sees its output.",
+    ),
+    Slot(
+        "data_categories",
+        "Data",
+        "What kinds of data will go into it? You can name "
+        'several, e.g. "1, 4" or "personal and customer data".',
+        kind="multi",
+        choices=(
+            ("personal", "Personal data"),
+            ("special-category", "Special category (health, biometrics, ethnicity…)"),
+            ("confidential", "Confidential business data"),
+            ("customer", "Customer data"),
+            ("internal", "Internal only"),
+            ("public", "Public information only"),
+        ),
+        help="Personal data is anything about an identifiable person: names, emails, CVs, "
+        "account details, call recordings.",
+    ),
+    Slot(
+        "decisions_about_people",
+        "Decisions about people",
+        "Does it make or recommend "
+        "decisions about individual people (e.g. hiring, credit, access to a service)?",
+        kind="choice",
+        choices=(
+            (DECISION_NONE, "No decisions about people"),
+            ("recommends", "It recommends; a person decides"),
+            ("decides", "It decides by itself"),
+        ),
+    ),
+    Slot(
+        "decision_stakes",
+        "Stakes",
+        "How much do those decisions affect the people concerned?",
+        kind="choice",
+        choices=(
+            (
+                "significant",
+                "Significantly (jobs, credit, insurance, housing, "
+                "education, benefits, legal status, health)",
+            ),
+            ("minor", "Only in minor ways"),
+        ),
+        applies=_decides,
+    ),
+    Slot(
+        "affected_people",
+        "Affected people",
+        "Whose lives or work does its output affect? "
+        '(e.g. customers, job applicants, employees) Say "skip" if nobody in particular.',
+        kind="list",
+        optional=True,
+        applies=_decides,
+    ),
+    Slot(
+        "annex_iii_areas",
+        "EU AI Act high-risk areas",
+        'Is it used in any of these areas? Name all that apply, or "none of these".',
+        kind="multi",
+        choices=tuple((c.id, c.label) for c in ANNEX_III_AREAS)
+        + ((NONE_OF_THESE, "None of these"),),
+    ),
+    Slot(
+        "article_5_practices",
+        "EU AI Act prohibited practices",
+        "Some of the description "
+        "resembles a practice the EU AI Act prohibits. Does it do any of these?",
+        kind="multi",
+        choices=tuple((c.id, c.label) for c in ARTICLE_5_PRACTICES)
+        + ((NONE_OF_THESE, "None of these"),),
+    ),
+    Slot(
+        "human_oversight",
+        "Human oversight",
+        "How do people oversee what it produces?",
+        kind="choice",
+        choices=(
+            ("in-the-loop", "A person checks every output before it is used (in the loop)"),
+            ("on-the-loop", "People monitor it and can step in (on the loop)"),
+            ("none", "No human review"),
+        ),
+    ),
+    Slot(
+        "autonomy",
+        "Autonomy",
+        "Does it only produce outputs (content, suggestions, scores, "
+        "decisions), or can it take actions in other systems by itself (an agent)?",
+        kind="choice",
+        choices=(
+            ("assistant", "It produces outputs; it doesn't act in other systems"),
+            ("agent", "It takes actions by itself (an agent)"),
+        ),
+    ),
+    Slot(
+        "permissions",
+        "Agent permissions",
+        "Which systems can the agent reach, and what can "
+        'it do there? (e.g. "read Jira, comment on tickets")',
+        kind="list",
+        applies=_agent,
+    ),
+    Slot(
+        "agent_write_access",
+        "Agent write access",
+        "Can the agent change anything (write, send, pay, delete), or only read?",
+        kind="bool",
+        choices=(("yes", "It can write or act"), ("no", "Read only")),
+        applies=_agent,
+    ),
     Slot("vendor", "Vendor", "Which company supplies it?", applies=_third_party),
-    Slot("data_location", "Where data is processed", "Where will the supplier process and "
-         "store the data?", kind="choice",
-         choices=(("UK", "UK"), ("EU/EEA", "EU/EEA"), ("US", "United States"),
-                  ("unknown", "Don't know")), applies=_third_party,
-         help="Pick one, or type the country or region."),
-    Slot("contract_dpa", "Contract / DPA", "Is a contract with a data processing agreement "
-         "(DPA) in place with the supplier?", kind="choice",
-         choices=(("yes", "Yes, signed"), ("in progress", "In progress"), ("no", "No"),
-                  ("not sure", "Not sure")), applies=_third_party),
-    Slot("provenance", "Model provenance", "What model is underneath and where does it come "
-         "from (e.g. \"OpenAI GPT-4o via Microsoft\")? Say \"skip\" if you don't know.",
-         optional=True, applies=_third_party),
-    Slot("logging_arrangements", "Logging", "How will its inputs, outputs and decisions be "
-         "logged, and for how long? (High-risk uses must keep logs.)", optional=True),
-    Slot("escalation_route", "Escalation route", "If it goes wrong, who should people "
-         "contact, and how?", optional=True),
+    Slot(
+        "data_location",
+        "Where data is processed",
+        "Where will the supplier process and store the data?",
+        kind="choice",
+        choices=(
+            ("UK", "UK"),
+            ("EU/EEA", "EU/EEA"),
+            ("US", "United States"),
+            ("unknown", "Don't know"),
+        ),
+        applies=_third_party,
+        help="Pick one, or type the country or region.",
+    ),
+    Slot(
+        "contract_dpa",
+        "Contract / DPA",
+        "Is a contract with a data processing agreement (DPA) in place with the supplier?",
+        kind="choice",
+        choices=(
+            ("yes", "Yes, signed"),
+            ("in progress", "In progress"),
+            ("no", "No"),
+            ("not sure", "Not sure"),
+        ),
+        applies=_third_party,
+    ),
+    Slot(
+        "provenance",
+        "Model provenance",
+        "What model is underneath and where does it come "
+        'from (e.g. "OpenAI GPT-4o via Microsoft")? Say "skip" if you don\'t know.',
+        optional=True,
+        applies=_third_party,
+    ),
+    Slot(
+        "logging_arrangements",
+        "Logging",
+        "How will its inputs, outputs and decisions be "
+        "logged, and for how long? (High-risk uses must keep logs.)",
+        optional=True,
+    ),
+    Slot(
+        "escalation_route",
+        "Escalation route",
+        "If it goes wrong, who should people contact, and how?",
+        optional=True,
+    ),
 )
 
 SLOTS_BY_NAME = {slot.name: slot for slot in SLOTS}

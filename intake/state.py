@@ -61,8 +61,11 @@ class IntakeState(BaseModel):
     record_ref: str | None = None
 
     def say(self, who: str, text: str, now: datetime) -> None:
-        shown = text if len(text) <= TRANSCRIPT_TEXT_LIMIT else (
-            f"{text[:TRANSCRIPT_TEXT_LIMIT]}… [{len(text):,} characters, truncated]")
+        shown = (
+            text
+            if len(text) <= TRANSCRIPT_TEXT_LIMIT
+            else (f"{text[:TRANSCRIPT_TEXT_LIMIT]}… [{len(text):,} characters, truncated]")
+        )
         self.transcript.append(Line(who=who, text=shown, at=now.isoformat()))
 
     def set(self, name: str, value: Any, source: str, why: str = "") -> None:

@@ -126,8 +126,11 @@ class PolicyAnswerer:
             question=question,
             text="\n\n".join(draft.parts) if draft.parts else self.not_covered_text(),
             covered=bool(draft.parts),
-            mode=draft.mode, citations=draft.citations, tool_matches=tools,
-            unknown_tools=unknown, confidence=round(confidence, 4),
+            mode=draft.mode,
+            citations=draft.citations,
+            tool_matches=tools,
+            unknown_tools=unknown,
+            confidence=round(confidence, 4),
             fallback_reason=draft.fallback_reason,
         )
         answer.evidence_seq = self._record(session, actor, answer, draft, method or self.method)
@@ -138,7 +141,8 @@ class PolicyAnswerer:
         people = [config.person(member) for member in config.members("governance_leads")]
         names = [
             f"{person.name} ({person.title})" if person.title else person.name
-            for person in people if person is not None
+            for person in people
+            if person is not None
         ]
         if not names:
             return "your AI governance lead"
@@ -200,12 +204,17 @@ class PolicyAnswerer:
         from retrieval.redaction import redact
 
         passages = [
-            llm.Passage(n, hit.chunk.document_title, " › ".join(hit.chunk.section_path),
-                        hit.chunk.text)
+            llm.Passage(
+                n, hit.chunk.document_title, " › ".join(hit.chunk.section_path), hit.chunk.text
+            )
             for n, hit in enumerate(hits[:MAX_LLM_PASSAGES], start=1)
         ]
-        outcome = llm.ask(model, model_id=self.llm_id or "custom",
-                          question=redact(question).text, passages=passages)
+        outcome = llm.ask(
+            model,
+            model_id=self.llm_id or "custom",
+            question=redact(question).text,
+            passages=passages,
+        )
         draft.llm = outcome
         if outcome.usable:
             draft.mode = f"llm:{outcome.model_id}"
@@ -216,7 +225,8 @@ class PolicyAnswerer:
             draft.mode = f"llm:{outcome.model_id}"
             return True
         draft.fallback_reason = outcome.error or (
-            "the model cited no passage it was given" if outcome.rejected
+            "the model cited no passage it was given"
+            if outcome.rejected
             else "the model gave no citation"
         )
         logger.warning("LLM answer not used (%s); answering extractively", draft.fallback_reason)
@@ -237,8 +247,13 @@ class PolicyAnswerer:
             "mode": answer.mode,
             "retrieval": {"method": method, "confidence": answer.confidence},
             "citations": [
-                {"number": c.number, "chunk_id": c.chunk_id, "chunk_hash": c.chunk_hash,
-                 "source": c.source, "section": c.label}
+                {
+                    "number": c.number,
+                    "chunk_id": c.chunk_id,
+                    "chunk_hash": c.chunk_hash,
+                    "source": c.source,
+                    "section": c.label,
+                }
                 for c in answer.citations
             ],
             "tools": [{"name": t.name, "status": t.status} for t in answer.tool_matches],
@@ -248,13 +263,19 @@ class PolicyAnswerer:
             payload["fallback_reason"] = answer.fallback_reason
         if draft.llm is not None:
             payload["llm"] = {
-                "model": draft.llm.model_id, "prompt_sha256": draft.llm.prompt_sha256,
-                "raw_output": draft.llm.raw, "rejected_citations": draft.llm.rejected,
-                "error": draft.llm.error, "fallback_reason": draft.fallback_reason,
+                "model": draft.llm.model_id,
+                "prompt_sha256": draft.llm.prompt_sha256,
+                "raw_output": draft.llm.raw,
+                "rejected_citations": draft.llm.rejected,
+                "error": draft.llm.error,
+                "fallback_reason": draft.fallback_reason,
             }
         event = evidence.append(
-            session, actor=actor, kind="answer.given",
-            subject=f"question:{sha256_text(answer.question)[:16]}", payload=payload,
+            session,
+            actor=actor,
+            kind="answer.given",
+            subject=f"question:{sha256_text(answer.question)[:16]}",
+            payload=payload,
         )
         return event.seq
 
@@ -279,7 +300,8 @@ def _reference_hits(policy_ref: str | None, question: str, corpus: Corpus) -> li
     document, _, section = (part.strip().casefold() for part in policy_ref.partition("§"))
     number = section.split(" ", 1)[0]
     chunks = [
-        chunk for chunk in corpus.chunks.values()
+        chunk
+        for chunk in corpus.chunks.values()
         if chunk.document_title.casefold() == document
         and any(_section_matches(part.casefold(), section, number) for part in chunk.section_path)
     ]
@@ -295,9 +317,14 @@ def _section_matches(heading: str, wanted: str, number: str) -> bool:
 
 def _citation(number: int, chunk: ChunkRecord) -> Citation:
     return Citation(
-        number=number, document_title=chunk.document_title, section_path=list(chunk.section_path),
-        source=chunk.source, chunk_id=chunk.id, chunk_hash=chunk.content_hash,
-        passage=chunk.text, url=chunk.url,
+        number=number,
+        document_title=chunk.document_title,
+        section_path=list(chunk.section_path),
+        source=chunk.source,
+        chunk_id=chunk.id,
+        chunk_hash=chunk.content_hash,
+        passage=chunk.text,
+        url=chunk.url,
     )
 
 
@@ -307,4 +334,3 @@ def get_answerer(ctx: AppContext) -> PolicyAnswerer:
     if answerer is None:
         answerer = ctx.extras[ANSWERER_KEY] = PolicyAnswerer(ctx)
     return answerer
-

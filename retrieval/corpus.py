@@ -62,8 +62,12 @@ class Corpus:
         ).all()
         chunks = [
             ChunkRecord(
-                id=chunk.id, content_hash=chunk.content_hash, document_title=doc.title,
-                section_path=tuple(chunk.section_path), source=doc.source, url=doc.url,
+                id=chunk.id,
+                content_hash=chunk.content_hash,
+                document_title=doc.title,
+                section_path=tuple(chunk.section_path),
+                source=doc.source,
+                url=doc.url,
                 text=chunk.text,
             )
             for chunk, doc in rows

@@ -100,8 +100,22 @@ def read_html(data: bytes) -> Outline:
             heading.replace_with(NavigableString(f"\n\n{'#' * level} {text}\n\n"))
     for tag in soup.find_all("br"):
         tag.replace_with(NavigableString("\n"))
-    for tag in soup.find_all(["p", "div", "section", "article", "table", "tr", "ul", "ol",
-                              "blockquote", "pre", "dd", "dt"]):
+    for tag in soup.find_all(
+        [
+            "p",
+            "div",
+            "section",
+            "article",
+            "table",
+            "tr",
+            "ul",
+            "ol",
+            "blockquote",
+            "pre",
+            "dd",
+            "dt",
+        ]
+    ):
         tag.insert_before(NavigableString("\n\n"))
         tag.insert_after(NavigableString("\n\n"))
     for tag in soup.find_all("li"):

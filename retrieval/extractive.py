@@ -57,12 +57,8 @@ def overlap(question: str, text: str) -> float:
     return len(wanted & set(terms(text))) / len(wanted) if wanted else 0.0
 
 
-def quote(
-    hits: list[Hit], question: str, query_vector: Vectors, embedder: Embedder
-) -> list[Quote]:
-    candidates = [
-        (hit, _shortlist(_candidate_sentences(hit.chunk.text), question)) for hit in hits
-    ]
+def quote(hits: list[Hit], question: str, query_vector: Vectors, embedder: Embedder) -> list[Quote]:
+    candidates = [(hit, _shortlist(_candidate_sentences(hit.chunk.text), question)) for hit in hits]
     flat = [sentence for _, sentences in candidates for sentence in sentences]
     if not flat:
         return [Quote(hit, [hit.chunk.text.strip()]) for hit in hits]
@@ -84,8 +80,9 @@ def _shortlist(sentences: list[str], question: str) -> list[str]:
     every sentence of a long passage would cost more than the search itself."""
     if len(sentences) <= MAX_CANDIDATES:
         return sentences
-    ranked = sorted(range(len(sentences)), key=lambda i: overlap(question, sentences[i]),
-                    reverse=True)
+    ranked = sorted(
+        range(len(sentences)), key=lambda i: overlap(question, sentences[i]), reverse=True
+    )
     keep = set(ranked[:MAX_CANDIDATES])
     return [s for i, s in enumerate(sentences) if i in keep]
 

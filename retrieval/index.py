@@ -89,7 +89,8 @@ class ChromaIndex:
         if count == 0:
             return []
         result = self._collection.query(
-            query_embeddings=vector.reshape(1, -1), n_results=min(k * OVERFETCH, count),
+            query_embeddings=vector.reshape(1, -1),
+            n_results=min(k * OVERFETCH, count),
             include=["distances", "metadatas"],
         )
         best: dict[str, float] = {}

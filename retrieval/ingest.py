@@ -73,8 +73,10 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
         if path.is_dir():
             files.extend(
                 sorted(
-                    p for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix.lower() in SUPPORTED_SUFFIXES
                     and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             )
@@ -212,10 +214,12 @@ def _apply(
 ) -> None:
     doc = plan.document
     new_ids = [chunk.id for chunk in plan.chunks]
-    index.upsert([
-        ChunkVectors(chunk.id, np.asarray(chunk_vectors), _metadata(doc, chunk))
-        for chunk, chunk_vectors in zip(plan.chunks, vectors, strict=True)
-    ])
+    index.upsert(
+        [
+            ChunkVectors(chunk.id, np.asarray(chunk_vectors), _metadata(doc, chunk))
+            for chunk, chunk_vectors in zip(plan.chunks, vectors, strict=True)
+        ]
+    )
     report.chunks_embedded += len(new_ids)
     if plan.previous is not None:
         stale = stored_ids.get(plan.previous.id, set()) - set(new_ids)
@@ -227,11 +231,21 @@ def _apply(
         report.added.append(doc.source)
     session.add(
         PolicyDocument(
-            source=doc.source, title=doc.title[:500], url=doc.url, content_hash=plan.content_hash,
-            pipeline=pipeline, chunk_count=len(plan.chunks), ingested_at=utcnow(),
+            source=doc.source,
+            title=doc.title[:500],
+            url=doc.url,
+            content_hash=plan.content_hash,
+            pipeline=pipeline,
+            chunk_count=len(plan.chunks),
+            ingested_at=utcnow(),
             chunks=[
-                PolicyChunk(id=c.id, ordinal=c.ordinal, section_path=list(c.section_path),
-                            text=c.text, content_hash=c.content_hash)
+                PolicyChunk(
+                    id=c.id,
+                    ordinal=c.ordinal,
+                    section_path=list(c.section_path),
+                    text=c.text,
+                    content_hash=c.content_hash,
+                )
                 for c in plan.chunks
             ],
         )
@@ -241,8 +255,10 @@ def _apply(
 
 def _metadata(doc: ParsedDocument, chunk: Chunk) -> dict[str, Any]:
     metadata: dict[str, Any] = {
-        "source": doc.source, "document_title": doc.title,
-        "section": SECTION_SEPARATOR.join(chunk.section_path), "content_hash": chunk.content_hash,
+        "source": doc.source,
+        "document_title": doc.title,
+        "section": SECTION_SEPARATOR.join(chunk.section_path),
+        "content_hash": chunk.content_hash,
     }
     if doc.url:
         metadata["url"] = doc.url
@@ -278,7 +294,10 @@ def _record(
 ) -> None:
     hashes = {str(plan.path): plan.content_hash for plan in plans}
     evidence.append(
-        session, actor=actor, kind="policies.ingested", subject="policies",
+        session,
+        actor=actor,
+        kind="policies.ingested",
+        subject="policies",
         payload={
             "pipeline": pipeline,
             "added": [{"source": s, "sha256": hashes.get(s)} for s in report.added],

@@ -65,8 +65,12 @@ def build_messages(question: str, passages: list[Passage]) -> list[Any]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     data = [
-        {"number": p.number, "document": p.document, "section": p.section,
-         "text": p.text.replace("```", "'''")}
+        {
+            "number": p.number,
+            "document": p.document,
+            "section": p.section,
+            "text": p.text.replace("```", "'''"),
+        }
         for p in passages
     ]
     user = Template(load_prompt(USER_PROMPT).text).substitute(

@@ -44,6 +44,11 @@ def ingest_policies(
     """Ingest `paths`, or the organisation's configured policy sources when none are given."""
     embedder = context_embedder(ctx)
     return ingest(
-        session, paths=list(paths) if paths else ctx.policy_paths(), embedder=embedder,
-        index=context_index(ctx, embedder), actor=actor, prune=prune, progress=progress,
+        session,
+        paths=list(paths) if paths else ctx.policy_paths(),
+        embedder=embedder,
+        index=context_index(ctx, embedder),
+        actor=actor,
+        prune=prune,
+        progress=progress,
     )

@@ -47,7 +47,8 @@ class Searcher:
     def search(self, query: str, *, k: int = 8, method: Method = "hybrid") -> SearchResult:
         vector = self.embedder.embed([query])[0]
         dense = [
-            (chunk_id, sim) for chunk_id, sim in self.index.query(vector, DEPTH)
+            (chunk_id, sim)
+            for chunk_id, sim in self.index.query(vector, DEPTH)
             if chunk_id in self.corpus.chunks
         ]
         sparse = self.corpus.bm25.search(query, DEPTH) if method != "dense" else []
@@ -55,8 +56,12 @@ class Searcher:
         ranked = _rank(dense if method != "bm25" else [], sparse, method)
         dense_scores, sparse_scores = dict(dense), dict(sparse)
         hits = [
-            Hit(self.corpus.chunks[chunk_id], score, dense_scores.get(chunk_id),
-                sparse_scores.get(chunk_id))
+            Hit(
+                self.corpus.chunks[chunk_id],
+                score,
+                dense_scores.get(chunk_id),
+                sparse_scores.get(chunk_id),
+            )
             for chunk_id, score in ranked[:k]
         ]
         return SearchResult(hits=hits, query_vector=vector, best_dense=best_dense)

@@ -20,14 +20,66 @@ _RAW_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)*")
 
 # Well-known AI products, so a question about one that the catalogue lacks is recognised.
 KNOWN_AI_TOOLS = (
-    "Jasper", "Copy.ai", "Writesonic", "Llama", "Mistral", "Le Chat", "Poe", "Character.ai",
-    "Tabnine", "Codeium", "Windsurf", "Replit", "Lovable", "Runway", "Synthesia", "ElevenLabs",
-    "Suno", "Stable Diffusion", "DALL-E", "Dall-E 3", "Adobe Firefly", "Krisp", "Fathom",
-    "Read.ai", "Granola", "Meta AI", "Grok", "You.com", "Phind", "QuillBot", "Wordtune",
-    "Gamma", "Tome", "Beautiful.ai", "Descript", "Zoom AI Companion", "Slack AI", "Einstein GPT",
-    "Amazon Q", "CodeWhisperer", "Amazon Bedrock", "Vertex AI", "Azure OpenAI", "Hugging Face",
-    "HuggingChat", "Ollama", "LM Studio", "Qwen", "Kimi", "Manus", "Devin", "Sora", "Leonardo.ai",
-    "Otter", "Tactiq", "Superhuman AI", "Glean", "Harvey", "Lindy", "Zapier AI",
+    "Jasper",
+    "Copy.ai",
+    "Writesonic",
+    "Llama",
+    "Mistral",
+    "Le Chat",
+    "Poe",
+    "Character.ai",
+    "Tabnine",
+    "Codeium",
+    "Windsurf",
+    "Replit",
+    "Lovable",
+    "Runway",
+    "Synthesia",
+    "ElevenLabs",
+    "Suno",
+    "Stable Diffusion",
+    "DALL-E",
+    "Dall-E 3",
+    "Adobe Firefly",
+    "Krisp",
+    "Fathom",
+    "Read.ai",
+    "Granola",
+    "Meta AI",
+    "Grok",
+    "You.com",
+    "Phind",
+    "QuillBot",
+    "Wordtune",
+    "Gamma",
+    "Tome",
+    "Beautiful.ai",
+    "Descript",
+    "Zoom AI Companion",
+    "Slack AI",
+    "Einstein GPT",
+    "Amazon Q",
+    "CodeWhisperer",
+    "Amazon Bedrock",
+    "Vertex AI",
+    "Azure OpenAI",
+    "Hugging Face",
+    "HuggingChat",
+    "Ollama",
+    "LM Studio",
+    "Qwen",
+    "Kimi",
+    "Manus",
+    "Devin",
+    "Sora",
+    "Leonardo.ai",
+    "Otter",
+    "Tactiq",
+    "Superhuman AI",
+    "Glean",
+    "Harvey",
+    "Lindy",
+    "Zapier AI",
 )
 # Capitalised words that follow "use ..." without being a product name.
 _NOT_TOOLS = frozenset(
@@ -66,7 +118,9 @@ def _names(tool: CatalogueTool, catalogue: Sequence[CatalogueTool]) -> list[str]
     names = [tool.name, *tool.aliases]
     base = re.sub(r"\s*\(.*?\)\s*", " ", tool.name).strip()
     claimed = {
-        _squash(name) for other in catalogue if other is not tool
+        _squash(name)
+        for other in catalogue
+        if other is not tool
         for name in (other.name, *other.aliases)
     }
     if _squash(base) not in claimed:
@@ -82,8 +136,10 @@ def _typo_ok(candidate: str, name: str) -> bool:
     if len(name) >= 5 and len(candidate) == len(name):
         diffs = [i for i, (a, b) in enumerate(zip(candidate, name, strict=True)) if a != b]
         return (
-            len(diffs) == 2 and diffs[1] == diffs[0] + 1
-            and candidate[diffs[0]] == name[diffs[1]] and candidate[diffs[1]] == name[diffs[0]]
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and candidate[diffs[0]] == name[diffs[1]]
+            and candidate[diffs[1]] == name[diffs[0]]
         )
     return False
 
@@ -206,18 +262,21 @@ _DATA_WORDS: dict[DataCategory, re.Pattern[str]] = {
     ),
     DataCategory.CUSTOMER: re.compile(
         r"\b(customers?|customer's|clients?|client's|account holders?|borrowers?|"
-        r"policyholders?|cardholders?)\b", re.I,
+        r"policyholders?|cardholders?)\b",
+        re.I,
     ),
     DataCategory.PERSONAL: re.compile(
         r"\b(personal (data|information|details)|pii|names?|e-?mail address(es)?|phone numbers?|"
         r"home address(es)?|dates? of birth|cvs?|résumés?|resumes?|payslips?|salar(y|ies)|"
         r"national insurance|passport|employee (data|records|details)|candidates?|"
-        r"colleagues?'? (data|details|information))\b", re.I,
+        r"colleagues?'? (data|details|information))\b",
+        re.I,
     ),
     DataCategory.CONFIDENTIAL: re.compile(
         r"\b(confidential|sensitive|source code|proprietary|board (papers|minutes)|"
         r"trade secrets?|unreleased|financial results|contracts?|credentials?|secrets?|"
-        r"api keys?|passwords?)\b", re.I,
+        r"api keys?|passwords?)\b",
+        re.I,
     ),
     DataCategory.INTERNAL: re.compile(r"\b(internal|intranet|company documents?)\b", re.I),
     DataCategory.PUBLIC: re.compile(

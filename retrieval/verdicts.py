@@ -25,11 +25,15 @@ def _data_words(categories: list[DataCategory] | list[str]) -> str:
 def tool_match(tool: CatalogueTool, wanted: list[DataCategory]) -> ToolMatch:
     blocked = [c for c in wanted if c not in tool.allowed_data]
     return ToolMatch(
-        name=tool.name, vendor=tool.vendor, status=tool.status.value,
+        name=tool.name,
+        vendor=tool.vendor,
+        status=tool.status.value,
         verdict=_verdict(tool, wanted, blocked),
         allowed_data=[c.value for c in tool.allowed_data],
-        blocked_data=[c.value for c in blocked], conditions=list(tool.conditions),
-        policy_ref=tool.policy_ref, url=tool.url,
+        blocked_data=[c.value for c in blocked],
+        conditions=list(tool.conditions),
+        policy_ref=tool.policy_ref,
+        url=tool.url,
     )
 
 

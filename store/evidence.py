@@ -265,8 +265,9 @@ def iter_ledger(session: Session, batch: int = 5000) -> Iterator[LedgerLine]:
         if not rows:
             return
         for seq, occurred_at, actor, kind, subject, payload, prev_hash, hash_ in rows:
-            yield LedgerLine(seq, timestamp(occurred_at), actor, kind, subject, payload,
-                             prev_hash, hash_)
+            yield LedgerLine(
+                seq, timestamp(occurred_at), actor, kind, subject, payload, prev_hash, hash_
+            )
         last = rows[-1].seq
 
 
@@ -293,16 +294,25 @@ def verify(lines: Iterable[LedgerLine]) -> VerifyResult:
             following = events[index + 1] if index + 1 < len(events) else None
             if following is not None and following.prev_hash == expected_prev:
                 return VerifyResult(
-                    False, index, line.seq, "event inserted",
+                    False,
+                    index,
+                    line.seq,
+                    "event inserted",
                     f"event {following.seq} links past it to event {previous_seq}",
                 )
             if line.seq <= previous_seq:
                 return VerifyResult(
-                    False, index, previous_seq + 1, "events reordered",
+                    False,
+                    index,
+                    previous_seq + 1,
+                    "events reordered",
                     f"event {line.seq} comes after event {previous_seq}",
                 )
             return VerifyResult(
-                False, index, previous_seq + 1, "event deleted",
+                False,
+                index,
+                previous_seq + 1,
+                "event deleted",
                 f"event {line.seq} follows event {previous_seq}",
             )
         expected_prev = line.hash
@@ -318,19 +328,28 @@ def _diagnose_link(
     linked_to = positions.get(line.prev_hash)
     if linked_to is not None and linked_to > index:
         return VerifyResult(
-            False, index, previous_seq + 1, "events reordered",
+            False,
+            index,
+            previous_seq + 1,
+            "events reordered",
             f"event {line.seq} is in place of event {previous_seq + 1} and links to "
             f"event {events[linked_to].seq}, which comes after it",
         )
     following = events[index + 1] if index + 1 < len(events) else None
     if following is not None and following.prev_hash == expected_prev:
         return VerifyResult(
-            False, index, line.seq, "event inserted",
+            False,
+            index,
+            line.seq,
+            "event inserted",
             f"event {following.seq} links past it to event {previous_seq}",
         )
     if index >= 2 and line.prev_hash == events[index - 2].hash:
         return VerifyResult(
-            False, index, previous_seq, "event inserted",
+            False,
+            index,
+            previous_seq,
+            "event inserted",
             f"event {line.seq} links past it to event {events[index - 2].seq}",
         )
     detail = f"event {line.seq} links to an event that is no longer there"

@@ -31,8 +31,12 @@ def test_every_change_keeps_the_previous_version_with_who_when_and_why(db, now):
     with db.session() as session:
         record = _new(session, now)
         register.update_record(
-            session, record=record, changes={"data_categories": [DataCategory.PERSONAL]},
-            actor="U0ACME0003", reason="uses customer names", now=now + timedelta(hours=1),
+            session,
+            record=record,
+            changes={"data_categories": [DataCategory.PERSONAL]},
+            actor="U0ACME0003",
+            reason="uses customer names",
+            now=now + timedelta(hours=1),
         )
     with db.session() as session:
         record = register.get_record(session, "AIU-0001")
@@ -58,8 +62,14 @@ def test_an_update_without_a_reason_is_refused_and_changes_nothing(db, now):
 
 
 def test_listed_transitions_are_allowed(db, now):
-    path = [RecordStatus.SUBMITTED, RecordStatus.IN_REVIEW, RecordStatus.APPROVED,
-            RecordStatus.LIVE, RecordStatus.SUSPENDED, RecordStatus.RETIRED]
+    path = [
+        RecordStatus.SUBMITTED,
+        RecordStatus.IN_REVIEW,
+        RecordStatus.APPROVED,
+        RecordStatus.LIVE,
+        RecordStatus.SUSPENDED,
+        RecordStatus.RETIRED,
+    ]
     with db.session() as session:
         record = _new(session, now)
         for status in path:

@@ -34,18 +34,21 @@ def said(text: str, thread: str = "T1", choice: str | None = None) -> Inbound:
     return Inbound(workspace="W1", user=USER, thread=thread, text=text, choice=choice)
 
 
-@pytest.mark.parametrize(("text", "intent"), [
-    ("help", Intent.HELP),
-    ("what can you do?", Intent.HELP),
-    ("show my records", Intent.MY_RECORDS),
-    ("what is the status of my requests", Intent.MY_RECORDS),
-    ("register", Intent.REGISTER),
-    ("We want Copilot to draft replies to customer complaints", Intent.REGISTER),
-    ("our team would like to use ChatGPT for meeting notes", Intent.REGISTER),
-    ("Is Otter allowed?", Intent.TOOL),
-    ("can I use DeepSeek for work?", Intent.TOOL),
-    ("What data can I paste into ChatGPT Enterprise?", Intent.ASK),
-])
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("help", Intent.HELP),
+        ("what can you do?", Intent.HELP),
+        ("show my records", Intent.MY_RECORDS),
+        ("what is the status of my requests", Intent.MY_RECORDS),
+        ("register", Intent.REGISTER),
+        ("We want Copilot to draft replies to customer complaints", Intent.REGISTER),
+        ("our team would like to use ChatGPT for meeting notes", Intent.REGISTER),
+        ("Is Otter allowed?", Intent.TOOL),
+        ("can I use DeepSeek for work?", Intent.TOOL),
+        ("What data can I paste into ChatGPT Enterprise?", Intent.ASK),
+    ],
+)
 def test_intents(text: str, intent: Intent) -> None:
     assert classify_intent(text) is intent
 
@@ -70,15 +73,19 @@ def test_registrations_are_per_thread(router: Router) -> None:
     assert text.startswith("I can help")
 
 
-def test_my_records_lists_what_i_requested_or_own(
-    router: Router, app_context: AppContext
-) -> None:
+def test_my_records_lists_what_i_requested_or_own(router: Router, app_context: AppContext) -> None:
     assert "no register records yet" in router.my_records(said(""))[0].text
     with app_context.db.session() as session:
-        create_record(session, fields=RecordFields(title="Complaint drafts", requester=USER,
-                                                   risk_tier="limited"), actor=USER)
-        create_record(session, fields=RecordFields(title="Someone else's", requester="U0OTHER"),
-                      actor="U0OTHER")
+        create_record(
+            session,
+            fields=RecordFields(title="Complaint drafts", requester=USER, risk_tier="limited"),
+            actor=USER,
+        )
+        create_record(
+            session,
+            fields=RecordFields(title="Someone else's", requester="U0OTHER"),
+            actor="U0OTHER",
+        )
     reply = router.handle(said("my records"))[0]
     assert "AIU-0001 Complaint drafts: draft, tier limited" in reply.text
     assert "Someone else's" not in reply.text and reply.record_refs == ["AIU-0001"]
@@ -91,12 +98,24 @@ class FakeAnswerer:
     def answer(self, question: str, *, actor: str, session: Any) -> PolicyAnswer:
         self.questions.append(question)
         return PolicyAnswer(
-            question=question, text="No: customer data may not go into ChatGPT [1].",
-            covered=True, mode="extractive", evidence_seq=42,
-            citations=[Citation(number=1, document_title="Acceptable Use of AI Tools",
-                                section_path=["4. Approved tools", "4.2 ChatGPT Enterprise"],
-                                source="acceptable-use.md", chunk_id="c1", chunk_hash="h",
-                                passage="No customer data", url=None)])
+            question=question,
+            text="No: customer data may not go into ChatGPT [1].",
+            covered=True,
+            mode="extractive",
+            evidence_seq=42,
+            citations=[
+                Citation(
+                    number=1,
+                    document_title="Acceptable Use of AI Tools",
+                    section_path=["4. Approved tools", "4.2 ChatGPT Enterprise"],
+                    source="acceptable-use.md",
+                    chunk_id="c1",
+                    chunk_hash="h",
+                    passage="No customer data",
+                    url=None,
+                )
+            ],
+        )
 
 
 def test_policy_questions_are_answered_with_citations(

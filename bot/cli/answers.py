@@ -60,8 +60,12 @@ def ingest(
 def _ingest_progress() -> Iterator[Callable[[str, int], None]]:
     """A Rich progress display fed by ingestion's (event, amount) callbacks."""
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     )
     reading = progress.add_task("Reading documents", total=None)
     embedding = progress.add_task("Embedding passages", total=None, visible=False)
@@ -82,15 +86,19 @@ def _ingest_progress() -> Iterator[Callable[[str, int], None]]:
 
 def _print_ingest_report(report: IngestReport) -> None:
     for source, reason in report.skipped:
-        err_console.print(f"[yellow]skipped[/yellow] {escape(source)}: {escape(reason)}",
-                          highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[yellow]skipped[/yellow] {escape(source)}: {escape(reason)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(
         f"Documents: {len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
         + (f", {len(report.skipped)} skipped" if report.skipped else "")
         + f". Chunks: {report.chunks_embedded} embedded, {report.total_chunks} in the index "
         f"({report.seconds:.1f}s).",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
 
 

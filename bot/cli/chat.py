@@ -24,8 +24,11 @@ _BYE = {"quit", "exit", "bye", ":q"}
 
 def _needs_demo(ctx: typer.Context, context: AppContext) -> bool:
     explicit = ctx.find_root().params.get("config")
-    return explicit is None and context.settings.config is None and (
-        not context.config_path.exists() or context.config_path.parent == demo_dir())
+    return (
+        explicit is None
+        and context.settings.config is None
+        and (not context.config_path.exists() or context.config_path.parent == demo_dir())
+    )
 
 
 def prepare_demo(context: AppContext, target: Path, out: TextIO) -> None:
@@ -43,8 +46,11 @@ def prepare_demo(context: AppContext, target: Path, out: TextIO) -> None:
     with context.db.session() as session:
         sync_catalogue(session, context.config, actor="aims chat")
     if created:
-        print(f"No aims.yaml here, so I set up the sample organisation (Acme) in {target}.\n"
-              f"Other commands use it with: aims --config {config_path} ...", file=out)
+        print(
+            f"No aims.yaml here, so I set up the sample organisation (Acme) in {target}.\n"
+            f"Other commands use it with: aims --config {config_path} ...",
+            file=out,
+        )
         _ingest(context, out)
 
 
@@ -59,8 +65,7 @@ def _ingest(context: AppContext, out: TextIO) -> None:
             report = ingest_policies(context, session, actor="aims chat")
         print(f"Ingested {report.total_chunks} policy passages.", file=out)
     except Exception as exc:  # policy search is optional; registering still works
-        print(f"Could not ingest the policies ({exc}); policy answers may be limited.",
-              file=out)
+        print(f"Could not ingest the policies ({exc}); policy answers may be limited.", file=out)
 
 
 def _default_user() -> str:
@@ -70,8 +75,16 @@ def _default_user() -> str:
         return "local:user"
 
 
-def run_chat(context: AppContext, *, user: str, thread: str, stdin: TextIO, out: TextIO,
-             interactive: bool, config_hint: Path | None = None) -> None:
+def run_chat(
+    context: AppContext,
+    *,
+    user: str,
+    thread: str,
+    stdin: TextIO,
+    out: TextIO,
+    interactive: bool,
+    config_hint: Path | None = None,
+) -> None:
     from bot.router import Router
 
     router = Router(context)
@@ -84,13 +97,19 @@ def run_chat(context: AppContext, *, user: str, thread: str, stdin: TextIO, out:
             offered = next((r.choices for r in reversed(replies) if r.choices), [])
         refs = [ref for reply in replies for ref in reply.record_refs]
         if refs and config_hint is not None:
-            print(f"(This is the demo organisation: aims --config {config_hint} register show "
-                  f"{refs[0]})", file=out)
+            print(
+                f"(This is the demo organisation: aims --config {config_hint} register show "
+                f"{refs[0]})",
+                file=out,
+            )
 
     resumed = router.resume(Inbound(user=user, thread=thread))
     if interactive:
-        print("AIMS Bot. Ask a policy question, say \"register\" to register an AI use, "
-              "\"help\" for more, \"quit\" to leave.", file=out)
+        print(
+            'AIMS Bot. Ask a policy question, say "register" to register an AI use, '
+            '"help" for more, "quit" to leave.',
+            file=out,
+        )
     if resumed:
         print("Picking up your unfinished registration:", file=out)
     show(resumed)
@@ -112,10 +131,12 @@ def register_commands(app: typer.Typer) -> None:
     @app.command("chat")
     def chat(
         ctx: typer.Context,
-        user: str = typer.Option(None, "--user", "-u",
-                                 help="Who you are (a Slack id from aims.yaml, or any name)."),
-        thread: str = typer.Option("console", "--thread",
-                                   help="Conversation name; the same name resumes it."),
+        user: str = typer.Option(
+            None, "--user", "-u", help="Who you are (a Slack id from aims.yaml, or any name)."
+        ),
+        thread: str = typer.Option(
+            "console", "--thread", help="Conversation name; the same name resumes it."
+        ),
     ) -> None:
         """Talk to AIMS Bot in the terminal: policy questions, tool checks, registrations."""
         context = app_context(ctx)
@@ -125,5 +146,12 @@ def register_commands(app: typer.Typer) -> None:
             target = demo_dir()
             prepare_demo(context, target, sys.stderr if not interactive else sys.stdout)
             hint = context.config_path
-        run_chat(context, user=user or _default_user(), thread=thread, stdin=sys.stdin,
-                 out=sys.stdout, interactive=interactive, config_hint=hint)
+        run_chat(
+            context,
+            user=user or _default_user(),
+            thread=thread,
+            stdin=sys.stdin,
+            out=sys.stdout,
+            interactive=interactive,
+            config_hint=hint,
+        )

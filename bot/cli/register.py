@@ -36,9 +36,15 @@ def list_records(
         return
     table = Table("ID", "Title", "Tier", "Status", "Owner", "Next review", "v")
     for row in rows:
-        table.add_row(row["ref"], row["title"], row["risk_tier"] or "-", row["status"],
-                      context.config.display_name(row["owner"]) if row["owner"] else "-",
-                      row["next_review"] or "-", str(row["version"]))
+        table.add_row(
+            row["ref"],
+            row["title"],
+            row["risk_tier"] or "-",
+            row["status"],
+            context.config.display_name(row["owner"]) if row["owner"] else "-",
+            row["next_review"] or "-",
+            str(row["version"]),
+        )
     console.print(table)
 
 
@@ -100,18 +106,33 @@ def import_(
     # A JSON list has no header row: its first record is record 1.
     first_row = 1 if source.suffix.lower() == ".json" else 2
     with context.db.session() as session:
-        result = import_rows(session, rows=rows, actor=actor, source=source.name,
-                             skip_invalid=skip_invalid, first_row=first_row)
+        result = import_rows(
+            session,
+            rows=rows,
+            actor=actor,
+            source=source.name,
+            skip_invalid=skip_invalid,
+            first_row=first_row,
+        )
     for problem in result.problems:
-        console.print(f"[yellow]{escape(source.name)}: {escape(str(problem))}[/yellow]",
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"[yellow]{escape(source.name)}: {escape(str(problem))}[/yellow]",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.problems and not skip_invalid:
-        fail(f"nothing imported: {len(result.problems)} problem(s) in {escape(source.name)}. "
-             "Fix them, or pass --skip-invalid to import the valid rows.")
+        fail(
+            f"nothing imported: {len(result.problems)} problem(s) in {escape(source.name)}. "
+            "Fix them, or pass --skip-invalid to import the valid rows."
+        )
     skipped = f"; skipped {len(result.problems)} problem(s)" if result.problems else ""
-    console.print(f"Imported {len(result.imported)} records"
-                  + (f" ({', '.join(result.imported)})" if result.imported else "") + skipped,
-                  highlight=False, soft_wrap=True)
+    console.print(
+        f"Imported {len(result.imported)} records"
+        + (f" ({', '.join(result.imported)})" if result.imported else "")
+        + skipped,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("override-tier")
@@ -130,10 +151,19 @@ def override_tier(
         record = register_service.get_record(session, ref)
         previous = record.risk_tier or "none"
         try:
-            override(session, record=record, tier=tier, justification=justification,
-                     actor=actor, config=context.config)
+            override(
+                session,
+                record=record,
+                tier=tier,
+                justification=justification,
+                actor=actor,
+                config=context.config,
+            )
         except AimsError as exc:
             fail(str(exc))
         version = record.version
-    console.print(f"{ref.upper()}: risk tier {previous} → {tier.value} (v{version}), "
-                  "justification recorded as evidence.", highlight=False)
+    console.print(
+        f"{ref.upper()}: risk tier {previous} → {tier.value} (v{version}), "
+        "justification recorded as evidence.",
+        highlight=False,
+    )

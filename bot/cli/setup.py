@@ -19,8 +19,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme"
 def init_organisation(target: Path) -> Path:
     """Copy the sample organisation into `target`; refuses to overwrite an existing aims.yaml."""
     if not (SAMPLE / "aims.yaml").is_file():
-        fail(f"the sample organisation is missing ({SAMPLE}); "
-             "reinstall AIMS Bot from its repository")
+        fail(
+            f"the sample organisation is missing ({SAMPLE}); reinstall AIMS Bot from its repository"
+        )
     config = target / "aims.yaml"
     if config.exists():
         fail(f"{config} already exists; edit it, or choose another folder")
@@ -58,11 +59,15 @@ def register_commands(app: typer.Typer) -> None:
         config = _checked_config(ctx)
         with context.db.session() as session:
             sync_catalogue(session, config, actor="aims init")
-        console.print(f"Created {config_path} with the sample organisation "
-                      f"({len(config.catalogue)} tools in the catalogue).",
-                      highlight=False, soft_wrap=True)
-        console.print(f"Next: cd {directory} && aims register list",
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"Created {config_path} with the sample organisation "
+            f"({len(config.catalogue)} tools in the catalogue).",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"Next: cd {directory} && aims register list", highlight=False, soft_wrap=True
+        )
 
     @config_app.command("check")
     def check(ctx: typer.Context) -> None:
@@ -72,7 +77,8 @@ def register_commands(app: typer.Typer) -> None:
         console.print(
             f"OK {context.config_path}: {config.organisation.name}, {len(config.people)} people, "
             f"{len(config.routing)} routing rules, {len(config.catalogue)} tools",
-            highlight=False, soft_wrap=True,
+            highlight=False,
+            soft_wrap=True,
         )
 
     @db_app.command("upgrade")

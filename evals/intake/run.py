@@ -39,8 +39,11 @@ class Result:
     stuck: str | None = None
 
     def mismatches(self) -> dict[str, tuple[Any, Any]]:
-        return {name: (want, self.fields.get(name)) for name, want in self.expect.items()
-                if not same(want, self.fields.get(name))}
+        return {
+            name: (want, self.fields.get(name))
+            for name, want in self.expect.items()
+            if not same(want, self.fields.get(name))
+        }
 
 
 def same(want: Any, got: Any) -> bool:
@@ -108,13 +111,16 @@ def report(results: list[Result], verbose: bool) -> tuple[float, float]:
     field_accuracy = sum(field_scores) / max(1, len(field_scores))
     tier_accuracy = sum(tier_scores) / max(1, len(tier_scores))
     asked = sum(len(r.asked) for r in results) / max(1, len(results))
-    screening = sum(1 for r in results for slot in r.asked
-                    if slot in ("annex_iii_areas", "article_5_practices"))
+    screening = sum(
+        1 for r in results for slot in r.asked if slot in ("annex_iii_areas", "article_5_practices")
+    )
     unscripted = sum(len(r.unscripted) for r in results)
     stuck = [r.id for r in results if r.stuck]
-    print(f"\nconversations: {len(results)}   questions asked (mean): {asked:.1f}   "
-          f"unscripted questions: {unscripted}   stuck: {len(stuck)}   "
-          f"EU AI Act screening questions: {screening}")
+    print(
+        f"\nconversations: {len(results)}   questions asked (mean): {asked:.1f}   "
+        f"unscripted questions: {unscripted}   stuck: {len(stuck)}   "
+        f"EU AI Act screening questions: {screening}"
+    )
     print(f"field accuracy: {field_accuracy:.3f} (target {TARGET_FIELDS})")
     print(f"tier accuracy:  {tier_accuracy:.3f} (target {TARGET_TIER})")
     if verbose:
@@ -136,8 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-embeddings", action="store_true", help="Rules only.")
     parser.add_argument("--verbose", "-v", action="store_true", help="Show every mismatch.")
     parser.add_argument("--only", help="Run the conversations whose id contains this.")
-    parser.add_argument("--set", default="conversations", choices=["conversations", "heldout"],
-                        help="conversations (tuned on) or heldout (written after tuning).")
+    parser.add_argument(
+        "--set",
+        default="conversations",
+        choices=["conversations", "heldout"],
+        help="conversations (tuned on) or heldout (written after tuning).",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(REPO))

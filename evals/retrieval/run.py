@@ -48,8 +48,11 @@ class Scores:
 
     def row(self) -> dict[str, float]:
         return {
-            "recall@1": self.recall(1), "recall@5": self.recall(5), "mrr": self.mrr,
-            "citation": _mean(self.cited), "answered": _mean(self.answered),
+            "recall@1": self.recall(1),
+            "recall@5": self.recall(5),
+            "mrr": self.mrr,
+            "citation": _mean(self.cited),
+            "answered": _mean(self.answered),
             "not_covered": _mean(self.refused),
         }
 
@@ -73,8 +76,10 @@ def evaluate(eval_set: EvalSet, methods: tuple[str, ...]) -> list[Scores]:
         started = time.perf_counter()
         with ctx.db.session() as session:
             report = ingest_policies(ctx, session, paths=eval_set.files, actor="eval")
-        print(f"{eval_set.name}: ingested {len(report.added)} documents, "
-              f"{report.total_chunks} chunks in {time.perf_counter() - started:.1f}s")
+        print(
+            f"{eval_set.name}: ingested {len(report.added)} documents, "
+            f"{report.total_chunks} chunks in {time.perf_counter() - started:.1f}s"
+        )
         answerer = PolicyAnswerer(ctx)
         return [_score(answerer, ctx, eval_set, method) for method in methods]
 
@@ -95,15 +100,17 @@ def _score(answerer: PolicyAnswerer, ctx: AppContext, eval_set: EvalSet, method:
             scores.answerable_similarity.append(answer.confidence)
             if scores.ranks[-1] is None or not cited:
                 top = hits[0].chunk.heading if hits else "-"
-                scores.misses.append(f"  rank={scores.ranks[-1]} cited={cited} "
-                                     f"{question.text!r} -> top: {top}")
+                scores.misses.append(
+                    f"  rank={scores.ranks[-1]} cited={cited} {question.text!r} -> top: {top}"
+                )
         for text in eval_set.not_covered:
             answer = answerer.answer(text, actor="eval", session=session, method=_method(method))
             scores.refused.append(not answer.covered)
             scores.unanswerable_similarity.append(answer.confidence)
             if answer.covered:
-                scores.misses.append(f"  answered (should not): {text!r} "
-                                     f"(similarity {answer.confidence:.2f})")
+                scores.misses.append(
+                    f"  answered (should not): {text!r} (similarity {answer.confidence:.2f})"
+                )
         session.rollback()  # eval answers are not evidence of anything
     return scores
 
@@ -115,21 +122,29 @@ def _method(name: str) -> Method:
 
 
 def report(eval_set: EvalSet, results: list[Scores], show_misses: bool) -> bool:
-    print(f"\n{eval_set.name}: {len(eval_set.questions)} answerable, "
-          f"{len(eval_set.not_covered)} not covered")
+    print(
+        f"\n{eval_set.name}: {len(eval_set.questions)} answerable, "
+        f"{len(eval_set.not_covered)} not covered"
+    )
     header = ("method", "recall@1", "recall@5", "MRR", "citation", "answered", "not-covered")
     print("  " + "  ".join(f"{h:>11}" for h in header))
     for scores in results:
         row = scores.row()
-        print("  " + f"{scores.method:>11}  " + "  ".join(
-            f"{row[key]:>11.3f}"
-            for key in ("recall@1", "recall@5", "mrr", "citation", "answered", "not_covered")
-        ))
+        print(
+            "  "
+            + f"{scores.method:>11}  "
+            + "  ".join(
+                f"{row[key]:>11.3f}"
+                for key in ("recall@1", "recall@5", "mrr", "citation", "answered", "not_covered")
+            )
+        )
     hybrid = next((s for s in results if s.method == "hybrid"), None)
     if hybrid and hybrid.answerable_similarity and hybrid.unanswerable_similarity:
         low = sorted(hybrid.answerable_similarity)[len(hybrid.answerable_similarity) // 10]
-        print(f"  best-passage similarity: answerable p10 {low:.3f}, "
-              f"not covered max {max(hybrid.unanswerable_similarity):.3f}")
+        print(
+            f"  best-passage similarity: answerable p10 {low:.3f}, "
+            f"not covered max {max(hybrid.unanswerable_similarity):.3f}"
+        )
     ok = _check_targets(eval_set.name, {s.method: s.row() for s in results})
     if show_misses:
         for scores in results:
@@ -144,7 +159,8 @@ def _check_targets(name: str, rows: dict[str, dict[str, float]]) -> bool:
         return True
     failures = [
         f"hybrid {key} {hybrid[key]:.3f} < {target}"
-        for key, target in TARGETS.items() if hybrid[key] < target
+        for key, target in TARGETS.items()
+        if hybrid[key] < target
     ]
     for method, row in rows.items():
         for key in ("recall@5", "mrr"):

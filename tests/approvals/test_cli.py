@@ -91,12 +91,30 @@ def test_resubmit_refuses_to_set_the_tier_or_owner_from_the_terminal(app_context
     with app_context.db.session() as session:
         submitted(session, app_context.config, RiskTier.HIGH, now)
         for slot in slots_of(session, open_request_for(session, "AIU-0001")):
-            act(session, app_context.config, "AIU-0001", slot.key, slot.approvers[0],
-                Verdict.REQUEST_CHANGES, reason="Say more")
+            act(
+                session,
+                app_context.config,
+                "AIU-0001",
+                slot.key,
+                slot.approvers[0],
+                Verdict.REQUEST_CHANGES,
+                reason="Say more",
+            )
         assert get_record(session, "AIU-0001").status == "changes_requested"
-    result = _aims(app_context, "approvals", "resubmit", "AIU-0001", "--as", "U0ACMEREQ1",
-                   "--set", "risk_tier=minimal", "--set", "owner=U0ACMEREQ1",
-                   "--reason", "lower it")
+    result = _aims(
+        app_context,
+        "approvals",
+        "resubmit",
+        "AIU-0001",
+        "--as",
+        "U0ACMEREQ1",
+        "--set",
+        "risk_tier=minimal",
+        "--set",
+        "owner=U0ACMEREQ1",
+        "--reason",
+        "lower it",
+    )
     assert result.exit_code == 1
     assert "cannot change owner, risk_tier" in result.output
     assert "Fields you can change:" in result.output

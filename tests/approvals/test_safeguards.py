@@ -32,8 +32,15 @@ def _changes_requested(session, config, tier, now, **extra):
     record = submitted(session, config, tier, now, **extra)
     request = open_request_for(session, record.ref)
     first = slots_of(session, request)[0]
-    act(session, config, record.ref, first.key, first.approvers[0], Verdict.REQUEST_CHANGES,
-        reason="Say more")
+    act(
+        session,
+        config,
+        record.ref,
+        first.key,
+        first.approvers[0],
+        Verdict.REQUEST_CHANGES,
+        reason="Say more",
+    )
     for slot in slots_of(session, request)[1:]:
         act(session, config, record.ref, slot.key, slot.approvers[0])
     assert record.status == "changes_requested"
@@ -98,17 +105,36 @@ def test_a_resubmission_is_always_re_tiered_from_the_answers(db, sample_config, 
 def test_a_leads_override_stands_through_a_resubmission(db, sample_config, now):
     with db.session() as session:
         record = submitted(session, sample_config, RiskTier.HIGH, now)
-        override_tier(session, record=record, tier=RiskTier.LIMITED, actor=PRIYA,
-                      justification="A person checks every limit change", config=sample_config)
+        override_tier(
+            session,
+            record=record,
+            tier=RiskTier.LIMITED,
+            actor=PRIYA,
+            justification="A person checks every limit change",
+            config=sample_config,
+        )
         request = open_request_for(session, record.ref)
-        act(session, sample_config, record.ref, "business_owner", OLIVER,
-            Verdict.REQUEST_CHANGES, reason="Name the team")
+        act(
+            session,
+            sample_config,
+            record.ref,
+            "business_owner",
+            OLIVER,
+            Verdict.REQUEST_CHANGES,
+            reason="Name the team",
+        )
         for slot in slots_of(session, request):
             if slot.key != "business_owner":
                 act(session, sample_config, record.ref, slot.key, slot.approvers[0])
         assert record.status == "changes_requested"
-        resubmit_after_changes(session, record=record, changes={"business_unit": "Credit"},
-                               actor=REQUESTER, config=sample_config, reason="team named")
+        resubmit_after_changes(
+            session,
+            record=record,
+            changes={"business_unit": "Credit"},
+            actor=REQUESTER,
+            config=sample_config,
+            reason="team named",
+        )
         assert (record.risk_tier, record.status) == ("limited", "in_review")
 
 
@@ -116,8 +142,16 @@ def test_every_field_the_slack_edit_form_offers_may_be_resubmitted():
     from governance.approvals.messages import EDITABLE_FIELDS
 
     assert set(EDITABLE_FIELDS) <= set(RESUBMITTABLE_FIELDS)
-    assert not {"risk_tier", "tier_reasons", "tier_override", "owner", "requester",
-                "conditions", "next_review", "review_lapsed"} & set(RESUBMITTABLE_FIELDS)
+    assert not {
+        "risk_tier",
+        "tier_reasons",
+        "tier_override",
+        "owner",
+        "requester",
+        "conditions",
+        "next_review",
+        "review_lapsed",
+    } & set(RESUBMITTABLE_FIELDS)
 
 
 # --- 2. a tier override goes back through approval ---------------------------------------------
@@ -127,8 +161,14 @@ def test_an_override_during_review_supersedes_the_request_and_asks_again(db, sam
     with db.session() as session:
         record = submitted(session, sample_config, RiskTier.LIMITED, now)
         old = open_request_for(session, record.ref)
-        override_tier(session, record=record, tier=RiskTier.HIGH, actor=PRIYA,
-                      justification="It ranks applicants", config=sample_config)
+        override_tier(
+            session,
+            record=record,
+            tier=RiskTier.HIGH,
+            actor=PRIYA,
+            justification="It ranks applicants",
+            config=sample_config,
+        )
         assert (record.version, record.status) == (2, "in_review")
         session.refresh(old)
         assert old.status == RequestStatus.SUPERSEDED.value
@@ -142,9 +182,7 @@ def test_an_override_during_review_supersedes_the_request_and_asks_again(db, sam
 
 
 @pytest.mark.parametrize("live", [False, True])
-def test_an_override_of_an_approved_record_sends_it_back_for_approval(
-    db, sample_config, now, live
-):
+def test_an_override_of_an_approved_record_sends_it_back_for_approval(db, sample_config, now, live):
     from governance.models import RecordStatus
     from governance.register import transition
 
@@ -153,9 +191,14 @@ def test_an_override_of_an_approved_record_sends_it_back_for_approval(
         approve_all(session, sample_config, record.ref)
         if live:
             transition(session, record=record, to=RecordStatus.LIVE, actor=OLIVER)
-        override_tier(session, record=record, tier=RiskTier.MINIMAL, actor=PRIYA,
-                      justification="Only suggests limits; a person sets them",
-                      config=sample_config)
+        override_tier(
+            session,
+            record=record,
+            tier=RiskTier.MINIMAL,
+            actor=PRIYA,
+            justification="Only suggests limits; a person sets them",
+            config=sample_config,
+        )
         assert record.status == "in_review"
         request = open_request_for(session, record.ref)
         assert (request.version, request.tier) == (record.version, "minimal")
@@ -169,10 +212,17 @@ def test_an_override_of_a_draft_just_changes_the_tier(db, sample_config, now):
     from governance.register import create_record
 
     with db.session() as session:
-        record = create_record(session, fields=RecordFields(title="Draft", risk_tier="high"),
-                               actor=REQUESTER, now=now)
-        override_tier(session, record=record, tier=RiskTier.LIMITED, actor=PRIYA,
-                      justification="Advisory only", config=sample_config)
+        record = create_record(
+            session, fields=RecordFields(title="Draft", risk_tier="high"), actor=REQUESTER, now=now
+        )
+        override_tier(
+            session,
+            record=record,
+            tier=RiskTier.LIMITED,
+            actor=PRIYA,
+            justification="Advisory only",
+            config=sample_config,
+        )
         assert (record.status, record.risk_tier) == ("draft", "limited")
         assert requests_of(session, record) == []
 

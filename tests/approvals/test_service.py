@@ -278,9 +278,13 @@ def test_approval_starts_the_review_clock_at_the_tiers_cadence(db, sample_config
         approve_all(session, sample_config, record.ref)
     with db.session() as session:
         record = get_record(session, "AIU-0001")
-        completed = [line for line in evidence.iter_ledger(session)
-                     if line.kind == "approval.completed"][-1]
-    approved_on = datetime.fromisoformat(completed.occurred_at).astimezone(
-        ZoneInfo(sample_config.organisation.timezone)).date()
+        completed = [
+            line for line in evidence.iter_ledger(session) if line.kind == "approval.completed"
+        ][-1]
+    approved_on = (
+        datetime.fromisoformat(completed.occurred_at)
+        .astimezone(ZoneInfo(sample_config.organisation.timezone))
+        .date()
+    )
     assert record.next_review == approved_on + timedelta(days=days)
     assert f'"next_review":"{record.next_review.isoformat()}"' in completed.payload

@@ -342,8 +342,16 @@ def test_app_home_lists_the_approvals_waiting_for_me_until_i_decide(slack_rig, n
     ref = _submit(slack_rig, RiskTier.LIMITED, now)
 
     def home_text(user, count):
-        slack_rig.send_event({"type": "app_home_opened", "user": user, "channel": "D0HOME",
-                              "tab": "home", "event_ts": str(count)}, event_id=f"EvHome{count}")
+        slack_rig.send_event(
+            {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D0HOME",
+                "tab": "home",
+                "event_ts": str(count),
+            },
+            event_id=f"EvHome{count}",
+        )
         return slack_rig.standin.wait_for("views.publish", count=count)[-1].text_of_blocks()
 
     assert f"*{ref}* v1 Support chat assistant · as privacy" in home_text(SARAH, 1)

@@ -68,8 +68,10 @@ def chat(engine: IntakeEngine, now: datetime) -> Chat:
     return Chat(engine, now)
 
 
-COPILOT = ("We want Copilot to draft replies to customer complaints. An adviser checks every "
-           "reply before it is sent.")
+COPILOT = (
+    "We want Copilot to draft replies to customer complaints. An adviser checks every "
+    "reply before it is sent."
+)
 COPILOT_ANSWERS = {
     "business_unit": "Customer Operations",
     "owner": "me",

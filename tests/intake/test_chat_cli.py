@@ -12,12 +12,17 @@ from bot.cli import app
 from bot.cli import chat as chat_cli
 from bot.context import AppContext
 
-FIRST_HALF = "\n".join([
-    "We want Copilot to draft replies to customer complaints. An adviser checks every reply "
-    "before it is sent.",
-    "Customer Operations",
-    "1",  # owner: Me
-]) + "\n"
+FIRST_HALF = (
+    "\n".join(
+        [
+            "We want Copilot to draft replies to customer complaints. An adviser checks every "
+            "reply before it is sent.",
+            "Customer Operations",
+            "1",  # owner: Me
+        ]
+    )
+    + "\n"
+)
 SECOND_HALF = "\n".join(["no", "UK", "yes", "skip", "1"]) + "\n"  # ... then 1 = Confirm
 
 
@@ -66,8 +71,9 @@ def test_chat_registers_end_to_end_and_resumes_after_a_restart(
     assert 'Filed AIU-0001 "Copilot to draft replies to customer complaints"' in second.stdout
     assert ingested == [(fresh_machine / "policies").resolve()]  # first run only
 
-    shown = runner.invoke(app, ["--config", str(fresh_machine / "aims.yaml"), "register", "show",
-                                "AIU-0001"])
+    shown = runner.invoke(
+        app, ["--config", str(fresh_machine / "aims.yaml"), "register", "show", "AIU-0001"]
+    )
     assert shown.exit_code == 0, shown.output
     assert "Risk tier: limited" in shown.output and "Art. 50" in shown.output.replace("\n", " ")
 

@@ -36,8 +36,11 @@ def test_fixed_answer_questions_offer_choices_with_stable_values(chat: Chat) -> 
         chat.say({"business_unit": "Finance", "owner": "me"}[chat.asking or ""])
     question = chat.last.replies[-1]
     assert [c.value for c in question.choices] == [
-        "deployment=internal", "deployment=employee-facing", "deployment=customer-facing",
-        "deployment=public"]
+        "deployment=internal",
+        "deployment=employee-facing",
+        "deployment=customer-facing",
+        "deployment=public",
+    ]
     chat.click("deployment=public")
     assert chat.state.fields["deployment"] == "public"
 
@@ -53,9 +56,16 @@ def test_third_party_tools_get_the_supplier_questions(chat: Chat) -> None:
 
 def test_in_house_tools_skip_the_supplier_questions(chat: Chat) -> None:
     chat.start("Our data science team is building a model to forecast cash flow for Finance.")
-    answers = {"business_unit": "Finance", "owner": "me", "deployment": "1",
-               "data_categories": "confidential", "decisions_about_people": "no",
-               "human_oversight": "1", "autonomy": "1", "affected_people": "skip"}
+    answers = {
+        "business_unit": "Finance",
+        "owner": "me",
+        "deployment": "1",
+        "data_categories": "confidential",
+        "decisions_about_people": "no",
+        "human_oversight": "1",
+        "autonomy": "1",
+        "affected_people": "skip",
+    }
     chat.answer_until_summary(answers)
     assert chat.state.fields["third_party"] is False
     assert not {"data_location", "contract_dpa", "vendor"} & set(chat.state.fields)
@@ -96,8 +106,13 @@ def test_a_correction_at_the_summary_updates_the_tier(chat: Chat) -> None:
     chat.say("actually it also screens CVs to shortlist job candidates")
     assert "employment" in chat.state.fields["annex_iii_areas"]
     assert chat.state.stage is Stage.CONFIRMING or chat.asking is not None
-    chat.answer_until_summary({"decision_stakes": "significant", "logging_arrangements": "skip",
-                               "escalation_route": "skip"})
+    chat.answer_until_summary(
+        {
+            "decision_stakes": "significant",
+            "logging_arrangements": "skip",
+            "escalation_route": "skip",
+        }
+    )
     assert "Risk tier: *HIGH*" in chat.text
 
 
@@ -225,15 +240,26 @@ def test_owner_accepts_me_a_mention_or_a_name(chat: Chat) -> None:
 
 
 def test_agents_are_asked_about_permissions_and_write_access(chat: Chat) -> None:
-    chat.start("IT want an AI agent that reads service desk tickets and closes duplicates "
-               "automatically in ServiceNow.")
+    chat.start(
+        "IT want an AI agent that reads service desk tickets and closes duplicates "
+        "automatically in ServiceNow."
+    )
     assert chat.state.fields["autonomy"] == "agent"
-    answers = {"owner": "me", "deployment": "2", "affected_people": "skip",
-               "decisions_about_people": "no", "human_oversight": "2",
-               "data_location": "EU", "contract_dpa": "yes", "provenance": "skip",
-               "logging_arrangements": "ServiceNow audit log", "escalation_route": "IT on-call",
-               "data_categories": "internal", "permissions": "ServiceNow tickets",
-               "agent_write_access": "yes"}
+    answers = {
+        "owner": "me",
+        "deployment": "2",
+        "affected_people": "skip",
+        "decisions_about_people": "no",
+        "human_oversight": "2",
+        "data_location": "EU",
+        "contract_dpa": "yes",
+        "provenance": "skip",
+        "logging_arrangements": "ServiceNow audit log",
+        "escalation_route": "IT on-call",
+        "data_categories": "internal",
+        "permissions": "ServiceNow tickets",
+        "agent_write_access": "yes",
+    }
     chat.answer_until_summary(answers)
     assert chat.state.fields["agent_write_access"] is True
     assert "Risk tier: *HIGH*" in chat.text
@@ -242,11 +268,19 @@ def test_agents_are_asked_about_permissions_and_write_access(chat: Chat) -> None
 
 def test_high_risk_uses_are_asked_about_logging_and_escalation(chat: Chat) -> None:
     chat.start("Talent acquisition want to use HireVue to rank candidates from video interviews.")
-    answers = {"owner": "me", "deployment": "4", "affected_people": "job applicants",
-               "data_categories": "personal", "decision_stakes": "significant",
-               "human_oversight": "recruiters review every ranking", "data_location": "US",
-               "contract_dpa": "in progress", "provenance": "skip",
-               "logging_arrangements": "scores kept 12 months", "escalation_route": "skip"}
+    answers = {
+        "owner": "me",
+        "deployment": "4",
+        "affected_people": "job applicants",
+        "data_categories": "personal",
+        "decision_stakes": "significant",
+        "human_oversight": "recruiters review every ranking",
+        "data_location": "US",
+        "contract_dpa": "in progress",
+        "provenance": "skip",
+        "logging_arrangements": "scores kept 12 months",
+        "escalation_route": "skip",
+    }
     chat.answer_until_summary(answers)
     assert chat.state.fields["annex_iii_areas"] == ["employment"]
     assert chat.state.fields["logging_arrangements"] == "scores kept 12 months"
@@ -254,14 +288,26 @@ def test_high_risk_uses_are_asked_about_logging_and_escalation(chat: Chat) -> No
 
 
 def test_prohibited_practices_are_named_in_the_summary(chat: Chat) -> None:
-    chat.start("A vendor offered software that reads call centre agents' emotions from their "
-               "webcam video during calls.")
+    chat.start(
+        "A vendor offered software that reads call centre agents' emotions from their "
+        "webcam video during calls."
+    )
     assert chat.state.fields["article_5_practices"] == ["emotion_recognition_work_education"]
-    answers = {"tool": "MoodMetrics", "business_unit": "Customer Operations", "owner": "me",
-               "deployment": "2", "affected_people": "skip", "data_categories": "personal",
-               "decisions_about_people": "no", "human_oversight": "2", "autonomy": "1",
-               "vendor": "MoodMetrics Ltd", "data_location": "US", "contract_dpa": "no",
-               "provenance": "skip"}
+    answers = {
+        "tool": "MoodMetrics",
+        "business_unit": "Customer Operations",
+        "owner": "me",
+        "deployment": "2",
+        "affected_people": "skip",
+        "data_categories": "personal",
+        "decisions_about_people": "no",
+        "human_oversight": "2",
+        "autonomy": "1",
+        "vendor": "MoodMetrics Ltd",
+        "data_location": "US",
+        "contract_dpa": "no",
+        "provenance": "skip",
+    }
     chat.answer_until_summary(answers)
     assert "Risk tier: *PROHIBITED*" in chat.text
     assert "emotion recognition in the workplace or in education (Art. 5(1)(f))" in chat.text

@@ -16,8 +16,9 @@ from tests.intake.conftest import COPILOT, COPILOT_ANSWERS, REQUESTER
 
 
 def inbound(text: str = "", choice: str | None = None, thread: str = "T1") -> Inbound:
-    return Inbound(workspace="W1", user=REQUESTER, thread=thread, text=text, choice=choice,
-                   channel="D1")
+    return Inbound(
+        workspace="W1", user=REQUESTER, thread=thread, text=text, choice=choice, channel="D1"
+    )
 
 
 def current_slot(ctx: AppContext, thread: str = "T1") -> str | None:
@@ -71,8 +72,9 @@ def test_confirm_files_the_record_submits_it_and_keeps_the_transcript(
         assert record.status != "draft"  # handed to approvals by submit_record
         assert record.risk_tier == "limited" and record.requester == REQUESTER
         assert record.tool == "Microsoft 365 Copilot" and record.owner == REQUESTER
-        transcript = session.scalar(select(EvidenceEvent).where(
-            EvidenceEvent.kind == "intake.transcript"))
+        transcript = session.scalar(
+            select(EvidenceEvent).where(EvidenceEvent.kind == "intake.transcript")
+        )
         assert transcript is not None and transcript.subject == "AIU-0001"
         assert "Customer Operations" in transcript.payload and "draft replies" in transcript.payload
         row = session.scalars(select(Conversation)).one()
@@ -108,8 +110,10 @@ def test_abandoned_conversations_expire_with_a_note(app_context: AppContext, now
     with app_context.db.session() as session:
         statuses = {r.thread: r.status for r in session.scalars(select(Conversation))}
         assert statuses == {"T1": "expired", "T2": "active"}
-        assert session.scalar(select(EvidenceEvent).where(
-            EvidenceEvent.kind == "intake.expired")) is not None
+        assert (
+            session.scalar(select(EvidenceEvent).where(EvidenceEvent.kind == "intake.expired"))
+            is not None
+        )
     # An expired thread starts fresh rather than continuing.
     replies = Router(app_context, now=lambda: now).handle(inbound("help"))
     assert "Register a new AI use" in replies[0].text
@@ -129,8 +133,16 @@ def test_another_features_open_conversation_is_never_overwritten(
     app_context: AppContext, now: datetime
 ) -> None:
     with app_context.db.session() as session:
-        session.add(Conversation(workspace="W1", user_id=REQUESTER, thread="T1", kind="incident",
-                                 state={"step": 2}, status="active"))
+        session.add(
+            Conversation(
+                workspace="W1",
+                user_id=REQUESTER,
+                thread="T1",
+                kind="incident",
+                state={"step": 2},
+                status="active",
+            )
+        )
     replies = Router(app_context, now=lambda: now).start_registration(inbound(COPILOT))
     assert "Another conversation is still open" in replies[0].text
     with app_context.db.session() as session:

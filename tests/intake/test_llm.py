@@ -38,8 +38,13 @@ def chat_with(model: FakeChatModel, config: OrgConfig, now: Any) -> tuple[Chat, 
 
 
 def test_the_model_fills_gaps_but_rules_win_conflicts(sample_config: OrgConfig, now: Any) -> None:
-    model = FakeChatModel(LlmExtraction(deployment="internal", business_unit="Complaints",
-                                        annex_iii_areas=["employment", "not-an-area"]))
+    model = FakeChatModel(
+        LlmExtraction(
+            deployment="internal",
+            business_unit="Complaints",
+            annex_iii_areas=["employment", "not-an-area"],
+        )
+    )
     chat, extractor = chat_with(model, sample_config, now)
     chat.start(COPILOT)
     assert model.schemas == [LlmExtraction]
@@ -58,11 +63,20 @@ def test_the_summary_shows_the_disagreement(sample_config: OrgConfig, now: Any) 
     model = FakeChatModel(LlmExtraction(deployment="internal"))
     chat, _ = chat_with(model, sample_config, now)
     chat.start(COPILOT)
-    chat.answer_until_summary({"business_unit": "Customer Operations", "owner": "me",
-                               "decisions_about_people": "no", "data_location": "UK",
-                               "contract_dpa": "yes", "provenance": "skip"})
-    assert "the language model read Deployment as Only my team (internal); I kept Customers" \
+    chat.answer_until_summary(
+        {
+            "business_unit": "Customer Operations",
+            "owner": "me",
+            "decisions_about_people": "no",
+            "data_location": "UK",
+            "contract_dpa": "yes",
+            "provenance": "skip",
+        }
+    )
+    assert (
+        "the language model read Deployment as Only my team (internal); I kept Customers"
         in chat.text
+    )
 
 
 def test_a_failing_model_leaves_the_rules_to_carry_on(sample_config: OrgConfig, now: Any) -> None:

@@ -25,12 +25,12 @@ PRACTICE_EXAMPLES = {
     "facial_scraping": "scrape profile pictures from social media to build a face database",
     "manipulation": "use dark patterns so customers don't close their accounts",
     "exploiting_vulnerabilities": "target customers in financial difficulty with high-interest "
-                                  "credit card offers",
+    "credit card offers",
     "biometric_categorisation": "infer customers' religion and ethnicity from their selfies",
     "predictive_policing": "predict which customers will commit fraud based only on their "
-                           "personality and nationality",
+    "personality and nationality",
     "realtime_remote_biometric_id": "live facial recognition on CCTV in public streets for the "
-                                    "police",
+    "police",
 }
 
 
@@ -49,24 +49,29 @@ def test_article_5_practices_are_recognised(practice: str, text: str) -> None:
     assert detect_categories(text).values["article_5_practices"] == [practice]
 
 
-@pytest.mark.parametrize("text", [
-    "fraud detection on card transactions; analysts decide whether to block a card",
-    "sentiment analysis of anonymous customer survey answers",
-    "identify vulnerable customers so we can offer them extra support",
-    "summarise internal meeting notes",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fraud detection on card transactions; analysts decide whether to block a card",
+        "sentiment analysis of anonymous customer survey answers",
+        "identify vulnerable customers so we can offer them extra support",
+        "summarise internal meeting notes",
+    ],
+)
 def test_ordinary_uses_are_not_prohibited(text: str) -> None:
     assert "article_5_practices" not in detect_categories(text).values
 
 
 def test_negated_data_does_not_count(sample_config: OrgConfig) -> None:
-    found = rule_findings("Explain legacy code to developers. Code only, no customer data.",
-                          sample_config, "U1")
+    found = rule_findings(
+        "Explain legacy code to developers. Code only, no customer data.", sample_config, "U1"
+    )
     assert found.values["data_categories"] == ["confidential"]
 
 
 def test_the_phrase_that_fired_is_kept(sample_config: OrgConfig) -> None:
-    found = rule_findings("We want Copilot to draft replies to customer complaints",
-                          sample_config, "U1")
+    found = rule_findings(
+        "We want Copilot to draft replies to customer complaints", sample_config, "U1"
+    )
     assert found.why["tool"] == 'catalogue: "Microsoft 365 Copilot"'
     assert "customer complaints" in found.why["data_categories"]

@@ -17,8 +17,9 @@ def _embeddings_on() -> None:
 
 def test_a_recruitment_use_is_closest_to_employment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIMS_INTAKE_EMBEDDINGS", "1")
-    scores = similarity.scores("Shortlist the best applicants for our graduate jobs from their "
-                               "application forms")
+    scores = similarity.scores(
+        "Shortlist the best applicants for our graduate jobs from their application forms"
+    )
     assert max(scores, key=lambda k: scores[k]) == "employment"
 
 

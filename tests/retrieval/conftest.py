@@ -43,12 +43,15 @@ def fake_embedder() -> FakeEmbedder:
 
 def minimal_pdf(lines: list[str], *, title: str | None = None) -> bytes:
     """A valid one-page PDF showing `lines` in Helvetica, written by hand (no PDF library)."""
+
     def escape(text: str) -> str:
         return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
-    stream = "BT /F1 11 Tf 72 760 Td 14 TL\n" + "\n".join(
-        f"({escape(line)}) Tj T*" for line in lines
-    ) + "\nET"
+    stream = (
+        "BT /F1 11 Tf 72 760 Td 14 TL\n"
+        + "\n".join(f"({escape(line)}) Tj T*" for line in lines)
+        + "\nET"
+    )
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -68,8 +71,9 @@ def minimal_pdf(lines: list[str], *, title: str | None = None) -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
     info = f" /Info {len(objects)} 0 R" if title is not None else ""
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
     return bytes(out)
 
 
@@ -136,11 +140,18 @@ def write_corpus(folder: Path) -> dict[str, Path]:
     files["md"].write_text(MARKDOWN_POLICY, encoding="utf-8")
     files["txt"].write_text(TEXT_POLICY, encoding="utf-8")
     files["html"].write_text(HTML_POLICY, encoding="utf-8")
-    files["pdf"].write_bytes(minimal_pdf(
-        ["AI Vendor Checks", "", "1. Contracts",
-         "Every AI vendor contract forbids training on our data.",
-         "2. Security", "Vendors must hold a current ISO 27001 certificate."],
-        title="AI Vendor Checks",
-    ))
+    files["pdf"].write_bytes(
+        minimal_pdf(
+            [
+                "AI Vendor Checks",
+                "",
+                "1. Contracts",
+                "Every AI vendor contract forbids training on our data.",
+                "2. Security",
+                "Vendors must hold a current ISO 27001 certificate.",
+            ],
+            title="AI Vendor Checks",
+        )
+    )
     docx_bytes(files["docx"])
     return files

@@ -31,8 +31,13 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> AppContext:
     shutil.copy2(SAMPLE / "aims.yaml", folder / "aims.yaml")
     (folder / "policies").mkdir()
     shutil.copy2(SAMPLE / "policies" / "acceptable-use-of-ai-tools.md", folder / "policies")
-    settings = Settings(database_url=sqlite_url(folder / "aims.db"), data_dir=folder / ".aims",
-                        llm=None, chroma_url=None, embedding_model=None)
+    settings = Settings(
+        database_url=sqlite_url(folder / "aims.db"),
+        data_dir=folder / ".aims",
+        llm=None,
+        chroma_url=None,
+        embedding_model=None,
+    )
     context = AppContext.load(folder / "aims.yaml", settings)
     with context.db.session() as session:
         ingest_policies(context, session, actor="test")
@@ -41,8 +46,9 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> AppContext:
 
 def _ask(context: AppContext, question: str, answerer: PolicyAnswerer | None = None):
     with context.db.session() as session:
-        return (answerer or get_answerer(context)).answer(question, actor="U0ACME0003",
-                                                          session=session)
+        return (answerer or get_answerer(context)).answer(
+            question, actor="U0ACME0003", session=session
+        )
 
 
 def _event(context: AppContext, seq: int | None) -> dict[str, Any]:
@@ -169,8 +175,9 @@ def test_the_llm_can_say_the_passages_do_not_cover_it(acme):
 
 def test_personal_data_is_redacted_before_the_llm_sees_it(acme):
     answerer, model = _llm_answerer(acme, "Label them [1].")
-    _ask(acme, "Must AI emails to +44 20 7946 0958 or jane.doe@example.com carry a label?",
-         answerer)
+    _ask(
+        acme, "Must AI emails to +44 20 7946 0958 or jane.doe@example.com carry a label?", answerer
+    )
     sent = model.seen[0][1].content
     assert "7946" not in sent and "jane.doe" not in sent
     assert "<PHONE_NUMBER>" in sent and "<EMAIL_ADDRESS>" in sent
@@ -180,8 +187,11 @@ def test_one_answerer_per_context_and_it_sees_a_re_ingest(acme):
     answerer = get_answerer(acme)
     assert get_answerer(acme) is answerer
     note = acme.base_dir / "policies" / "canteen-bot.md"
-    note.write_text("# Canteen Bot\n\n## Payments\n\nThe canteen ordering bot must never take "
-                    "card payments; staff pay at the till.\n", encoding="utf-8")
+    note.write_text(
+        "# Canteen Bot\n\n## Payments\n\nThe canteen ordering bot must never take "
+        "card payments; staff pay at the till.\n",
+        encoding="utf-8",
+    )
     with acme.db.session() as session:
         report = ingest_policies(acme, session, actor="test")
     assert report.added == [str(note.resolve())]

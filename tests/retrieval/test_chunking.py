@@ -46,7 +46,8 @@ def test_chunk_ids_and_hashes_are_stable_and_change_with_content():
 
 def test_sentence_windows_carry_a_short_heading():
     windows = window_texts(
-        "Long Corpus Title - with a very long explanation", ("4.2 ChatGPT",),
+        "Long Corpus Title - with a very long explanation",
+        ("4.2 ChatGPT",),
         "First rule is here. Second rule is here. Third rule is here.",
     )
     assert windows[0].startswith("Long Corpus Title › 4.2 ChatGPT\n")

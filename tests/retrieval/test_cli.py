@@ -58,8 +58,12 @@ def test_ask_json_gives_the_answer_citations_and_coverage(org_dir, embedder_load
 def test_ask_reads_questions_from_stdin_and_loads_the_model_once(org_dir, embedder_loads):
     _aims(org_dir, "ingest")
     loads_before = len(embedder_loads)
-    result = _aims(org_dir, "ask", "--json",
-                   stdin="Is DeepSeek allowed?\n\nCan I use Otter for meeting notes?\n")
+    result = _aims(
+        org_dir,
+        "ask",
+        "--json",
+        stdin="Is DeepSeek allowed?\n\nCan I use Otter for meeting notes?\n",
+    )
     lines = [json.loads(line) for line in result.output.splitlines() if line.strip()]
     assert [line["tool_matches"][0]["name"] for line in lines] == ["DeepSeek", "Otter.ai"]
     assert len(embedder_loads) == loads_before + 1

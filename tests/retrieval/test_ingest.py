@@ -56,7 +56,10 @@ def test_every_format_is_ingested_with_titles_sections_and_hashes(db, corpus, in
     with db.session() as session:
         chunks = Corpus.load(session).chunks.values()
     assert {chunk.document_title for chunk in chunks} == {
-        "Meeting Assistants", "AI Vendor Checks", "Remote Work and AI", "Image Generation Rules",
+        "Meeting Assistants",
+        "AI Vendor Checks",
+        "Remote Work and AI",
+        "Image Generation Rules",
         "Travel Booking With AI",
     }
     vendor = next(c for c in chunks if "ISO 27001" in c.text)

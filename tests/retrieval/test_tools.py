@@ -63,9 +63,9 @@ def test_ordinary_words_are_not_mistaken_for_tools(sample_config, question):
 def test_unknown_ai_tools_are_named_as_the_asker_wrote_them(sample_config):
     catalogue = sample_config.catalogue
     assert find_unknown_tools("Can I use Jasper to write marketing copy?", catalogue) == ["Jasper"]
-    assert find_unknown_tools(
-        "Can I use Foobar AI to summarise board minutes?", catalogue
-    ) == ["Foobar AI"]
+    assert find_unknown_tools("Can I use Foobar AI to summarise board minutes?", catalogue) == [
+        "Foobar AI"
+    ]
     assert find_unknown_tools("Can I use ChatGPT for emails?", catalogue) == []
     assert find_unknown_tools("Can I use Excel to analyse data?", catalogue) == []
 
@@ -91,8 +91,12 @@ def test_verdict_refuses_data_the_tool_does_not_allow(sample_config):
 
 @pytest.mark.parametrize(
     ("tool", "starts"),
-    [("DeepSeek", "No: DeepSeek is prohibited"), ("Cursor", "Not yet: Cursor is under review"),
-     ("DeepL", "Yes: DeepL Pro is approved"), ("Gemini", "Only in limited cases")],
+    [
+        ("DeepSeek", "No: DeepSeek is prohibited"),
+        ("Cursor", "Not yet: Cursor is under review"),
+        ("DeepL", "Yes: DeepL Pro is approved"),
+        ("Gemini", "Only in limited cases"),
+    ],
 )
 def test_verdict_follows_the_catalogue_status(sample_config, tool, starts):
     found = find_tools(tool, sample_config.catalogue)[0]

@@ -115,8 +115,13 @@ def test_closing_needs_a_root_cause_and_a_corrective_action(db, sample_config, n
 
 def test_what_a_reporter_types_is_shown_as_typed_not_as_a_channel_ping(db, sample_config, now):
     record = live_record(db, due=None, now=now)
-    report(db, sample_config, now, ai_use_ref=record,
-           what_happened="It posted <!channel> and a <https://evil.example|bank link>")
+    report(
+        db,
+        sample_config,
+        now,
+        ai_use_ref=record,
+        what_happened="It posted <!channel> and a <https://evil.example|bank link>",
+    )
     told = queued(db, "incident.reported")[0].text
     assert "<!channel>" not in told and "&lt;!channel&gt;" in told
     assert "<https://evil.example" not in told

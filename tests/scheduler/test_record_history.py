@@ -14,16 +14,31 @@ def test_the_record_shows_its_review_cycle_and_its_closed_incident(db, sample_co
     ref = live_record(db, due=now.date(), now=now)
     with db.session() as session:
         record = register.get_record(session, ref)
-        reviews.snooze_review(session, record=record, config=sample_config, actor=OWNER, days=7,
-                              now=now)
+        reviews.snooze_review(
+            session, record=record, config=sample_config, actor=OWNER, days=7, now=now
+        )
         incident = incidents.report_incident(
-            session, config=sample_config, actor=OWNER, now=now,
-            report=IncidentReport(ai_use_ref=ref, what_happened="Quoted a wrong fee",
-                                  occurred_at=now - timedelta(hours=1), severity=Severity.LOW,
-                                  people_harmed=False))
-        incidents.close_incident(session, config=sample_config, incident=incident, actor=OWNER,
-                                 root_cause="Outdated fee table", corrective_action="Re-indexed",
-                                 now=now + timedelta(days=1))
+            session,
+            config=sample_config,
+            actor=OWNER,
+            now=now,
+            report=IncidentReport(
+                ai_use_ref=ref,
+                what_happened="Quoted a wrong fee",
+                occurred_at=now - timedelta(hours=1),
+                severity=Severity.LOW,
+                people_harmed=False,
+            ),
+        )
+        incidents.close_incident(
+            session,
+            config=sample_config,
+            incident=incident,
+            actor=OWNER,
+            root_cause="Outdated fee table",
+            corrective_action="Re-indexed",
+            now=now + timedelta(days=1),
+        )
     with db.session() as session:
         text = record_detail(session, register.get_record(session, ref), sample_config).as_text()
     snoozed_to = (now.date() + timedelta(days=7)).isoformat()

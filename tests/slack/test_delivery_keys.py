@@ -15,8 +15,11 @@ def _click(user: str, value: str = "approve") -> dict:
 
 
 def _submission(values: dict) -> dict:
-    return {"type": "view_submission", "user": {"id": "U0ACME0001"},
-            "view": {"id": "V1", "hash": "h1", "state": {"values": values}}}
+    return {
+        "type": "view_submission",
+        "user": {"id": "U0ACME0001"},
+        "view": {"id": "V1", "hash": "h1", "state": {"values": values}},
+    }
 
 
 def test_a_double_click_is_one_effect_but_two_people_clicking_are_two():

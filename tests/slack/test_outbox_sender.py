@@ -178,8 +178,15 @@ def test_a_concurrent_duplicate_enqueue_keeps_the_callers_transaction(
         # Another transaction queued "dup" after our check: simulate by skipping the check.
         session.add(
             OutboundMessage(
-                dedupe_key="dup", op="post", channel="C0X", text="first", kind="test",
-                subject="", status="pending", attempts=0, not_before=utcnow(),
+                dedupe_key="dup",
+                op="post",
+                channel="C0X",
+                text="first",
+                kind="test",
+                subject="",
+                status="pending",
+                attempts=0,
+                not_before=utcnow(),
                 created_at=utcnow(),
             )
         )

@@ -58,9 +58,7 @@ def register(app: App, services: Services) -> None:
     def continue_conversation(body: dict[str, Any], context: BoltContext) -> None:
         state, user = chosen_state(body["actions"][0]), body["user"]["id"]
         channel = channel_of(body)
-        settle_message(
-            services, body, f"*{esc(state.label or state.value)}* (chosen by <@{user}>)"
-        )
+        settle_message(services, body, f"*{esc(state.label or state.value)}* (chosen by <@{user}>)")
         replies = services.router().handle(
             inbound(body, user=user, thread=state.thread, channel=channel, choice=state.value)
         )
