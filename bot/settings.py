@@ -28,3 +28,5 @@ class SlackSettings(BaseSettings):
     app_token: str | None = Field(default=None, repr=False)
     signing_secret: str | None = Field(default=None, repr=False)
     api_url: str | None = None
+    # Hosts a response_url may point at; the error path and replies post nowhere else.
+    response_hosts: str = "hooks.slack.com"

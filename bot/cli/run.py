@@ -30,7 +30,7 @@ def register_commands(app: typer.Typer) -> None:
         context = app_context(ctx)
         config = load_slack_config()  # a missing or malformed token stops here, naming it
         try:
-            slack_app, _ = create_app(context, config)
+            slack_app, services = create_app(context, config)
         except (BoltError, SlackApiError) as exc:
             fail(
                 f"Slack refused SLACK_BOT_TOKEN ({exc}). Copy the Bot User OAuth Token again "
@@ -42,4 +42,4 @@ def register_commands(app: typer.Typer) -> None:
             else f"HTTP mode on port {port or context.settings.port}"
         )
         console.print(f"AIMS Bot starting in {mode}. Ctrl-C stops it.")
-        serve(context, slack_app, config, host=host, port=port or context.settings.port)
+        serve(context, slack_app, services, host=host, port=port or context.settings.port)

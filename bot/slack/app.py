@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from slack_sdk import WebClient
 
@@ -14,7 +13,7 @@ from bot.context import AppContext
 from bot.slack import middleware
 from bot.slack.approvals import register_approval_handlers
 from bot.slack.config import SlackConfig
-from bot.slack.errors import report_error
+from bot.slack.errors import on_error
 from bot.slack.handlers import actions, commands, home, messages
 from bot.slack.incidents import register_incident_handlers
 from bot.slack.messenger import Messenger, RouterFactory, default_router_factory, retry_handlers
@@ -63,21 +62,22 @@ def create_app(
         listener_executor=ThreadPoolExecutor(ack_threads, thread_name_prefix="aims-ack"),
         name="aims-bot",
     )
-    work = separate_work_pool(app, work_threads)
+    separate_work_pool(app, work_threads)
     services = Services(
         ctx=ctx,
-        messenger=Messenger(ctx, client),
+        messenger=Messenger(ctx, client, config.allows_response_url),
         router_factory=router_factory or default_router_factory,
+        config=config,
     )
-    middleware.install(app, ctx, work)
+    middleware.install(app)
     for feature in (messages, actions, commands, home):
         feature.register(app, services)
-    register_approval_handlers(app, ctx)
-    register_incident_handlers(app, ctx)
-    register_review_handlers(app, ctx)
+    register_approval_handlers(app, services)
+    register_incident_handlers(app, services)
+    register_review_handlers(app, services)
 
     @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
-        report_error(error, body, services.messenger)
+    def handle_error(error: Exception, context: BoltContext) -> BoltResponse | None:
+        return on_error(error, context, services.messenger)
 
     return app, services

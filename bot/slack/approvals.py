@@ -17,10 +17,11 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
 from bot.slack.approvals_home import waiting_approvals
-from bot.slack.common import send_queued, tell
+from bot.slack.common import send_queued, submitted, tell, trigger_of
 from bot.slack.errors import after_ack
 from bot.slack.home import APPROVALS_FOR_HOME
-from bot.slack.messenger import Messenger, default_router_factory
+from bot.slack.messenger import Messenger
+from bot.slack.payloads import BlockActions, ViewState, ViewSubmission
 from bot.slack.services import Services
 from governance.approvals.checks import check_may_act
 from governance.approvals.decisions import decide
@@ -43,8 +44,7 @@ BUTTONS = re.compile(
     r"^(approval_approve|approval_approve_with_conditions|approval_request_changes|approval_reject)$"
 )
 BROKEN = "This approval button could not be read. Use `aims approvals list` to find the request."
-Values = dict[str, dict[str, dict[str, Any]]]
-Submission = Callable[[AppContext, App, Ack, dict[str, Any]], None]
+Submission = Callable[[AppContext, App, Ack, ViewSubmission], None]
 
 
 def _action(raw: str | None) -> ApprovalAction | None:
@@ -52,10 +52,6 @@ def _action(raw: str | None) -> ApprovalAction | None:
         return ApprovalAction.model_validate_json(raw or "")
     except ValidationError:
         return None
-
-
-def _value(values: Values, block: str, action: str) -> str:
-    return str((values.get(block, {}).get(action, {}) or {}).get("value") or "")
 
 
 # --- decisions ---------------------------------------------------------------------------
@@ -93,33 +89,32 @@ def _refusal_or_title(ctx: AppContext, action: ApprovalAction, user: str) -> tup
         return None, record.title if record is not None else ""
 
 
-def on_button(ctx: AppContext, app: App, messenger: Messenger, body: dict[str, Any]) -> None:
-    action, user = _action(body["actions"][0].get("value")), body["user"]["id"]
+def on_button(ctx: AppContext, app: App, messenger: Messenger, click: BlockActions) -> None:
+    action, user = _action(click.action.value), click.user_id
     if action is None or action.verdict is None:
-        tell(messenger, body, BROKEN)
+        tell(messenger, click, BROKEN)
         return
     if action.verdict is Verdict.APPROVE:
         result = _decide(ctx, action, user, reason="")
         if not result.accepted:
-            tell(messenger, body, f":no_entry: {result.message}")
+            tell(messenger, click, f":no_entry: {result.message}")
         send_queued(ctx, app, "an approval")
         return
     refusal, title = _refusal_or_title(ctx, action, user)
     if refusal is not None:
-        tell(messenger, body, f":no_entry: {refusal}")
+        tell(messenger, click, f":no_entry: {refusal}")
         return
-    messenger.open_view(body["trigger_id"], reason_modal(action, title), action.ref)
+    messenger.open_view(trigger_of(click), reason_modal(action, title), action.ref)
 
 
-def on_reason_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
-    view = body["view"]
-    action = _action(view.get("private_metadata"))
+def on_reason_submitted(ctx: AppContext, app: App, ack: Ack, submission: ViewSubmission) -> None:
+    view = submission.view
+    action = _action(view.private_metadata)
     if action is None or action.verdict is None:
         ack(response_action="errors", errors={ApprovalIds.REASON_BLOCK.value: BROKEN})
         return
-    values = view.get("state", {}).get("values", {})
-    reason = _value(values, ApprovalIds.REASON_BLOCK.value, ApprovalIds.REASON_INPUT.value)
-    result = _decide(ctx, action, body["user"]["id"], reason)
+    reason = view.state.answer(ApprovalIds.REASON_BLOCK.value, ApprovalIds.REASON_INPUT.value)
+    result = _decide(ctx, action, submission.user_id, reason)
     if not result.accepted:
         # Shown under the text box: the modal stays open with the explanation.
         ack(response_action="errors", errors={ApprovalIds.REASON_BLOCK.value: result.message})
@@ -131,10 +126,10 @@ def on_reason_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any
 # --- changes requested: edit and resubmit ----------------------------------------------------
 
 
-def on_edit_click(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> None:
-    action, user = _action(body["actions"][0].get("value")), body["user"]["id"]
+def on_edit_click(ctx: AppContext, messenger: Messenger, click: BlockActions) -> None:
+    action, user = _action(click.action.value), click.user_id
     if action is None:
-        tell(messenger, body, BROKEN)
+        tell(messenger, click, BROKEN)
         return
     try:
         with ctx.db.session() as session:
@@ -142,14 +137,14 @@ def on_edit_click(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -
             check_resubmit(record, user, ctx.config, action.version)
             view = edit_modal(action, record)
     except AimsError as exc:
-        tell(messenger, body, f":no_entry: {exc}")
+        tell(messenger, click, f":no_entry: {exc}")
         return
-    messenger.open_view(body["trigger_id"], view, action.ref)
+    messenger.open_view(trigger_of(click), view, action.ref)
 
 
-def _changes(values: Values, record: AIUse) -> dict[str, Any]:
+def _changes(state: ViewState, record: AIUse) -> dict[str, Any]:
     edited = {
-        name: _value(values, f"{FIELD_BLOCK_PREFIX}{name}", ApprovalIds.FIELD_INPUT.value)
+        name: state.answer(f"{FIELD_BLOCK_PREFIX}{name}", ApprovalIds.FIELD_INPUT.value)
         for name in EDITABLE_FIELDS
     }
     return {
@@ -159,11 +154,11 @@ def _changes(values: Values, record: AIUse) -> dict[str, Any]:
     }
 
 
-def on_edit_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
-    view, user = body["view"], body["user"]["id"]
-    action = _action(view.get("private_metadata"))
-    values = view.get("state", {}).get("values", {})
-    reason = _value(values, ApprovalIds.EDIT_REASON_BLOCK.value, ApprovalIds.FIELD_INPUT.value)
+def on_edit_submitted(ctx: AppContext, app: App, ack: Ack, submission: ViewSubmission) -> None:
+    view, user = submission.view, submission.user_id
+    action = _action(view.private_metadata)
+    values = view.state
+    reason = values.answer(ApprovalIds.EDIT_REASON_BLOCK.value, ApprovalIds.FIELD_INPUT.value)
     try:
         if action is None:
             raise AimsError(BROKEN)
@@ -188,33 +183,32 @@ def on_edit_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any])
 # --- wiring ----------------------------------------------------------------------------------
 
 
-def register_approval_handlers(app: App, ctx: AppContext) -> None:
+def register_approval_handlers(app: App, services: Services) -> None:
     if waiting_approvals not in APPROVALS_FOR_HOME:
         APPROVALS_FOR_HOME.append(waiting_approvals)
-    messenger = Messenger(ctx, app.client)
-    services = Services(ctx=ctx, messenger=messenger, router_factory=default_router_factory)
+    ctx, messenger = services.ctx, services.messenger
 
     def ack_click(ack: Ack) -> None:
         ack()
 
     # after_ack claims the delivery first, so a redelivered or double click does nothing.
-    @after_ack(services)
-    def decision_button(body: dict[str, Any], context: BoltContext) -> None:
-        on_button(ctx, app, messenger, body)
+    @after_ack(services, BlockActions)
+    def decision_button(click: BlockActions) -> None:
+        on_button(ctx, app, messenger, click)
 
-    @after_ack(services, claim=False)  # opens a form; its submission is the effect
-    def edit_button(body: dict[str, Any], context: BoltContext) -> None:
-        on_edit_click(ctx, messenger, body)
+    @after_ack(services, BlockActions, claim=False)  # opens a form; its submission is the effect
+    def edit_button(click: BlockActions) -> None:
+        on_edit_click(ctx, messenger, click)
 
-    def submitted(handler: Submission) -> Callable[[Ack, dict[str, Any]], None]:
+    def on_submit(handler: Submission) -> Callable[[Ack, BoltContext], None]:
         # Answered before the ack, so a refusal shows in the modal itself. A repeated
         # submission needs no delivery claim: the services refuse a second decision or edit.
-        def run(ack: Ack, body: dict[str, Any]) -> None:
-            handler(ctx, app, ack, body)
+        def run(ack: Ack, context: BoltContext) -> None:
+            handler(ctx, app, ack, submitted(context))
 
         return run
 
     app.action(BUTTONS)(ack=ack_click, lazy=[decision_button])
     app.action(ApprovalIds.EDIT.value)(ack=ack_click, lazy=[edit_button])
-    app.view(ApprovalIds.REASON_MODAL.value)(submitted(on_reason_submitted))
-    app.view(ApprovalIds.EDIT_MODAL.value)(submitted(on_edit_submitted))
+    app.view(ApprovalIds.REASON_MODAL.value)(on_submit(on_reason_submitted))
+    app.view(ApprovalIds.EDIT_MODAL.value)(on_submit(on_edit_submitted))

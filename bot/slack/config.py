@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bot.settings import SlackSettings
 from governance.errors import ConfigError
@@ -27,12 +28,17 @@ _EXPECTED = {
 }
 
 
+DEFAULT_RESPONSE_HOSTS = ("hooks.slack.com",)
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 @dataclass(frozen=True)
 class SlackConfig:
     bot_token: str
     signing_secret: str | None
     app_token: str | None
     api_url: str | None
+    response_hosts: tuple[str, ...] = DEFAULT_RESPONSE_HOSTS
 
     @property
     def socket_mode(self) -> bool:
@@ -43,6 +49,17 @@ class SlackConfig:
         """The Web API root slack_sdk expects: https://…/api/ (trailing slash)."""
         url = self.api_url or "https://slack.com/api/"
         return url if url.endswith("/") else url + "/"
+
+    def allows_response_url(self, url: str | None) -> bool:
+        """Only Slack's own hosts (SLACK_RESPONSE_HOSTS) over https; plain http only on
+        loopback, where the local stand-in runs. A payload cannot send us anywhere else."""
+        if not url:
+            return False
+        parsed = urlsplit(url)
+        host = (parsed.hostname or "").lower()
+        if host not in self.response_hosts:
+            return False
+        return parsed.scheme == "https" or (parsed.scheme == "http" and host in LOOPBACK)
 
 
 def _check(name: str, value: str | None) -> str:
@@ -55,13 +72,19 @@ def _check(name: str, value: str | None) -> str:
     return value.strip()
 
 
+def _hosts(raw: str) -> tuple[str, ...]:
+    hosts = tuple(host.strip().lower() for host in raw.split(",") if host.strip())
+    return hosts or DEFAULT_RESPONSE_HOSTS
+
+
 def load_slack_config(settings: SlackSettings | None = None) -> SlackConfig:
     """Socket Mode when SLACK_APP_TOKEN is set (no signing secret needed), HTTP mode otherwise."""
     settings = settings or SlackSettings()
     bot_token = _check("SLACK_BOT_TOKEN", settings.bot_token)
+    hosts = _hosts(settings.response_hosts)
     if settings.app_token:
         app_token = _check("SLACK_APP_TOKEN", settings.app_token)
         secret = settings.signing_secret.strip() if settings.signing_secret else None
-        return SlackConfig(bot_token, secret, app_token, settings.api_url)
+        return SlackConfig(bot_token, secret, app_token, settings.api_url, hosts)
     secret = _check("SLACK_SIGNING_SECRET", settings.signing_secret)
-    return SlackConfig(bot_token, secret, None, settings.api_url)
+    return SlackConfig(bot_token, secret, None, settings.api_url, hosts)

@@ -52,4 +52,5 @@ class EvidenceKind(StrEnum):
     DUPLICATE = "slack.inbound.duplicate"
     OUTBOUND = "slack.outbound"
     ERROR = "slack.error"
+    REJECTED = "slack.rejected"
     FEEDBACK = "answer.feedback"

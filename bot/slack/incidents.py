@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from bot.context import AppContext
 from bot.slack.blocks import sections
-from bot.slack.common import field_value, send_queued
+from bot.slack.common import field_value, send_queued, submitted, trigger_of
 from bot.slack.errors import after_ack
 from bot.slack.handlers import commands
-from bot.slack.messenger import Messenger, default_router_factory
+from bot.slack.payloads import BlockActions, SlashCommand, ViewState, ViewSubmission
 from bot.slack.services import Services
 from governance import incidents
 from governance.errors import AimsError
@@ -152,7 +152,7 @@ def done_view(title: str, text: str) -> dict[str, Any]:
     }
 
 
-def parse_report(values: dict[str, Any], tz: str) -> IncidentReport:
+def parse_report(values: ViewState, tz: str) -> IncidentReport:
     use = field_value(values, IncidentIds.AI_USE)
     day = datetime.fromisoformat(field_value(values, IncidentIds.DAY)).date()
     clock = time.fromisoformat(field_value(values, IncidentIds.TIME) or "00:00")
@@ -181,23 +181,25 @@ def _uses(ctx: AppContext) -> list[tuple[str, str]]:
     return [(ref, title) for ref, title in rows]
 
 
-def open_report_form(services: Services, body: dict[str, Any]) -> None:
+def open_report_form(services: Services, payload: SlashCommand | BlockActions) -> None:
     """The /ai-incident flow (commands.INCIDENT_FLOW): open the report form."""
     ctx = services.ctx
     today = utcnow().astimezone(ZoneInfo(ctx.config.organisation.timezone)).date().isoformat()
-    services.messenger.open_view(body["trigger_id"], report_modal(_uses(ctx), today), "incident")
+    services.messenger.open_view(trigger_of(payload), report_modal(_uses(ctx), today), "incident")
 
 
-def on_report(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
-    values = body["view"].get("state", {}).get("values", {})
+def on_report(ctx: AppContext, app: App, ack: Ack, submission: ViewSubmission) -> None:
     try:
-        report = parse_report(values, ctx.config.organisation.timezone)
+        report = parse_report(submission.view.state, ctx.config.organisation.timezone)
         with ctx.db.session() as session:
             ref = incidents.report_incident(
-                session, config=ctx.config, report=report, actor=body["user"]["id"], now=utcnow()
+                session, config=ctx.config, report=report, actor=submission.user_id, now=utcnow()
             ).ref
     except ValidationError as exc:
         ack(response_action="errors", errors={IncidentIds.WHAT.value: exc.errors()[0]["msg"]})
+        return
+    except ValueError:
+        ack(response_action="errors", errors={IncidentIds.DAY.value: "Pick a date and a time."})
         return
     except AimsError as exc:
         ack(response_action="errors", errors={IncidentIds.AI_USE.value: str(exc)[:150]})
@@ -211,19 +213,18 @@ def on_report(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None
     send_queued(ctx, app, "an incident")
 
 
-def on_close_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
-    view = body["view"]
-    values, ref = view.get("state", {}).get("values", {}), view.get("private_metadata") or ""
+def on_close_submitted(ctx: AppContext, app: App, ack: Ack, submission: ViewSubmission) -> None:
+    state, ref = submission.view.state, submission.view.private_metadata
     try:
         with ctx.db.session() as session:
             incidents.close_incident(
                 session,
                 config=ctx.config,
                 incident=incidents.get_incident(session, ref),
-                actor=body["user"]["id"],
+                actor=submission.user_id,
                 now=utcnow(),
-                root_cause=field_value(values, IncidentIds.ROOT_CAUSE),
-                corrective_action=field_value(values, IncidentIds.ACTION),
+                root_cause=field_value(state, IncidentIds.ROOT_CAUSE),
+                corrective_action=field_value(state, IncidentIds.ACTION),
             )
     except AimsError as exc:
         ack(response_action="errors", errors={IncidentIds.ACTION.value: str(exc)[:150]})
@@ -232,26 +233,24 @@ def on_close_submitted(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]
     send_queued(ctx, app, "an incident")
 
 
-def register_incident_handlers(app: App, ctx: AppContext) -> None:
-    messenger = Messenger(ctx, app.client)
+def register_incident_handlers(app: App, services: Services) -> None:
+    ctx, messenger = services.ctx, services.messenger
     if open_report_form not in commands.INCIDENT_FLOW:
         commands.INCIDENT_FLOW.append(open_report_form)
-
-    services = Services(ctx=ctx, messenger=messenger, router_factory=default_router_factory)
 
     def ack_click(ack: Ack) -> None:
         ack()
 
-    @after_ack(services, claim=False)  # opens a form, so it works again after a cancel
-    def close_button(body: dict[str, Any], context: BoltContext) -> None:
-        ref = body["actions"][0].get("value") or ""
-        messenger.open_view(body["trigger_id"], close_modal(ref), ref)
+    @after_ack(services, BlockActions, claim=False)  # opens a form: works again after a cancel
+    def close_button(click: BlockActions) -> None:
+        ref = click.action.value or ""
+        messenger.open_view(trigger_of(click), close_modal(ref), ref)
 
-    def report(ack: Ack, body: dict[str, Any]) -> None:
-        on_report(ctx, app, ack, body)
+    def report(ack: Ack, context: BoltContext) -> None:
+        on_report(ctx, app, ack, submitted(context))
 
-    def close(ack: Ack, body: dict[str, Any]) -> None:
-        on_close_submitted(ctx, app, ack, body)
+    def close(ack: Ack, context: BoltContext) -> None:
+        on_close_submitted(ctx, app, ack, submitted(context))
 
     app.action(IncidentAction.CLOSE.value)(ack=ack_click, lazy=[close_button])
     app.view(IncidentIds.REPORT_MODAL.value)(report)

@@ -13,6 +13,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.context import AppContext
 from bot.slack.blocks import SlackMessage, render_replies
+from bot.slack.config import SlackConfig
 from bot.slack.ids import EvidenceKind
 from intake.replies import Inbound, Reply
 from store import evidence
@@ -46,10 +47,20 @@ def retry_handlers(max_retry_count: int = 3) -> list[Any]:
     return [RateLimitErrorRetryHandler(max_retry_count=max_retry_count)]
 
 
+# Slack's own hosts only (hooks.slack.com), for a Messenger built without the app's config.
+slack_hosts_only = SlackConfig("", None, None, None).allows_response_url
+
+
 class Messenger:
-    def __init__(self, ctx: AppContext, client: WebClient) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        client: WebClient,
+        allows_response_url: Callable[[str], bool] = slack_hosts_only,
+    ) -> None:
         self.ctx = ctx
         self.client = client
+        self.allows_response_url = allows_response_url
 
     def record(self, method: str, subject: str, args: dict[str, Any], result: Any = None) -> None:
         payload = {"method": method, "args": args, "result": result}
@@ -101,7 +112,12 @@ class Messenger:
     def respond(
         self, response_url: str, message: SlackMessage, *, replace_original: bool = False
     ) -> None:
-        """Reply through a command's or action's response_url (works in any channel)."""
+        """Reply through a command's or action's response_url (works in any channel), but only
+        on Slack's own hosts: a response_url comes from a payload, and a payload must never be
+        able to make the bot send a request wherever it likes."""
+        if not self.allows_response_url(response_url):
+            log.warning("refused to post to a response_url outside the allowed Slack hosts")
+            return
         webhook = WebhookClient(response_url, retry_handlers=retry_handlers())
         kind = "ephemeral" if message.ephemeral else "in_channel"
         webhook.send(

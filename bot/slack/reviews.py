@@ -4,7 +4,6 @@ checks the person and writes evidence), tell the person, send what it queued."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from enum import StrEnum
@@ -15,9 +14,10 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
 from bot.slack.blocks import sections
-from bot.slack.common import field_value, send_queued, tell
+from bot.slack.common import field_value, send_queued, submitted, tell, trigger_of
 from bot.slack.errors import after_ack
-from bot.slack.messenger import Messenger, default_router_factory
+from bot.slack.messenger import Messenger
+from bot.slack.payloads import BlockActions, ViewState, ViewSubmission
 from bot.slack.services import Services
 from governance import register, reviews
 from governance.errors import AimsError
@@ -140,7 +140,7 @@ def done_view(text: str) -> dict[str, Any]:
 
 
 def parse_form(
-    values: dict[str, Any],
+    values: ViewState,
 ) -> tuple[ReviewAnswers, ReviewOutcome, reviews.Retirement | None]:
     answers = ReviewAnswers(
         still_in_use=field_value(values, ReviewIds.IN_USE) == "yes",
@@ -174,17 +174,17 @@ def _retirement_errors(exc: ValidationError) -> dict[str, str]:
     }
 
 
-def _target(body: dict[str, Any]) -> ReviewRef | None:
+def _target(raw: str | None) -> ReviewRef | None:
     try:
-        return ReviewRef.model_validate_json(body["actions"][0].get("value") or "")
+        return ReviewRef.model_validate_json(raw or "")
     except ValidationError:
         return None
 
 
-def on_start(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> None:
-    target, user = _target(body), body["user"]["id"]
+def on_start(ctx: AppContext, messenger: Messenger, click: BlockActions) -> None:
+    target, user = _target(click.action.value), click.user_id
     if target is None:
-        tell(messenger, body, BROKEN)
+        tell(messenger, click, BROKEN)
         return
     with ctx.db.session() as session:
         record = register.get_record(session, target.ref)
@@ -192,18 +192,18 @@ def on_start(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> Non
     if not allowed:
         tell(
             messenger,
-            body,
+            click,
             f":no_entry: Only the owner of {target.ref}, their delegates or "
             "a governance lead can review it.",
         )
         return
-    messenger.open_view(body["trigger_id"], review_modal(target, title), target.ref)
+    messenger.open_view(trigger_of(click), review_modal(target, title), target.ref)
 
 
-def on_snooze(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> None:
-    target, user = _target(body), body["user"]["id"]
+def on_snooze(ctx: AppContext, messenger: Messenger, click: BlockActions) -> None:
+    target, user = _target(click.action.value), click.user_id
     if target is None:
-        tell(messenger, body, BROKEN)
+        tell(messenger, click, BROKEN)
         return
     try:
         with ctx.db.session() as session:
@@ -217,22 +217,28 @@ def on_snooze(ctx: AppContext, messenger: Messenger, body: dict[str, Any]) -> No
                 now=utcnow(),
             )
     except AimsError as exc:
-        tell(messenger, body, f":no_entry: {exc}")
+        tell(messenger, click, f":no_entry: {exc}")
         return
     tell(
         messenger,
-        body,
+        click,
         f":zzz: Snoozed: no reminders about {target.ref} until {reviews.fmt_day(until)}.",
     )
 
 
-def on_submit(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None:
-    view, user = body["view"], body["user"]["id"]
-    target = ReviewRef.model_validate(json.loads(view.get("private_metadata") or "{}"))
+def on_submit(ctx: AppContext, app: App, ack: Ack, submission: ViewSubmission) -> None:
+    view, user = submission.view, submission.user_id
+    target = _target(view.private_metadata)
+    if target is None:
+        ack(response_action="errors", errors={ReviewIds.OUTCOME.value: BROKEN})
+        return
     try:
-        answers, outcome, retirement = parse_form(view.get("state", {}).get("values", {}))
+        answers, outcome, retirement = parse_form(view.state)
     except ValidationError as exc:
         ack(response_action="errors", errors=_retirement_errors(exc))
+        return
+    except ValueError:
+        ack(response_action="errors", errors={ReviewIds.OUTCOME.value: "Choose an outcome."})
         return
     try:
         with ctx.db.session() as session:
@@ -255,24 +261,23 @@ def on_submit(ctx: AppContext, app: App, ack: Ack, body: dict[str, Any]) -> None
     send_queued(ctx, app, "a review")
 
 
-def register_review_handlers(app: App, ctx: AppContext) -> None:
-    messenger = Messenger(ctx, app.client)
-    services = Services(ctx=ctx, messenger=messenger, router_factory=default_router_factory)
+def register_review_handlers(app: App, services: Services) -> None:
+    ctx, messenger = services.ctx, services.messenger
 
     def ack_click(ack: Ack) -> None:
         ack()
 
     # Start only opens the form, so it can be clicked again after a cancel; snooze is claimed.
-    @after_ack(services, claim=False)
-    def start(body: dict[str, Any], context: BoltContext) -> None:
-        on_start(ctx, messenger, body)
+    @after_ack(services, BlockActions, claim=False)
+    def start(click: BlockActions) -> None:
+        on_start(ctx, messenger, click)
 
-    @after_ack(services)
-    def snooze(body: dict[str, Any], context: BoltContext) -> None:
-        on_snooze(ctx, messenger, body)
+    @after_ack(services, BlockActions)
+    def snooze(click: BlockActions) -> None:
+        on_snooze(ctx, messenger, click)
 
-    def submit(ack: Ack, body: dict[str, Any]) -> None:
-        on_submit(ctx, app, ack, body)
+    def submit(ack: Ack, context: BoltContext) -> None:
+        on_submit(ctx, app, ack, submitted(context))
 
     app.action(ReviewAction.START.value)(ack=ack_click, lazy=[start])
     app.action(ReviewAction.SNOOZE.value)(ack=ack_click, lazy=[snooze])

@@ -14,11 +14,13 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.context import AppContext
-from bot.slack.config import SlackConfig
+from bot.slack.edge import EVENTS_PATH, SlackEdge
+from bot.slack.inbound import InboundGate, RejectionLog
 from bot.slack.outbox_sender import drain_outbox
+from bot.slack.services import Services
+from governance.errors import ConfigError
 
 log = logging.getLogger(__name__)
-EVENTS_PATH = "/slack/events"
 
 # The scheduler feature appends a starter here: (ctx) → a stop function. `aims run` calls each.
 SCHEDULER_STARTERS: list[Callable[[AppContext], Callable[[], None]]] = []
@@ -36,11 +38,19 @@ class QuietHandler(WSGIRequestHandler):
         log.debug("http: %s", format % args)
 
 
-def make_http_server(app: App, host: str, port: int) -> ThreadingWSGIServer:
-    """Serve the Bolt app on host:port (port 0 = any free port); call serve_forever()."""
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+def make_http_server(app: App, services: Services, host: str, port: int) -> ThreadingWSGIServer:
+    """Serve the Bolt app behind the verifying edge on host:port (port 0 = any free port);
+    call serve_forever()."""
+    if not services.config.signing_secret:
+        raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET (see docs/slack.md).")
+    edge = SlackEdge(
+        bolt=SlackRequestHandler(app, path=EVENTS_PATH),
+        signing_secret=services.config.signing_secret,
+        gate=InboundGate(services.ctx),
+        rejections=RejectionLog(services.ctx),
+    )
     server = make_server(
-        host, port, handler, server_class=ThreadingWSGIServer, handler_class=QuietHandler
+        host, port, edge, server_class=ThreadingWSGIServer, handler_class=QuietHandler
     )
     assert isinstance(server, ThreadingWSGIServer)
     return server
@@ -80,18 +90,21 @@ def start_background(ctx: AppContext, app: App) -> Callable[[], None]:
     return stop
 
 
-def serve(ctx: AppContext, app: App, config: SlackConfig, *, host: str, port: int) -> None:
+def serve(ctx: AppContext, app: App, services: Services, *, host: str, port: int) -> None:
     """Run until interrupted, in Socket Mode when an app token is set, HTTP mode otherwise."""
     stop = start_background(ctx, app)
+    config = services.config
     try:
         if config.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from bot.slack.socket import GatedSocketModeHandler
 
             log.warning("AIMS Bot connecting to Slack in Socket Mode")
-            handler = SocketModeHandler(app, config.app_token, web_client=app.client)
+            handler = GatedSocketModeHandler(
+                app, config.app_token, web_client=app.client, gate=InboundGate(ctx)
+            )
             handler.start()  # type: ignore[no-untyped-call]
         else:
-            server = make_http_server(app, host, port)
+            server = make_http_server(app, services, host, port)
             log.warning(
                 "AIMS Bot listening on http://%s:%s%s", host, server.server_port, EVENTS_PATH
             )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bot.context import AppContext
+from bot.slack.config import SlackConfig
 from bot.slack.messenger import Messenger, RouterFactory, RouterLike
+from bot.slack.payloads import EventCallback, Interaction, SlashCommand
 from intake.replies import Inbound
 
 
@@ -15,13 +16,14 @@ class Services:
     ctx: AppContext
     messenger: Messenger
     router_factory: RouterFactory
+    config: SlackConfig
 
     def router(self) -> RouterLike:
         return self.router_factory(self.ctx)
 
 
 def inbound(
-    body: dict[str, Any],
+    payload: Interaction | SlashCommand | EventCallback,
     *,
     user: str,
     thread: str,
@@ -29,7 +31,11 @@ def inbound(
     channel: str | None = None,
     choice: str | None = None,
 ) -> Inbound:
-    team = body.get("team_id") or (body.get("team") or {}).get("id") or "local"
     return Inbound(
-        workspace=str(team), user=user, text=text, thread=thread, channel=channel, choice=choice
+        workspace=payload.workspace,
+        user=user,
+        text=text,
+        thread=thread,
+        channel=channel,
+        choice=choice,
     )

@@ -97,7 +97,7 @@ def test_ai_incident_hands_over_to_the_incident_flow(
 ) -> None:
     started: list[str] = []
     monkeypatch.setattr(
-        commands, "INCIDENT_FLOW", [lambda services, body: started.append(body["text"])]
+        commands, "INCIDENT_FLOW", [lambda services, command: started.append(command.text)]
     )
     ack = scripted_rig.send_command("/ai-incident", "the bot leaked data")
     assert ack.status == 200 and "coming soon" not in ack.body

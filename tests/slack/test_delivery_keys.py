@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bot.slack.middleware import delivery_key
+from bot.slack.keys import delivery_key as key_of
+from bot.slack.payloads import SlackPayload, parse_payload
+
+
+def delivery_key(body: dict) -> str | None:
+    payload: SlackPayload = parse_payload(body)
+    return key_of(payload)
 
 
 def _click(user: str, value: str = "approve") -> dict:
@@ -18,7 +24,7 @@ def _submission(values: dict) -> dict:
     return {
         "type": "view_submission",
         "user": {"id": "U0ACME0001"},
-        "view": {"id": "V1", "hash": "h1", "state": {"values": values}},
+        "view": {"id": "V1", "type": "modal", "hash": "h1", "state": {"values": values}},
     }
 
 

@@ -60,7 +60,11 @@ def test_aims_run_serves_signed_requests_in_http_mode(
 ) -> None:
     port = free_port()
     env = aims_env(
-        org_dir, bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=slack_standin.api_url
+        org_dir,
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        api_url=slack_standin.api_url,
+        response_hosts="127.0.0.1",
     )
     process = subprocess.Popen(
         [*AIMS, "run", "--port", str(port), "--host", "127.0.0.1"],
@@ -113,8 +117,8 @@ def test_socket_mode_connects_with_the_app_token_through_slack_api_url(
             bot_token=BOT_TOKEN, app_token="xapp-1-A0AIMS-42", api_url=slack_standin.api_url
         )
     )
-    app, _ = create_app(app_context, config)
-    serve(app_context, app, config, host="127.0.0.1", port=0)
+    app, services = create_app(app_context, config)
+    serve(app_context, app, services, host="127.0.0.1", port=0)
     [handler] = started
     assert handler.app_token == "xapp-1-A0AIMS-42"
     handler.client.web_client.apps_connections_open(app_token=handler.app_token)

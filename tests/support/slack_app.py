@@ -326,11 +326,12 @@ def start_slack_rig(
         signing_secret=SIGNING_SECRET,
         app_token=None,
         api_url=api_url or standin.api_url,
+        response_hosts=("127.0.0.1",),  # where the stand-in serves response_urls
     )
     app, services = create_app(
         ctx, config, router_factory=router_factory, client=make_client(config)
     )
-    server = make_http_server(app, "127.0.0.1", 0)
+    server = make_http_server(app, services, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/slack/events"

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 
 from bot.slack.blocks import SlackMessage, replace_block
 from bot.slack.blocks import context as note_block
 from bot.slack.errors import after_ack
 from bot.slack.ids import ActionId, EvidenceKind
+from bot.slack.payloads import Action, BlockActions
 from bot.slack.services import Services, inbound
 from bot.slack.state import ChoiceState, FeedbackState, ThreadState
+from governance.errors import StaleActionError
 from governance.text import esc
 from store import evidence
 
@@ -20,57 +20,58 @@ def ack_action(ack: Ack) -> None:
     ack()
 
 
-def settle_message(services: Services, body: dict[str, Any], note: str) -> None:
+def settle_message(services: Services, payload: BlockActions, note: str) -> None:
     """Swap the clicked buttons for a note, so the choice shows and cannot be clicked again.
     Slack does not send an ephemeral message's blocks back, so there the note is added below."""
-    action, container = body["actions"][0], body.get("container") or {}
-    message = body.get("message") or {}
-    if message and container.get("message_ts"):
-        blocks = replace_block(message.get("blocks") or [], action["block_id"], note_block(note))
+    container, message = payload.container, payload.message
+    if message is not None and container is not None and container.message_ts:
+        blocks = replace_block(message.blocks, payload.action.block_id, note_block(note))
         services.messenger.update(
-            container["channel_id"], container["message_ts"], message.get("text") or note, blocks
+            str(payload.channel_id),
+            container.message_ts,
+            message.text or note,
+            blocks,
         )
-    elif body.get("response_url"):
+    elif payload.response_url:
         reply = SlackMessage(text=note, blocks=[note_block(note)], ephemeral=True)
-        services.messenger.respond(body["response_url"], reply)
+        services.messenger.respond(payload.response_url, reply)
 
 
-def chosen_state(action: dict[str, Any]) -> ChoiceState:
-    if action.get("type") == "static_select":
-        where = ThreadState.load(action["block_id"])
-        option = action["selected_option"]
+def chosen_state(action: Action) -> ChoiceState:
+    if action.type == "static_select":
+        where = ThreadState.load(action.block_id)
+        if action.selected_option is None:
+            raise StaleActionError("That menu arrived without a choice; please pick again.")
         return ChoiceState(
             thread=where.thread,
             conversation=where.conversation,
-            value=option["value"],
-            label=option["text"]["text"],
+            value=action.selected_option.value,
+            label=action.selected_option.text.text,
         )
-    return ChoiceState.load(action.get("value"))
-
-
-def channel_of(body: dict[str, Any]) -> str:
-    container, channel = body.get("container") or {}, body.get("channel") or {}
-    return str(container.get("channel_id") or channel.get("id"))
+    return ChoiceState.load(action.value)
 
 
 def register(app: App, services: Services) -> None:
-    @after_ack(services)
-    def continue_conversation(body: dict[str, Any], context: BoltContext) -> None:
-        state, user = chosen_state(body["actions"][0]), body["user"]["id"]
-        channel = channel_of(body)
-        settle_message(services, body, f"*{esc(state.label or state.value)}* (chosen by <@{user}>)")
+    @after_ack(services, BlockActions)
+    def continue_conversation(payload: BlockActions) -> None:
+        state, user, channel = chosen_state(payload.action), payload.user_id, payload.channel_id
+        if channel is None:
+            raise StaleActionError("That choice did not say which conversation it belongs to.")
+        settle_message(
+            services, payload, f"*{esc(state.label or state.value)}* (chosen by <@{user}>)"
+        )
         replies = services.router().handle(
-            inbound(body, user=user, thread=state.thread, channel=channel, choice=state.value)
+            inbound(payload, user=user, thread=state.thread, channel=channel, choice=state.value)
         )
         thread_ts = state.thread if state.thread.replace(".", "").isdigit() else None
         services.messenger.send_replies(
             replies, channel=channel, thread_key=state.thread, thread_ts=thread_ts, user=user
         )
 
-    @after_ack(services)
-    def record_feedback(body: dict[str, Any], context: BoltContext) -> None:
-        state, user = FeedbackState.load(body["actions"][0].get("value")), body["user"]["id"]
-        container = body.get("container") or {}
+    @after_ack(services, BlockActions)
+    def record_feedback(payload: BlockActions) -> None:
+        state, user = FeedbackState.load(payload.action.value), payload.user_id
+        container = payload.container
         with services.ctx.db.session() as session:
             evidence.append(
                 session,
@@ -80,12 +81,12 @@ def register(app: App, services: Services) -> None:
                 payload={
                     "vote": state.vote,
                     "answer_ref": state.answer,
-                    "channel": container.get("channel_id"),
-                    "message_ts": container.get("message_ts"),
+                    "channel": container.channel_id if container else None,
+                    "message_ts": container.message_ts if container else None,
                 },
             )
         thumb = "👍" if state.vote == "up" else "👎"
-        settle_message(services, body, f"{thumb} Thanks <@{user}>, your feedback is recorded.")
+        settle_message(services, payload, f"{thumb} Thanks <@{user}>, your feedback is recorded.")
 
     app.action(ActionId.CHOICE.pattern())(ack=ack_action, lazy=[continue_conversation])
     app.action(ActionId.FEEDBACK_UP.value)(ack=ack_action, lazy=[record_feedback])

@@ -7,25 +7,27 @@ privately through the command's response_url after the ack.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.errors import after_ack
 from bot.slack.flows import start_registration_in_dm
 from bot.slack.ids import Command
+from bot.slack.middleware import PAYLOAD
+from bot.slack.payloads import BlockActions, SlashCommand
 from bot.slack.services import Services, inbound
-from intake.replies import Reply
+from intake.replies import Inbound, Reply
 
 INCIDENT_SOON = (
     "Incident reporting in Slack is coming soon. Until then, tell your governance lead directly."
 )
-# The incident feature sets this to a function (services, body) → None that starts its flow.
-INCIDENT_FLOW: list[Callable[[Services, dict[str, Any]], None]] = []
+# The incident feature sets this to a function (services, payload) → None that opens its form.
+IncidentFlow = Callable[[Services, SlashCommand | BlockActions], None]
+INCIDENT_FLOW: list[IncidentFlow] = []
 
 
-def thread_of(body: dict[str, Any]) -> str:
-    return f"cmd:{body.get('trigger_id')}"
+def thread_of(command: SlashCommand) -> str:
+    return f"cmd:{command.trigger_id}"
 
 
 ASK_HOW = (
@@ -33,20 +35,20 @@ ASK_HOW = (
 )
 
 
-def ack_text(body: dict[str, Any]) -> str | None:
+def ack_text(command: SlashCommand) -> str | None:
     """The instant private note a command acks with (None: a bare ack, the answer follows)."""
-    command = body.get("command")
-    if command == Command.ASK:
-        return "Looking that up in the policies…" if (body.get("text") or "").strip() else ASK_HOW
-    if command == Command.REGISTER:
+    if command.command == Command.ASK:
+        return "Looking that up in the policies…" if command.text.strip() else ASK_HOW
+    if command.command == Command.REGISTER:
         return "I've sent you a direct message to register your AI use."
-    if command == Command.INCIDENT and not INCIDENT_FLOW:
+    if command.command == Command.INCIDENT and not INCIDENT_FLOW:
         return INCIDENT_SOON
     return None
 
 
-def ack_command(ack: Ack, body: dict[str, Any]) -> None:
-    text = ack_text(body)
+def ack_command(ack: Ack, context: BoltContext) -> None:
+    command = context.get(PAYLOAD)
+    text = ack_text(command) if isinstance(command, SlashCommand) else None
     # Bolt refuses ack(text=None): a bare ack when the answer follows (or a form opens).
     if text is None:
         ack()
@@ -54,57 +56,57 @@ def ack_command(ack: Ack, body: dict[str, Any]) -> None:
         ack(text=text)
 
 
-def note_ack(services: Services, body: dict[str, Any]) -> None:
+def note_ack(services: Services, command: SlashCommand) -> None:
     """The ack's note is an outbound message too: record it (after the ack, off its path)."""
-    text = ack_text(body)
+    text = ack_text(command)
     if text is not None:
         services.messenger.record(
-            "ack", str(body.get("user_id")), {"command": body.get("command"), "text": text}
+            "ack", command.user_id, {"command": command.command, "text": text}
         )
 
 
+def _inbound(command: SlashCommand, text: str) -> Inbound:
+    return inbound(
+        command,
+        user=command.user_id,
+        thread=thread_of(command),
+        channel=command.channel_id,
+        text=text,
+    )
+
+
 def register(app: App, services: Services) -> None:
-    def answer(body: dict[str, Any], replies: list[Reply]) -> None:
-        services.messenger.respond_replies(body["response_url"], replies, thread_of(body))
+    def answer(command: SlashCommand, replies: list[Reply]) -> None:
+        services.messenger.respond_replies(command.response_url, replies, thread_of(command))
 
-    @after_ack(services)
-    def show_help(body: dict[str, Any], context: BoltContext) -> None:
-        answer(body, services.router().help())
+    @after_ack(services, SlashCommand)
+    def show_help(command: SlashCommand) -> None:
+        answer(command, services.router().help())
 
-    @after_ack(services)
-    def ask(body: dict[str, Any], context: BoltContext) -> None:
-        note_ack(services, body)
-        question = (body.get("text") or "").strip()
+    @after_ack(services, SlashCommand)
+    def ask(command: SlashCommand) -> None:
+        note_ack(services, command)
+        question = command.text.strip()
         if question:
-            answer(body, services.router().ask(_inbound(body, question)))
+            answer(command, services.router().ask(_inbound(command, question)))
 
-    @after_ack(services)
-    def start_registration(body: dict[str, Any], context: BoltContext) -> None:
-        note_ack(services, body)
-        start_registration_in_dm(services, body, body["user_id"])
+    @after_ack(services, SlashCommand)
+    def start_registration(command: SlashCommand) -> None:
+        note_ack(services, command)
+        start_registration_in_dm(services, command, command.user_id)
 
-    @after_ack(services)
-    def show_status(body: dict[str, Any], context: BoltContext) -> None:
-        answer(body, services.router().my_records(_inbound(body, "")))
+    @after_ack(services, SlashCommand)
+    def show_status(command: SlashCommand) -> None:
+        answer(command, services.router().my_records(_inbound(command, "")))
 
-    @after_ack(services)
-    def report_incident(body: dict[str, Any], context: BoltContext) -> None:
-        note_ack(services, body)
+    @after_ack(services, SlashCommand)
+    def report_incident(command: SlashCommand) -> None:
+        note_ack(services, command)
         for flow in INCIDENT_FLOW:
-            flow(services, body)
+            flow(services, command)
 
     app.command(Command.HELP.value)(ack=ack_command, lazy=[show_help])
     app.command(Command.ASK.value)(ack=ack_command, lazy=[ask])
     app.command(Command.REGISTER.value)(ack=ack_command, lazy=[start_registration])
     app.command(Command.STATUS.value)(ack=ack_command, lazy=[show_status])
     app.command(Command.INCIDENT.value)(ack=ack_command, lazy=[report_incident])
-
-
-def _inbound(body: dict[str, Any], text: str) -> Any:
-    return inbound(
-        body,
-        user=body["user_id"],
-        thread=thread_of(body),
-        channel=body.get("channel_id"),
-        text=text,
-    )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from slack_bolt import Ack, App
 
-from slack_bolt import Ack, App, BoltContext
-
+from bot.slack.common import trigger_of
 from bot.slack.errors import after_ack
 from bot.slack.flows import ask_and_dm, start_registration_in_dm
 from bot.slack.handlers.commands import INCIDENT_FLOW, INCIDENT_SOON
 from bot.slack.home import ask_modal, build_home_view, info_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.payloads import AppHomeOpened, BlockActions, EventCallback, ViewSubmission
 from bot.slack.services import Services
 from bot.slack.state import AskModalState
 
@@ -26,42 +26,41 @@ def publish_home(services: Services, user: str) -> None:
 
 
 def register(app: App, services: Services) -> None:
-    @after_ack(services)
-    def refresh_home(body: dict[str, Any], context: BoltContext) -> None:
-        event = body["event"]
-        if event.get("tab", "home") == "home":
-            publish_home(services, event["user"])
+    @after_ack(services, EventCallback)
+    def refresh_home(payload: EventCallback) -> None:
+        event = payload.event
+        if isinstance(event, AppHomeOpened) and event.tab == "home":
+            publish_home(services, event.user)
 
-    @after_ack(services)
-    def open_ask(body: dict[str, Any], context: BoltContext) -> None:
-        services.messenger.open_view(
-            body["trigger_id"], ask_modal(AskModalState().dump()), body["user"]["id"]
-        )
-        publish_home(services, body["user"]["id"])  # a fresh hash: the next click counts
+    @after_ack(services, BlockActions)
+    def open_ask(payload: BlockActions) -> None:
+        user = payload.user_id
+        services.messenger.open_view(trigger_of(payload), ask_modal(AskModalState().dump()), user)
+        publish_home(services, user)  # a fresh hash: the next click counts
 
-    @after_ack(services)
-    def register_from_home(body: dict[str, Any], context: BoltContext) -> None:
-        start_registration_in_dm(services, body, body["user"]["id"])
-        publish_home(services, body["user"]["id"])
+    @after_ack(services, BlockActions)
+    def register_from_home(payload: BlockActions) -> None:
+        start_registration_in_dm(services, payload, payload.user_id)
+        publish_home(services, payload.user_id)
 
-    @after_ack(services)
-    def incident_from_home(body: dict[str, Any], context: BoltContext) -> None:
+    @after_ack(services, BlockActions)
+    def incident_from_home(payload: BlockActions) -> None:
         if INCIDENT_FLOW:  # the incident feature's report form, as /ai-incident opens it
             for flow in INCIDENT_FLOW:
-                flow(services, body)
+                flow(services, payload)
         else:
             services.messenger.open_view(
-                body["trigger_id"],
+                trigger_of(payload),
                 info_modal("Report an incident", INCIDENT_SOON),
-                body["user"]["id"],
+                payload.user_id,
             )
-        publish_home(services, body["user"]["id"])
+        publish_home(services, payload.user_id)
 
-    @after_ack(services)
-    def answer_ask_modal(body: dict[str, Any], context: BoltContext) -> None:
-        view, user = body["view"], body["user"]["id"]
-        values = view["state"]["values"][BlockId.ASK_QUESTION.value][ActionId.ASK_INPUT.value]
-        ask_and_dm(services, body, user, (values.get("value") or "").strip(), f"ask:{view['id']}")
+    @after_ack(services, ViewSubmission)
+    def answer_ask_modal(payload: ViewSubmission) -> None:
+        view, user = payload.view, payload.user_id
+        question = view.state.answer(BlockId.ASK_QUESTION.value, ActionId.ASK_INPUT.value)
+        ask_and_dm(services, payload, user, question, f"ask:{view.id}")
 
     app.event("app_home_opened")(ack=ack_now, lazy=[refresh_home])
     app.action(ActionId.HOME_ASK.value)(ack=ack_now, lazy=[open_ask])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 
 from bot.slack.errors import after_ack
+from bot.slack.payloads import EventCallback, MessageEvent
 from bot.slack.services import Services, inbound
 
 _MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
@@ -18,18 +18,20 @@ def ack_event(ack: Ack) -> None:
 
 
 def register(app: App, services: Services) -> None:
-    @after_ack(services)
-    def answer_in_thread(body: dict[str, Any], context: BoltContext) -> None:
-        event = body["event"]
-        if event["type"] == "message" and event.get("channel_type") != "im":
+    @after_ack(services, EventCallback)
+    def answer_in_thread(payload: EventCallback) -> None:
+        event = payload.event
+        if not isinstance(event, MessageEvent):
+            return
+        if event.type == "message" and event.channel_type != "im":
             return  # in channels the bot answers @mentions only (they arrive as app_mention)
-        if not event.get("user"):
+        if not event.user:
             return  # not a person (e.g. a workflow step)
-        text = _MENTION.sub("", event.get("text") or "").strip()
-        thread = event.get("thread_ts") or event["ts"]
-        user, channel = event["user"], event["channel"]
+        text = _MENTION.sub("", event.text or "").strip()
+        thread = event.thread_ts or event.ts
+        user, channel = event.user, event.channel
         replies = services.router().handle(
-            inbound(body, user=user, thread=thread, channel=channel, text=text)
+            inbound(payload, user=user, thread=thread, channel=channel, text=text)
         )
         services.messenger.send_replies(
             replies, channel=channel, thread_key=thread, thread_ts=thread, user=user
