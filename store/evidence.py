@@ -48,6 +48,22 @@ _SECRET_VALUES = re.compile(
 )
 
 
+# Characters a database text column refuses (Postgres: NUL) or UTF-8 cannot encode (lone
+# surrogates). A payload may carry them from any sender.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+LABEL_LENGTH = 128  # actor and subject columns
+
+
+def _storable_json(body: str) -> str:
+    """The same JSON with unstorable characters written as \\u escapes (they can only occur
+    inside JSON strings, where an escape means the same character)."""
+    return _UNSTORABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", body)
+
+
+def _label(value: str) -> str:
+    return _UNSTORABLE.sub("", value)[:LABEL_LENGTH]
+
+
 class AppendOnlyViolation(RuntimeError):
     pass
 
@@ -140,7 +156,8 @@ def append(
     ).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     moment = now or utcnow()
-    body = canonical_json(redact_secrets(dict(payload or {})))
+    body = _storable_json(canonical_json(redact_secrets(dict(payload or {}))))
+    actor, subject = _label(actor), _label(subject)
     occurred = timestamp(moment)
     row = EvidenceEvent(
         seq=seq,

@@ -10,6 +10,7 @@ is recorded, then handed to Bolt unchanged.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,8 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.slack.inbound import InboundGate, RejectionLog, read_body
-from bot.slack.payloads import MalformedPayload
+from bot.slack.inbound import InboundGate, RejectionLog
+from bot.slack.payloads import (
+    AppRateLimited,
+    BlockSuggestion,
+    EventCallback,
+    MalformedPayload,
+    OtherEvent,
+    SlackPayload,
+    ViewClosed,
+)
 from bot.slack.signature import verify_signature
 
 if TYPE_CHECKING:
@@ -65,8 +74,32 @@ def _read(environ: WSGIEnvironment) -> bytes | int:
     return body
 
 
-def _is_event(body: Any) -> bool:
+def _is_event(raw: bytes) -> bool:
+    """An Events API delivery (a JSON body), which Slack only retries if it is not acked."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return False
     return isinstance(body, dict) and body.get("type") == "event_callback"
+
+
+def acknowledged_only(payload: SlackPayload) -> bool:
+    """Deliveries the app takes note of but does not act on: acked here (Bolt would answer 404
+    for want of a listener, and Slack would retry the event)."""
+    if isinstance(payload, EventCallback):
+        return isinstance(payload.event, OtherEvent)
+    return isinstance(payload, ViewClosed | BlockSuggestion | AppRateLimited)
+
+
+def _wants_options(payload: SlackPayload) -> bool:
+    return isinstance(payload, BlockSuggestion)
+
+
+def _json(start_response: StartResponse, body: dict[str, Any] | None) -> Iterable[bytes]:
+    data = json.dumps(body).encode() if body is not None else b""
+    kind = "application/json" if body is not None else "text/plain; charset=utf-8"
+    start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(data)))])
+    return [data]
 
 
 @dataclass
@@ -96,12 +129,12 @@ class SlackEdge:
         if not verdict.ok:
             self.rejections.rejected(verdict.reason)
             return reply(401, "invalid request signature")
-        parsed: Any = None
         try:
-            parsed = read_body(body, environ.get("CONTENT_TYPE"))
-            self.gate.admit(parsed)
+            payload = self.gate.admit_raw(body, environ.get("CONTENT_TYPE"))
         except MalformedPayload as error:
             log.info("malformed Slack payload refused: %s", error.reason)
-            return reply(200, "") if _is_event(parsed) else reply(400, error.reason)
+            return reply(200, "") if _is_event(body) else reply(400, error.reason)
+        if acknowledged_only(payload):
+            return _json(start_response, {"options": []} if _wants_options(payload) else None)
         environ["wsgi.input"] = io.BytesIO(body)
         return self.bolt(environ, start_response)

@@ -97,6 +97,17 @@ def _malformed_payload(body: Any, reason: str) -> dict[str, Any]:
 class InboundGate:
     ctx: AppContext
 
+    def admit_raw(self, raw: bytes, content_type: str | None) -> SlackPayload:
+        """admit() for an HTTP body: one that cannot even be read is recorded by its hash."""
+        try:
+            body = read_body(raw, content_type)
+        except MalformedPayload as error:
+            record = {"malformed": True, "reason": error.reason}
+            record["body_sha256"] = hashlib.sha256(raw).hexdigest()
+            self._record("slack", "malformed", record)
+            raise
+        return self.admit(body)
+
     def admit(self, body: Any) -> SlackPayload:
         """The typed payload, recorded; or MalformedPayload, recorded as malformed."""
         try:

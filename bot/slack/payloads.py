@@ -9,6 +9,7 @@ Models allow extra fields (Slack adds new ones all the time) but require every f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -275,10 +276,26 @@ def _first_problem(error: ValidationError) -> str:
     return f"{where}: {first['msg']}"[:200]
 
 
+# NUL and lone surrogates are not text: Slack never sends them, databases refuse them.
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _has_non_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return _NOT_TEXT.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_has_non_text(k) or _has_non_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_non_text(item) for item in value)
+    return False
+
+
 def parse_payload(body: Any) -> SlackPayload:
     """The typed payload, or MalformedPayload naming the first problem (never the content)."""
     if not isinstance(body, Mapping):
         raise MalformedPayload(f"the body is a {type(body).__name__}, not an object")
+    if _has_non_text(body):
+        raise MalformedPayload("the body contains NUL or unpaired surrogate characters")
     model: type[Lenient]
     if "command" in body:
         model = SlashCommand

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import itertools
 import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +111,35 @@ class SlackRig:
                 return Response(reply.status, reply.read().decode())
         except urllib.error.HTTPError as error:
             return Response(error.code, error.read().decode())
+
+    def post_raw(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        headers: list[tuple[str, str]] | None = None,
+        sign: bool = True,
+    ) -> Response:
+        """POST exact bytes; `headers` may repeat a name. Signed correctly unless sign=False,
+        in which case only `headers` are sent (for forged and broken signatures)."""
+        parsed = urllib.parse.urlsplit(self.url)
+        sent = [("Content-Type", content_type), *(headers or [])]
+        if sign:
+            stamp = str(int(time.time()))
+            digest = hmac.new(
+                self.signing_secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256
+            ).hexdigest()
+            sent += [("X-Slack-Request-Timestamp", stamp), ("X-Slack-Signature", "v0=" + digest)]
+        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+        try:
+            connection.putrequest("POST", parsed.path)
+            for name, value in [*sent, ("Content-Length", str(len(body)))]:
+                connection.putheader(name, value)
+            connection.endheaders(body)
+            reply = connection.getresponse()
+            return Response(reply.status, reply.read().decode(errors="replace"))
+        finally:
+            connection.close()
 
     # -- events --
     def event_body(self, event: dict[str, Any], *, event_id: str | None = None) -> str:
