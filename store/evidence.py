@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -215,19 +217,6 @@ class LedgerLine:
     prev_hash: str
     hash: str
 
-    @classmethod
-    def from_row(cls, row: EvidenceEvent) -> LedgerLine:
-        return cls(
-            seq=row.seq,
-            occurred_at=timestamp(row.occurred_at),
-            actor=row.actor,
-            kind=row.kind,
-            subject=row.subject,
-            payload=row.payload,
-            prev_hash=row.prev_hash,
-            hash=row.hash,
-        )
-
     def recomputed_hash(self) -> str:
         return event_hash(
             prev_hash=self.prev_hash,
@@ -291,68 +280,43 @@ def iter_ledger(session: Session, batch: int = 5000) -> Iterator[LedgerLine]:
 def verify(lines: Iterable[LedgerLine]) -> VerifyResult:
     """Recompute the chain and name the first broken link and the kind of damage.
 
+    Streams: it holds the two previous events and the next one, so a ledger or export of any
+    size verifies in constant memory (only a broken link makes it read on, looking for the one
+    hash the damaged event points to).
+
     `bad_seq` is the sequence number at which the chain stops being trustworthy: the edited
     event, the first missing one, the first position holding the wrong event, or the forged one.
     A hash chain alone cannot notice events cut from the end; compare `count` and the last hash
     with a copy kept elsewhere (an earlier export) for that.
     """
-    events = list(lines)
-    positions: dict[str, int] = {line.hash: index for index, line in enumerate(events)}
-    expected_prev = GENESIS
-    previous_seq = 0
-    for index, line in enumerate(events):
+    stream = iter(lines)
+    behind: deque[LedgerLine] = deque(maxlen=2)
+    expected_prev, previous_seq, index = GENESIS, 0, 0
+    line = next(stream, None)
+    while line is not None:
+        following = next(stream, None)
         if line.recomputed_hash() != line.hash:
             return VerifyResult(
                 False, index, line.seq, "payload edited", "its content no longer matches its hash"
             )
         if line.prev_hash != expected_prev:
-            return _diagnose_link(events, index, expected_prev, positions)
+            return _diagnose_link(line, index, behind, following, stream, expected_prev)
         if line.seq != previous_seq + 1:
-            following = events[index + 1] if index + 1 < len(events) else None
-            if following is not None and following.prev_hash == expected_prev:
-                return VerifyResult(
-                    False,
-                    index,
-                    line.seq,
-                    "event inserted",
-                    f"event {following.seq} links past it to event {previous_seq}",
-                )
-            if line.seq <= previous_seq:
-                return VerifyResult(
-                    False,
-                    index,
-                    previous_seq + 1,
-                    "events reordered",
-                    f"event {line.seq} comes after event {previous_seq}",
-                )
-            return VerifyResult(
-                False,
-                index,
-                previous_seq + 1,
-                "event deleted",
-                f"event {line.seq} follows event {previous_seq}",
-            )
-        expected_prev = line.hash
-        previous_seq = line.seq
-    return VerifyResult(True, len(events))
+            return _diagnose_numbering(line, index, following, expected_prev, previous_seq)
+        expected_prev, previous_seq = line.hash, line.seq
+        behind.append(line)
+        line, index = following, index + 1
+    return VerifyResult(True, index)
 
 
-def _diagnose_link(
-    events: list[LedgerLine], index: int, expected_prev: str, positions: dict[str, int]
+def _diagnose_numbering(
+    line: LedgerLine,
+    index: int,
+    following: LedgerLine | None,
+    expected_prev: str,
+    previous_seq: int,
 ) -> VerifyResult:
-    line = events[index]
-    previous_seq = events[index - 1].seq if index else 0
-    linked_to = positions.get(line.prev_hash)
-    if linked_to is not None and linked_to > index:
-        return VerifyResult(
-            False,
-            index,
-            previous_seq + 1,
-            "events reordered",
-            f"event {line.seq} is in place of event {previous_seq + 1} and links to "
-            f"event {events[linked_to].seq}, which comes after it",
-        )
-    following = events[index + 1] if index + 1 < len(events) else None
+    """The link holds but the number does not follow on: inserted, reordered or deleted."""
     if following is not None and following.prev_hash == expected_prev:
         return VerifyResult(
             False,
@@ -361,13 +325,58 @@ def _diagnose_link(
             "event inserted",
             f"event {following.seq} links past it to event {previous_seq}",
         )
-    if index >= 2 and line.prev_hash == events[index - 2].hash:
+    if line.seq <= previous_seq:
+        return VerifyResult(
+            False,
+            index,
+            previous_seq + 1,
+            "events reordered",
+            f"event {line.seq} comes after event {previous_seq}",
+        )
+    return VerifyResult(
+        False,
+        index,
+        previous_seq + 1,
+        "event deleted",
+        f"event {line.seq} follows event {previous_seq}",
+    )
+
+
+def _diagnose_link(
+    line: LedgerLine,
+    index: int,
+    behind: deque[LedgerLine],
+    following: LedgerLine | None,
+    rest: Iterator[LedgerLine],
+    expected_prev: str,
+) -> VerifyResult:
+    previous_seq = behind[-1].seq if behind else 0
+    ahead = chain([following] if following is not None else [], rest)
+    linked = next((later for later in ahead if later.hash == line.prev_hash), None)
+    if linked is not None:
+        return VerifyResult(
+            False,
+            index,
+            previous_seq + 1,
+            "events reordered",
+            f"event {line.seq} is in place of event {previous_seq + 1} and links to "
+            f"event {linked.seq}, which comes after it",
+        )
+    if following is not None and following.prev_hash == expected_prev:
+        return VerifyResult(
+            False,
+            index,
+            line.seq,
+            "event inserted",
+            f"event {following.seq} links past it to event {previous_seq}",
+        )
+    if len(behind) == 2 and line.prev_hash == behind[0].hash:
         return VerifyResult(
             False,
             index,
             previous_seq,
             "event inserted",
-            f"event {line.seq} links past it to event {events[index - 2].seq}",
+            f"event {line.seq} links past it to event {behind[0].seq}",
         )
     detail = f"event {line.seq} links to an event that is no longer there"
     if index and line.seq == previous_seq + 1:
@@ -390,7 +399,11 @@ _LINE_TYPES = {name: (int if name == "seq" else str) for name in LedgerLine.__an
 
 
 def read_jsonl(path: Path) -> list[LedgerLine]:
-    lines = []
+    return list(iter_jsonl(path))
+
+
+def iter_jsonl(path: Path) -> Iterator[LedgerLine]:
+    """An export's lines one at a time (verify streams them); a bad line names its number."""
     with path.open(encoding="utf-8") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -406,7 +419,7 @@ def read_jsonl(path: Path) -> list[LedgerLine]:
                 ]
                 if wrong:
                     raise TypeError(f"missing or mistyped: {', '.join(wrong)}")
-                lines.append(LedgerLine(**data))
+                line = LedgerLine(**data)
             except (json.JSONDecodeError, TypeError) as exc:
                 raise ValueError(f"{path}:{number}: not an evidence export line ({exc})") from exc
-    return lines
+            yield line

@@ -21,7 +21,7 @@ def verify(
     """Recompute the hash chain; prints `OK <n> events` or the first broken link."""
     if file is not None:
         try:
-            result = ledger.verify(ledger.read_jsonl(existing_file(file)))
+            result = ledger.verify(ledger.iter_jsonl(existing_file(file)))
         except ValueError as exc:
             fail(escape(str(exc)))
     else:
