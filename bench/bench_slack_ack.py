@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.context import AppContext  # noqa: E402
+from bot.context import build_context  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from intake.replies import Inbound, Reply  # noqa: E402
 from tests.support.slack_app import SlackRig, start_slack_rig  # noqa: E402
@@ -91,7 +91,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         org = Path(tmp) / "org"
         shutil.copytree(REPO / "examples" / "acme", org, ignore=shutil.ignore_patterns(".aims"))
-        ctx = AppContext.load(org / "aims.yaml", Settings(data_dir=org / ".aims"))
+        ctx = build_context(org / "aims.yaml", Settings(data_dir=org / ".aims"))
         with (
             SlackStandin() as standin,
             start_slack_rig(ctx, router_factory=factory, standin=standin) as rig,

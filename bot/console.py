@@ -1,4 +1,4 @@
-"""Plain-text rendering of Replies for the terminal, and reading a typed choice back.
+"""Plain-text rendering of Replies and notices for the terminal, and reading a typed choice back.
 
 Choices are numbered; typing the number (or the label) picks one, exactly as clicking the
 button would in Slack.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from governance.notices import Notice
 from intake.replies import Choice, Inbound, Reply, ReplyKind
 
 _MARKUP = re.compile(r"\*([^*\n]+)\*")
@@ -26,6 +27,14 @@ def render(reply: Reply) -> str:
             f"  [{c.number}] {c.title} › {c.section}" + (f" <{c.url}>" if c.url else "")
             for c in reply.citations
         ]
+    return "\n".join(lines)
+
+
+def render_notice(notice: Notice) -> str:
+    """A governance notice as the terminal shows it: its plain text, then its choices, numbered
+    (the same notice bot/slack renders as Block Kit)."""
+    lines = [notice.as_text()]
+    lines += [f"  {index}. {choice.label}" for index, choice in enumerate(notice.choices, start=1)]
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """A record as a person reads it: fields, tier with reasons, conditions, version history.
 
-Approvals, reviews and incidents each add a section (`DETAIL_SECTIONS`, one list), so
+Approvals, reviews and incidents each have a section (`DETAIL_SECTIONS`, one list), so
 `aims register show` and every other view of a record show the same thing.
 """
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from governance import register as register_service
+from governance.approvals.history import approval_lines
 from governance.config import OrgConfig
 from governance.record_history import incident_lines, review_lines
 from store.models import AIUse
@@ -66,7 +67,6 @@ class RecordDetail(BaseModel):
 
 
 SectionBuilder = Callable[[Session, AIUse, OrgConfig], DetailSection | None]
-DETAIL_SECTIONS: list[SectionBuilder] = []
 
 
 def record_detail(session: Session, record: AIUse, config: OrgConfig) -> RecordDetail:
@@ -90,8 +90,6 @@ def record_detail(session: Session, record: AIUse, config: OrgConfig) -> RecordD
 
 def _approvals_section(session: Session, record: AIUse, config: OrgConfig) -> DetailSection | None:
     """Who approved which version, when, with which conditions (governance/approvals)."""
-    from governance.approvals.history import approval_lines
-
     lines = approval_lines(session, record, config)
     return DetailSection(title="Approvals", lines=lines) if lines else None
 
@@ -106,4 +104,9 @@ def _incidents_section(session: Session, record: AIUse, config: OrgConfig) -> De
     return DetailSection(title="Incidents", lines=lines) if lines else None
 
 
-DETAIL_SECTIONS.extend([_approvals_section, _reviews_section, _incidents_section])
+# The sections of `register show`, in order: one explicit list.
+DETAIL_SECTIONS: tuple[SectionBuilder, ...] = (
+    _approvals_section,
+    _reviews_section,
+    _incidents_section,
+)

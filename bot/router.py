@@ -13,16 +13,18 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext
+from governance import record_status
 from governance import register as register_service
 from governance.errors import AimsError
 from intake import flow
-from intake.catalogue import find_tools_in
+from intake.engine import IntakeEngine
 from intake.replies import Inbound, Reply, ReplyCitation, ReplyKind
+from intake.similarity import enabled as similarity_enabled
+from retrieval.models import PolicyAnswer
 from store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,12 +35,13 @@ class Intent(StrEnum):
     TOOL = "tool"
     REGISTER = "register"
     MY_RECORDS = "my_records"
+    RECORD_STATUS = "record_status"
     HELP = "help"
 
 
 _HELP = re.compile(r"^\s*(help|\?|what can you do\??|commands|menu)\s*$", re.I)
 _MY_RECORDS = re.compile(
-    r"\b(my (records|registrations|ai uses|uses|requests|submissions)|status of my|"
+    r"\b(my (records?|registrations?|ai uses|uses|requests|submissions?)|status of my|"
     r"what have i registered|show my|list my)\b",
     re.I,
 )
@@ -63,18 +66,26 @@ HELP_TEXT = (
     '• Check a tool, e.g. "Is Otter allowed?"\n'
     '• Register a new AI use: say "register" or describe it, e.g. '
     '"We want Copilot to draft replies to customer complaints"\n'
-    '• See your records and their status: "my records"\n'
+    '• See your records and their status: "my records", or ask about one: '
+    '"Has AIU-0007 been approved?"\n'
     'While registering you can say "back", "skip" (optional questions), "cancel", or '
     'correct anything, e.g. "actually it is customer-facing".'
 )
 
 
-def classify_intent(text: str, catalogue_names: list[str] | None = None) -> Intent:
+def classify_intent(text: str) -> Intent:
     """Rules first: the intents are few and a wrong guess is cheap (help explains the rest)."""
     if _HELP.match(text):
         return Intent.HELP
+    # A record's status comes from the register, never from a policy search (a policy document
+    # claiming "AIU-0001 is approved" proves nothing): an id, or "has my registration been
+    # approved?", goes to the register.
+    if record_status.record_refs(text):
+        return Intent.RECORD_STATUS
     if _MY_RECORDS.search(text):
         return Intent.MY_RECORDS
+    if record_status.asks_about_records(text):
+        return Intent.RECORD_STATUS
     if _REGISTER.search(text):
         return Intent.REGISTER
     if _TOOL.search(text):
@@ -103,6 +114,8 @@ class Router:
             return self.help()
         if intent is Intent.MY_RECORDS:
             return self._my_records(inbound)
+        if intent is Intent.RECORD_STATUS:
+            return self._record_status(text)
         if intent is Intent.REGISTER:
             return self._start_registration(inbound)
         return self._ask(inbound)
@@ -153,11 +166,10 @@ class Router:
                     'e.g. "Can I use ChatGPT with customer data?"',
                 )
             ]
-        answerer = _answerer(self.ctx)
-        if answerer is None:
-            return [self._catalogue_answer(question)]
         with self.ctx.db.session() as session:
-            answer = answerer.answer(question, actor=inbound.user, session=session)
+            answer: PolicyAnswer = self.ctx.answerer.answer(
+                question, actor=inbound.user, session=session
+            )
         return [_answer_reply(answer)]
 
     def _start_registration(self, inbound: Inbound) -> list[Reply]:
@@ -167,7 +179,7 @@ class Router:
                 self.ctx.config,
                 inbound,
                 now=self._now(),
-                settings_llm=self.ctx.settings.llm,
+                engine=self._engine(),
             )
 
     def _my_records(self, inbound: Inbound) -> list[Reply]:
@@ -197,49 +209,30 @@ class Router:
             )
         ]
 
+    def _record_status(self, question: str) -> list[Reply]:
+        with self.ctx.db.session() as session:
+            found = record_status.answer_about_records(session, question, config=self.ctx.config)
+        return [
+            Reply(kind=ReplyKind.ANSWER, text=found.text, record_refs=found.refs, ephemeral=True)
+        ]
+
     def help(self) -> list[Reply]:
         return [Reply(kind=ReplyKind.INFO, text=HELP_TEXT)]
 
     # -- internals ----------------------------------------------------------------------------
     def _intake_turn(self, session: Session, inbound: Inbound) -> list[Reply]:
-        return flow.turn(
-            session, self.ctx.config, inbound, now=self._now(), settings_llm=self.ctx.settings.llm
-        )
+        return flow.turn(session, self.ctx.config, inbound, now=self._now(), engine=self._engine())
 
-    def _catalogue_answer(self, question: str) -> Reply:
-        """Without the retrieval answerer, still say what the catalogue says about named tools."""
-        tools = find_tools_in(question, self.ctx.config.catalogue)
-        if not tools:
-            return Reply(
-                kind=ReplyKind.INFO,
-                text="Policy search is not available in this "
-                "installation yet, and I found no catalogue tool in your question. "
-                'Ask #ai-governance, or say "help".',
-            )
-        lines = []
-        for tool in tools:
-            status = tool.status.value.replace("_", " ")
-            lines.append(f"{tool.name} ({tool.vendor}): {status}.")
-            lines += [f"  • {condition}" for condition in tool.conditions]
-            if tool.policy_ref:
-                lines.append(f"  See {tool.policy_ref}.")
-        return Reply(kind=ReplyKind.ANSWER, text="\n".join(lines))
+    def _engine(self) -> IntakeEngine:
+        """The intake engine with the context's embedder (unless turned off) and chat model."""
+        embedder = self.ctx.embedder if similarity_enabled() else None
+        return flow.engine_for(self.ctx.config, embedder=embedder, chat_model=self.ctx.chat_model)
 
 
-def _answerer(ctx: AppContext) -> Any | None:
-    # The retrieval package ships its answerer separately; without it we fall back to the
-    # catalogue so "is tool X allowed?" still works.
-    try:
-        from retrieval.answer import get_answerer
-    except ImportError:
-        return None
-    return get_answerer(ctx)
-
-
-def _answer_reply(answer: Any) -> Reply:
+def _answer_reply(answer: PolicyAnswer) -> Reply:
     citations = []
-    for c in getattr(answer, "citations", []):
-        section = c.section_path if isinstance(c.section_path, str) else " › ".join(c.section_path)
+    for c in answer.citations:
+        section = " › ".join(c.section_path)
         citations.append(
             ReplyCitation(
                 number=c.number,
@@ -250,10 +243,11 @@ def _answer_reply(answer: Any) -> Reply:
                 chunk_id=c.chunk_id,
             )
         )
-    ref = getattr(answer, "evidence_seq", None)
+    ref = answer.evidence_seq
     return Reply(
         kind=ReplyKind.ANSWER,
         text=answer.text,
         citations=citations,
+        record_refs=list(answer.record_refs),
         answer_ref=str(ref) if ref is not None else None,
     )

@@ -1,24 +1,13 @@
-"""Process settings from the environment (prefix AIMS_), plus Slack's own variable names."""
+"""Slack's own variable names (SLACK_*); the AIMS_ settings are governance.settings."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from governance.settings import Settings
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AIMS_", extra="ignore")
-
-    config: Path | None = None
-    data_dir: Path | None = None
-    database_url: str | None = None
-    chroma_path: Path | None = None
-    chroma_url: str | None = None
-    llm: str | None = None
-    embedding_model: str | None = None
-    port: int = 3000
+__all__ = ["Settings", "SlackSettings"]
 
 
 class SlackSettings(BaseSettings):

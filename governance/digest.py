@@ -25,6 +25,14 @@ from governance import outbox
 from governance.config import OrgConfig
 from governance.errors import ValidationProblem
 from governance.models import RecordStatus
+from governance.policy_findings import (
+    FlaggedPassage,
+    PolicyConflict,
+    conflict_line,
+    flagged_passages,
+    open_conflicts,
+    withheld_line,
+)
 from governance.reviews import REVIEWABLE, fmt_day, local_today
 from store import evidence
 from store.models import AIUse, EvidenceEvent
@@ -58,6 +66,10 @@ class DigestFigures(BaseModel):
     open_incidents: list[Item]
     top_questions: list[Count]
     unknown_tools: list[Count]
+    # For the leads to fix in the policy documents (or the catalogue): listed every week until
+    # they are fixed, not only in the week they were found.
+    policy_conflicts: list[PolicyConflict] = []
+    withheld_passages: list[FlaggedPassage] = []
 
     @property
     def quiet(self) -> bool:
@@ -70,6 +82,8 @@ class DigestFigures(BaseModel):
                 self.open_incidents,
                 self.top_questions,
                 self.unknown_tools,
+                self.policy_conflicts,
+                self.withheld_passages,
             )
         )
 
@@ -100,6 +114,8 @@ def collect_figures(session: Session, *, config: OrgConfig, now: datetime) -> Di
         open_incidents=_open_incidents(session, now),
         top_questions=_top(_normalise(a.get("question")) for a in answers),
         unknown_tools=_top(_unknown_tools(answers)),
+        policy_conflicts=open_conflicts(session, config=config),
+        withheld_passages=flagged_passages(session),
     )
 
 
@@ -227,7 +243,8 @@ def digest_text(figures: DigestFigures) -> str:
     if figures.quiet:
         return (
             f"{head}\nNothing to report this week: no new registrations, no approvals "
-            "waiting, no reviews due or overdue, no open incidents and no policy questions."
+            "waiting, no reviews due or overdue, no open incidents, no policy questions and "
+            "nothing to fix in the policy documents."
         )
     sections = [
         _section("New registrations", figures.new_registrations, lambda i: i.detail),
@@ -252,8 +269,26 @@ def digest_text(figures: DigestFigures) -> str:
             "Tools people asked about that are not in the catalogue (possible shadow AI)",
             figures.unknown_tools,
         ),
+        _lines(
+            "Policy text that contradicts the tool catalogue (fix the document or the catalogue)",
+            [conflict_line(c) for c in figures.policy_conflicts],
+        ),
+        _lines(
+            "Policy passages withheld from answers: written as instructions to a system (fix "
+            "the document, or trust it with `aims policies trust`)",
+            [withheld_line(p) for p in figures.withheld_passages],
+        ),
     ]
     return "\n\n".join([head, *sections])
+
+
+def _lines(title: str, lines: list[str]) -> str:
+    if not lines:
+        return f"*{title}:* none"
+    shown = [f"\u2022 {line}" for line in lines[:15]]
+    if len(lines) > 15:
+        shown.append(f"\u2022 \u2026and {len(lines) - 15} more")
+    return f"*{title} ({len(lines)}):*\n" + "\n".join(shown)
 
 
 def _days(n: int) -> str:

@@ -1,14 +1,15 @@
 """AI incidents: report, follow up every N days until closed, close with a root cause and a
-corrective action. Every step is evidence; every notice goes through the outbox."""
+corrective action. Every step is evidence; every notice goes through the outbox, offering the
+owner and the leads to close the incident while it is open."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select, update
@@ -17,9 +18,10 @@ from sqlalchemy.orm import Session
 from governance import outbox
 from governance.config import OrgConfig
 from governance.errors import NotFoundError, PermissionDenied, ValidationProblem
+from governance.models import RecordStatus
+from governance.notices import ChoiceAction, Line, Notice, NoticeChoice, Part, Style, fact, person
 from governance.register import get_record
 from governance.reviews import SYSTEM, claim_rows
-from governance.text import esc
 from store import evidence
 from store.models import AIUse
 from store.review_models import Incident
@@ -37,12 +39,6 @@ class Severity(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
-
-
-class IncidentAction(StrEnum):
-    """Slack action ids on incident messages (bot/slack/incidents.py handles them)."""
-
-    CLOSE = "incident_close"
 
 
 class IncidentReport(BaseModel):
@@ -63,11 +59,6 @@ class IncidentReport(BaseModel):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def occurred_on(day: date) -> datetime:
-    """A day given without a time counts from its start, so follow-up maths stays simple."""
-    return datetime.combine(day, time(0, 0), tzinfo=UTC)
-
-
 def format_incident_ref(number: int) -> str:
     return f"INC-{number:04d}"
 
@@ -84,6 +75,28 @@ def list_incidents(session: Session, *, status: str | None = "open") -> Sequence
     if status:
         query = query.where(Incident.status == status)
     return session.scalars(query).all()
+
+
+# The uses an incident can be reported against: everything that may be in use.
+REPORTABLE = (
+    RecordStatus.APPROVED,
+    RecordStatus.APPROVED_WITH_CONDITIONS,
+    RecordStatus.LIVE,
+    RecordStatus.SUSPENDED,
+    RecordStatus.SUBMITTED,
+    RecordStatus.IN_REVIEW,
+)
+
+
+def reportable_uses(session: Session, *, limit: int = 99) -> list[tuple[str, str]]:
+    """(ref, title) of the newest uses an incident can be about, for a reporter to pick."""
+    rows = session.execute(
+        select(AIUse.ref, AIUse.title)
+        .where(AIUse.status.in_([s.value for s in REPORTABLE]))
+        .order_by(AIUse.id.desc())
+        .limit(limit)
+    ).all()
+    return [(ref, title) for ref, title in rows]
 
 
 def _record_for(session: Session, report: IncidentReport) -> AIUse | None:
@@ -138,42 +151,57 @@ def report_incident(
             "record": record.ref if record else None,
         },
     )
-    _tell(
-        session,
-        config,
-        incident,
-        record,
-        kind="incident.reported",
-        text=_reported_text(config, incident, record),
-    )
+    _tell(session, config, incident, record, _reported(config, incident, record))
     return incident
 
 
 def subject_of(incident: Incident, record: AIUse | None) -> str:
     if record is not None:
-        return f"{record.ref} \u201c{esc(record.title)}\u201d"
-    return f"an unregistered tool ({esc(incident.unregistered_tool or '')})"
+        return f"{record.ref} \u201c{record.title}\u201d"
+    return f"an unregistered tool ({incident.unregistered_tool or ''})"
 
 
-def _reported_text(config: OrgConfig, incident: Incident, record: AIUse | None) -> str:
-    harmed = "people were harmed" if incident.people_harmed else "no one was harmed"
-    text = (
-        f"New AI incident {incident.ref} ({incident.severity}) about "
-        f"{subject_of(incident, record)}, reported by <@{incident.reported_by}>: "
-        f"{esc(incident.what_happened)} (happened {incident.occurred_at:%d %b %Y %H:%M} UTC; "
-        f"{harmed})."
-    )
+def _reported(config: OrgConfig, incident: Incident, record: AIUse | None) -> Notice:
+    harmed = "People were harmed." if incident.people_harmed else "No one was harmed."
+    lines = [
+        person("Reported by", incident.reported_by, config.display_name(incident.reported_by)),
+        Line(text=incident.what_happened, style=Style.QUOTE),
+        fact("Happened", f"{incident.occurred_at:%d %b %Y %H:%M} UTC"),
+        Line(text=harmed),
+    ]
     if incident.serious_incident != "no":
-        text += " " + ARTICLE_73_NOTE
+        lines.append(Line(text=ARTICLE_73_NOTE))
     if record is None:
-        text += " The tool is not in the register: register it or stop its use."
-    return text
+        lines.append(Line(text="The tool is not in the register: register it or stop its use."))
+    return _notice(
+        incident,
+        kind="incident.reported",
+        title=(
+            f"New AI incident {incident.ref} ({incident.severity}) about "
+            f"{subject_of(incident, record)}"
+        ),
+        lines=lines,
+    )
+
+
+def _notice(incident: Incident, *, kind: str, title: str, lines: list[Line]) -> Notice:
+    """An incident notice; while the incident is open, it offers to close it."""
+    choices = []
+    if incident.status == "open":
+        choices.append(
+            NoticeChoice(
+                action=ChoiceAction.CLOSE_INCIDENT, label="Close incident", value=incident.ref
+            )
+        )
+    return Notice(
+        kind=kind, subject=incident.ref, title=title, parts=[Part(lines=lines)], choices=choices
+    )
 
 
 def _audience(config: OrgConfig, incident: Incident, record: AIUse | None) -> list[str]:
     people = [record.owner] if record is not None and record.owner else [incident.reported_by]
     people += config.members("governance_leads")
-    return list(dict.fromkeys(person for person in people if person))
+    return list(dict.fromkeys(who for who in people if who))
 
 
 def _tell(
@@ -181,38 +209,13 @@ def _tell(
     config: OrgConfig,
     incident: Incident,
     record: AIUse | None,
+    notice: Notice,
     *,
-    kind: str,
-    text: str,
     step: str = "",
 ) -> None:
-    for person in _audience(config, incident, record):
-        key = ":".join(part for part in (kind, incident.ref, step, person) if part)
-        outbox.enqueue(
-            session,
-            key=key,
-            channel=person,
-            text=text,
-            kind=kind,
-            subject=incident.ref,
-            blocks=_blocks(incident, text),
-        )
-
-
-def _blocks(incident: Incident, text: str) -> list[dict[str, Any]]:
-    section: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}
-    if incident.status != "open":
-        return [section]
-    button = {
-        "type": "button",
-        "action_id": IncidentAction.CLOSE.value,
-        "value": incident.ref,
-        "text": {"type": "plain_text", "text": "Close incident"},
-    }
-    return [
-        section,
-        {"type": "actions", "block_id": f"incident:{incident.ref}", "elements": [button]},
-    ]
+    for who in _audience(config, incident, record):
+        key = ":".join(part for part in (notice.kind, incident.ref, step, who) if part)
+        outbox.notify(session, notice, key=key, to=who)
 
 
 @dataclass
@@ -245,12 +248,21 @@ def _follow_up(session: Session, config: OrgConfig, incident: Incident, now: dat
     number = max(incident.follow_ups_sent + 1, (now - incident.reported_at) // every)
     record = session.get(AIUse, incident.ai_use_id) if incident.ai_use_id else None
     age = (now - incident.reported_at).days
-    text = (
-        f"Follow-up {number} on incident {incident.ref} ({incident.severity}, {age} days "
-        f"open) about {subject_of(incident, record)}: what is the root cause, and what "
-        "corrective action is in place? Close it once both are known."
+    notice = _notice(
+        incident,
+        kind="incident.follow_up",
+        title=(
+            f"Follow-up {number} on incident {incident.ref} ({incident.severity}, {age} days "
+            f"open) about {subject_of(incident, record)}"
+        ),
+        lines=[
+            Line(
+                text="What is the root cause, and what corrective action is in place? Close it "
+                "once both are known."
+            )
+        ],
     )
-    _tell(session, config, incident, record, kind="incident.follow_up", text=text, step=str(number))
+    _tell(session, config, incident, record, notice, step=str(number))
     incident.follow_ups_sent = number
     incident.next_follow_up_at = incident.reported_at + every * (number + 1)
     evidence.append(
@@ -316,13 +328,15 @@ def close_incident(
             "corrective_action": incident.corrective_action,
         },
     )
-    _tell(
-        session,
-        config,
+    closed_notice = _notice(
         incident,
-        record,
         kind="incident.closed",
-        text=f"Incident {incident.ref} is closed by <@{actor}>. Root cause: "
-        f"{esc(incident.root_cause)}. Corrective action: {esc(incident.corrective_action)}.",
+        title=f"Incident {incident.ref} is closed",
+        lines=[
+            person("Closed by", actor, config.display_name(actor)),
+            fact("Root cause", incident.root_cause),
+            fact("Corrective action", incident.corrective_action),
+        ],
     )
+    _tell(session, config, incident, record, closed_notice)
     return incident

@@ -7,6 +7,11 @@ sent. A sender that crashes after claiming leaves a lease that expires, so the r
 not lost; a duplicate `dedupe_key` is dropped, so retried work never sends twice. Claims are
 small batches, and marking a row sent or failed is conditional on still holding its claim, so a
 sender whose lease expired never overwrites the row another sender re-claimed.
+
+Messages of one thread (one `thread_of`), and updates of one message (one `target_of`), are
+sent in the order they were queued: a row is claimed only when no earlier row of its thread is
+still pending or claimed, so two senders claiming at once (the outbox loop and the pass after a
+click) never race within a thread, and a row waiting to be retried holds back the rows after it.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
+from governance.notices import Notice
 from store.models import OutboundMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,6 +58,7 @@ def enqueue(
     thread_of: str | None = None,
     target_of: str | None = None,
     attachment: Attachment | None = None,
+    notice: Notice | None = None,
     not_before: datetime | None = None,
 ) -> OutboundMessage | None:
     """Queue a message; returns None when a message with this key was already queued.
@@ -72,6 +79,7 @@ def enqueue(
         text=text,
         blocks=blocks,
         attachment=attachment.model_dump() if attachment is not None else None,
+        notice=notice.model_dump(mode="json") if notice is not None else None,
         kind=kind,
         subject=subject,
         status="pending",
@@ -90,15 +98,72 @@ def enqueue(
     return message
 
 
+def notify(
+    session: Session, notice: Notice, *, key: str, to: str, thread_of: str | None = None
+) -> OutboundMessage | None:
+    """Queue a notice for `to` (a channel, or a user id for a DM), under the sent message
+    `thread_of` names; its plain text is kept as the row's text."""
+    return enqueue(
+        session,
+        key=key,
+        channel=to,
+        text=notice.as_text(),
+        kind=notice.kind,
+        subject=notice.subject,
+        thread_of=thread_of,
+        notice=notice,
+    )
+
+
+def replace(
+    session: Session, notice: Notice, *, key: str, to: str, target_of: str
+) -> OutboundMessage | None:
+    """Queue the replacement of the sent message `target_of` names (say, buttons that have
+    been used give way to what happened)."""
+    return enqueue(
+        session,
+        key=key,
+        op="update",
+        channel=to,
+        target_of=target_of,
+        text=notice.as_text(),
+        kind=notice.kind,
+        subject=notice.subject,
+        notice=notice,
+    )
+
+
+def notice_of(message: OutboundMessage) -> Notice | None:
+    """The message's notice, validated (a malformed one raises ValidationError)."""
+    return Notice.model_validate(message.notice) if message.notice else None
+
+
 def attachment_of(message: OutboundMessage) -> Attachment | None:
     """The message's attachment, validated (a malformed one raises ValidationError)."""
     return Attachment.model_validate(message.attachment) if message.attachment else None
 
 
+UNSENT = ("pending", "claimed")
+
+
 def _due(now: datetime) -> Any:
     pending = (OutboundMessage.status == "pending") & (OutboundMessage.not_before <= now)
     lease_expired = (OutboundMessage.status == "claimed") & (OutboundMessage.claimed_until < now)
-    return or_(pending, lease_expired)
+    return or_(pending, lease_expired) & _in_turn()
+
+
+def _waits_behind(column: InstrumentedAttribute[str | None]) -> Any:
+    """An earlier row with the same (non-null) `column` is still unsent."""
+    earlier = aliased(OutboundMessage)
+    same = getattr(earlier, column.key)
+    return exists().where(
+        same == column, earlier.id < OutboundMessage.id, earlier.status.in_(UNSENT)
+    )
+
+
+def _in_turn() -> Any:
+    """The row is the oldest unsent one of its thread and of its update target."""
+    return ~_waits_behind(OutboundMessage.thread_of) & ~_waits_behind(OutboundMessage.target_of)
 
 
 def claim(
@@ -109,11 +174,15 @@ def claim(
     limit: int = CLAIM_BATCH,
     lease: timedelta = timedelta(minutes=2),
 ) -> Sequence[OutboundMessage]:
-    """Claim up to `limit` due messages for `worker`; no two workers get the same row."""
+    """Claim up to `limit` due messages for `worker`, oldest first; no two workers get the same
+    row, and a thread's next message only once the one before it is sent (so a batch holds at
+    most one message per thread, and sending a batch in order keeps every thread in order)."""
     moment = now or utcnow()
     query = select(OutboundMessage).where(_due(moment)).order_by(OutboundMessage.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.scalars(query.with_for_update(skip_locked=True)).all()
+        # The NOT EXISTS reads committed rows, so a row another sender has just claimed (or
+        # locked, about to claim) still counts as unsent and holds its thread back.
+        rows = session.scalars(query.with_for_update(skip_locked=True, of=OutboundMessage)).all()
         for row in rows:
             row.status, row.claimed_by, row.claimed_until = "claimed", worker, moment + lease
             row.attempts += 1
@@ -134,7 +203,9 @@ def claim(
         if result.rowcount:  # type: ignore[attr-defined]
             claimed.append(row_id)
     session.expire_all()
-    return session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(claimed))).all()
+    return session.scalars(
+        select(OutboundMessage).where(OutboundMessage.id.in_(claimed)).order_by(OutboundMessage.id)
+    ).all()
 
 
 def _held(message: OutboundMessage, worker: str) -> Any:

@@ -1,6 +1,7 @@
 """The review sweep: for every record whose review is due, work out from its review cycle what
 it is owed today (the due notice, a reminder, the escalation to the governance leads, the lapse)
-and queue it through the outbox.
+and queue it through the outbox as a notice (the due notice, reminders and escalation offer to
+start the review or snooze it).
 
 Each record's row is claimed before deciding (FOR UPDATE SKIP LOCKED on Postgres; SQLite
 serialises writers) and every notice has an outbox key per (record, due date, step), so
@@ -10,7 +11,6 @@ commit leaves everything to the next run.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 from governance import outbox, register
 from governance.config import OrgConfig
 from governance.models import RecordStatus
+from governance.notices import ChoiceAction, Line, Notice, NoticeChoice, Part, Tone, fact, person
 from governance.reviews import (
     REVIEWABLE,
     SYSTEM,
-    ReviewAction,
+    ReviewRef,
     claim_rows,
     effective_due,
     fmt_day,
@@ -36,7 +37,6 @@ from governance.reviews import (
     new_cycle,
     owner_or_leads,
 )
-from governance.text import esc
 from store import evidence
 from store.models import AIUse
 from store.review_models import ReviewCycle
@@ -164,40 +164,75 @@ def _notify(
     now: datetime,
 ) -> None:
     tier = f"{record.risk_tier} risk, " if record.risk_tier else ""
-    text = (
-        f"Time to review {record.ref} \u201c{esc(record.title)}\u201d ({tier}due "
-        f"{fmt_day(cycle.due_on)}). Five quick questions: is it still in use? Have its "
-        "purpose, data, model or vendor changed? Any incidents or complaints? Is it still "
-        "performing as intended? Then continue, change (re-approval) or retire it."
+    notice = _review_notice(
+        record,
+        cycle,
+        config,
+        kind="review.due",
+        tone=Tone.ASK,
+        title=f"Time to review {_named(record)} ({tier}due {fmt_day(cycle.due_on)})",
+        lines=[
+            Line(
+                text="Five quick questions: is it still in use? Have its purpose, data, model or "
+                "vendor changed? Any incidents or complaints? Is it still performing as "
+                "intended? Then continue, change (re-approval) or retire it."
+            )
+        ],
     )
     people = owner_or_leads(config, record)
-    _tell(session, config, record, cycle, people, "review.due", text, "due")
+    _tell(session, record, cycle, people, notice, "due")
     cycle.notified_on = today
     _log(session, "review.due", record, cycle, now, notified=people)
 
 
+def _named(record: AIUse) -> str:
+    return f"{record.ref} \u201c{record.title}\u201d"
+
+
+def _review_notice(
+    record: AIUse,
+    cycle: ReviewCycle,
+    config: OrgConfig,
+    *,
+    kind: str,
+    tone: Tone,
+    title: str,
+    lines: list[Line],
+) -> Notice:
+    """A review notice with its choices: start the review form, or snooze it a week (within
+    the configured bound)."""
+    value = ReviewRef(ref=record.ref, due_on=cycle.due_on).model_dump_json()
+    choices = [
+        NoticeChoice(
+            action=ChoiceAction.START_REVIEW, label="Start review", value=value, style="primary"
+        )
+    ]
+    if config.reviews.max_snooze_days > 0:
+        choices.append(
+            NoticeChoice(action=ChoiceAction.SNOOZE_REVIEW, label="Snooze 7 days", value=value)
+        )
+    return Notice(
+        kind=kind,
+        subject=record.ref,
+        tone=tone,
+        title=title,
+        parts=[Part(lines=lines)],
+        choices=choices,
+    )
+
+
 def _tell(
     session: Session,
-    config: OrgConfig,
     record: AIUse,
     cycle: ReviewCycle,
     people: list[str],
-    kind: str,
-    text: str,
+    notice: Notice,
     step: str,
     *extra: object,
 ) -> None:
-    """DM each person the review form; the key (record, cycle, step, person) sends it once."""
-    for person in people:
-        outbox.enqueue(
-            session,
-            key=_key(step, record, cycle, *extra, person),
-            channel=person,
-            text=text,
-            kind=kind,
-            subject=record.ref,
-            blocks=review_prompt_blocks(record, cycle, text, config),
-        )
+    """DM each person the notice; the key (record, cycle, step, person) sends it once."""
+    for who in people:
+        outbox.notify(session, notice, key=_key(step, record, cycle, *extra, who), to=who)
 
 
 def _remind(
@@ -216,24 +251,25 @@ def _remind(
     consequence = (
         "suspended" if settings.on_lapse == "suspend" else "flagged \u201creview lapsed\u201d"
     )
-    text = (
-        f"Reminder {number}: the review of {record.ref} \u201c{esc(record.title)}\u201d is "
-        f"{(today - start).days} days overdue. "
-    )
+    then = f"The record is {consequence} on {fmt_day(lapse_on)}."
     if cycle.escalated_on is None:
-        text += f"It goes to the governance leads on {fmt_day(escalate_on)}; "
-    text += f"the record is {consequence} on {fmt_day(lapse_on)}."
-    _tell(
-        session,
-        config,
+        then = (
+            f"It goes to the governance leads on {fmt_day(escalate_on)}; the record is "
+            f"{consequence} on {fmt_day(lapse_on)}."
+        )
+    notice = _review_notice(
         record,
         cycle,
-        owner_or_leads(config, record),
-        "review.reminder",
-        text,
-        "reminder",
-        number,
+        config,
+        kind="review.reminder",
+        tone=Tone.REMINDER,
+        title=(
+            f"Reminder {number}: the review of {_named(record)} is "
+            f"{(today - start).days} days overdue"
+        ),
+        lines=[Line(text=then)],
     )
+    _tell(session, record, cycle, owner_or_leads(config, record), notice, "reminder", number)
     cycle.reminders_sent = number
     _log(session, "review.reminded", record, cycle, now, reminder=number)
 
@@ -247,14 +283,28 @@ def _escalate(
     now: datetime,
 ) -> None:
     overdue = (today - effective_due(cycle)).days
-    owner = f"<@{record.owner}>" if record.owner else "nobody (no owner named)"
-    text = (
-        f"Escalation: the review of {record.ref} \u201c{esc(record.title)}\u201d is {overdue} days "
-        f"overdue. Owner: {owner}, reminded {cycle.reminders_sent} time(s). Please follow up "
-        "or review it yourself."
+    owner = (
+        person("Owner", record.owner, config.display_name(record.owner))
+        if record.owner
+        else fact("Owner", "nobody (no owner named)")
+    )
+    notice = _review_notice(
+        record,
+        cycle,
+        config,
+        kind="review.escalation",
+        tone=Tone.ESCALATION,
+        title=f"Escalation: the review of {_named(record)} is {overdue} days overdue",
+        lines=[
+            owner,
+            Line(
+                text=f"Reminded {cycle.reminders_sent} time(s). Please follow up or review it "
+                "yourself."
+            ),
+        ],
     )
     leads = config.members("governance_leads")
-    _tell(session, config, record, cycle, leads, "review.escalation", text, "escalation")
+    _tell(session, record, cycle, leads, notice, "escalation")
     cycle.escalated_on = today
     _log(session, "review.escalated", record, cycle, now, to=leads, overdue_days=overdue)
 
@@ -287,19 +337,24 @@ def _lapse(
             now=now,
         )
     effect = "suspended" if suspend else "flagged \u201creview lapsed\u201d"
-    text = (
-        f"{record.ref} \u201c{esc(record.title)}\u201d is now {effect}: its review was due "
-        f"{fmt_day(cycle.due_on)}. Completing the review clears this."
+    notice = Notice(
+        kind="review.lapsed",
+        subject=record.ref,
+        tone=Tone.ESCALATION,
+        title=f"{_named(record)} is now {effect}",
+        parts=[
+            Part(
+                lines=[
+                    Line(
+                        text=f"Its review was due {fmt_day(cycle.due_on)}. Completing the review "
+                        "clears this."
+                    )
+                ]
+            )
+        ],
     )
-    for person in {*owner_or_leads(config, record), *config.members("governance_leads")}:
-        outbox.enqueue(
-            session,
-            key=_key("lapsed", record, cycle, person),
-            channel=person,
-            text=text,
-            kind="review.lapsed",
-            subject=record.ref,
-        )
+    for who in sorted({*owner_or_leads(config, record), *config.members("governance_leads")}):
+        outbox.notify(session, notice, key=_key("lapsed", record, cycle, who), to=who)
     cycle.lapsed_on = today
     _log(session, "review.lapsed", record, cycle, now, effect="suspended" if suspend else "flag")
 
@@ -310,32 +365,3 @@ _STEP_HANDLERS = {
     Step.ESCALATE: _escalate,
     Step.LAPSE: _lapse,
 }
-
-
-def review_prompt_blocks(
-    record: AIUse, cycle: ReviewCycle, text: str, config: OrgConfig
-) -> list[dict[str, Any]]:
-    """The DM's buttons: start the review form, or snooze it a week (within the bound)."""
-    value = json.dumps({"ref": record.ref, "due_on": cycle.due_on.isoformat()})
-    buttons: list[dict[str, Any]] = [
-        {
-            "type": "button",
-            "action_id": ReviewAction.START.value,
-            "style": "primary",
-            "text": {"type": "plain_text", "text": "Start review"},
-            "value": value,
-        },
-    ]
-    if config.reviews.max_snooze_days > 0:
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": ReviewAction.SNOOZE.value,
-                "value": value,
-                "text": {"type": "plain_text", "text": "Snooze 7 days"},
-            }
-        )
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {"type": "actions", "block_id": f"review:{record.ref}", "elements": buttons},
-    ]

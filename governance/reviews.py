@@ -1,7 +1,7 @@
 """Periodic reviews: the next review date from the tier's cadence (set on approval), snooze
 within the configured bound, and the three outcomes of a review: continue, change (a new
 version goes back for approval) or retire. The sweep that tells owners a review is due lives
-in governance/review_sweep.py; helpers both use are here."""
+in governance/review_sweep.py; helpers both use are here, the cadence in review_cadence.py."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from governance import register
 from governance.config import OrgConfig
 from governance.errors import PermissionDenied, ValidationProblem
-from governance.models import RecordStatus, RiskTier
+from governance.models import RecordStatus
+from governance.review_cadence import cadence_days
 from governance.submission import submit_record
 from store import evidence
 from store.models import AIUse
@@ -28,7 +29,6 @@ from store.review_models import ReviewCycle
 SYSTEM = "aims-scheduler"
 # Statuses whose records are in use and so owe periodic reviews.
 REVIEWABLE = (RecordStatus.APPROVED, RecordStatus.APPROVED_WITH_CONDITIONS, RecordStatus.LIVE)
-DEFAULT_CADENCE_DAYS = 90
 
 T = TypeVar("T")
 
@@ -39,11 +39,11 @@ class ReviewOutcome(StrEnum):
     RETIRE = "retire"
 
 
-class ReviewAction(StrEnum):
-    """Slack action ids on the review DM (bot/slack/reviews.py handles them)."""
+class ReviewRef(BaseModel):
+    """Which review a choice is about: the record and the due date it was asked for."""
 
-    START = "review_start"
-    SNOOZE = "review_snooze"
+    ref: str
+    due_on: date
 
 
 class ReviewAnswers(BaseModel):
@@ -91,28 +91,6 @@ def owner_or_leads(config: OrgConfig, record: AIUse) -> list[str]:
 
 def fmt_day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
-
-
-# --- cadence --------------------------------------------------------------------------------
-
-
-def cadence_days(config: OrgConfig, tier: str | None) -> int:
-    """Days between reviews for a tier; an untiered record gets the shortest cadence, the
-    cautious choice."""
-    cadences = config.reviews.cadence_days
-    if tier is not None and RiskTier(tier) in cadences:
-        return cadences[RiskTier(tier)]
-    return min(cadences.values(), default=DEFAULT_CADENCE_DAYS)
-
-
-def set_next_review(record: AIUse, config: OrgConfig, approved_on: date) -> date:
-    """Set the record's next review from its tier's cadence (called on approval); clears a
-    lapse flag, since the approval is a fresh look. Writes no evidence: the caller's
-    approval event carries the date."""
-    due = approved_on + timedelta(days=cadence_days(config, record.risk_tier))
-    record.next_review = due
-    record.review_lapsed = False
-    return due
 
 
 def effective_due(cycle: ReviewCycle) -> date:

@@ -3,30 +3,25 @@
 The tier is the highest of: EU AI Act Article 5 (prohibited), Annex III or significant
 automated decisions without human review (high), people interacting with the system or seeing
 its output (limited), otherwise minimal; the organisation's modifiers then raise a floor.
-A governance lead may override the computed tier with a written justification.
+A governance lead may override the computed tier with a written justification
+(governance/tier_override.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from governance.config import OrgConfig
-from governance.errors import PermissionDenied, ValidationProblem
 from governance.models import (
     DataCategory,
     Deployment,
     Oversight,
     RecordFields,
-    RecordStatus,
     RiskTier,
 )
-from governance.register import update_record
 from governance.tiering_rules import AREAS_BY_ID, DECISION_NONE, PRACTICES_BY_ID, SIGNIFICANT
-from store import evidence
-from store.models import AIUse
 
 
 class FiredRule(BaseModel):
@@ -176,91 +171,12 @@ def apply_tier(fields: RecordFields, config: OrgConfig) -> RecordFields:
     return fields.model_copy(update={"risk_tier": result.tier, "tier_reasons": result.reasons})
 
 
-def override_tier(
-    session: Session,
-    *,
-    record: AIUse,
-    tier: RiskTier,
-    justification: str,
-    actor: str,
-    config: OrgConfig,
-    now: datetime | None = None,
-) -> AIUse:
-    """A governance lead sets the tier by hand; the justification is kept on the record and in
-    the evidence ledger beside the computed tier it replaced.
+def __getattr__(name: str) -> Any:
+    # override_tier moved to governance.tier_override (it sends records back through approval,
+    # which this module of pure rules must not import); bot/cli/register.py still imports it
+    # from here.
+    if name == "override_tier":
+        from governance.tier_override import override_tier
 
-    The tier decides who approves, so the changed record goes (back) through approval: an open
-    request for the old version is superseded by one for the new version, and an approved, live
-    or suspended record is submitted again. Records not yet submitted, waiting for changes,
-    rejected or retired just carry the new tier into their next submission (if any)."""
-    if actor not in config.members("governance_leads"):
-        raise PermissionDenied("only a governance lead can override a risk tier")
-    text = justification.strip()
-    if not text:
-        raise ValidationProblem(
-            "write a justification for the override: why is the computed tier wrong for this use?"
-        )
-    previous, before = record.risk_tier, record.version
-    update_record(
-        session,
-        record=record,
-        actor=actor,
-        now=now,
-        reason=f"risk tier overridden to {tier.value}",
-        changes={"risk_tier": tier.value, "tier_override": text},
-    )
-    evidence.append(
-        session,
-        actor=actor,
-        kind="record.tier_overridden",
-        subject=record.ref,
-        payload={"from": previous, "to": tier.value, "justification": text},
-        now=now,
-    )
-    if record.version != before:
-        _back_through_approval(
-            session, record=record, previous=previous, actor=actor, config=config, now=now
-        )
-    return record
-
-
-_REAPPROVE = (
-    RecordStatus.APPROVED,
-    RecordStatus.APPROVED_WITH_CONDITIONS,
-    RecordStatus.LIVE,
-    RecordStatus.SUSPENDED,
-)
-
-
-def _back_through_approval(
-    session: Session,
-    *,
-    record: AIUse,
-    previous: str | None,
-    actor: str,
-    config: OrgConfig,
-    now: datetime | None,
-) -> None:
-    # Imported here: the approvals services import the register, and flows import this module.
-    from governance.approvals.service import has_open_request, open_request
-    from governance.submission import submit_record
-
-    why = (
-        f"a governance lead overrode the risk tier ({previous or 'none'} → "
-        f"{record.risk_tier}), making v{record.version}"
-    )
-    status = RecordStatus(record.status)
-    if has_open_request(session, record) or status in (
-        RecordStatus.SUBMITTED,
-        RecordStatus.IN_REVIEW,
-    ):
-        open_request(session, record=record, actor=actor, config=config, now=now, why=why)
-    elif status in _REAPPROVE:
-        submit_record(
-            session,
-            record=record,
-            actor=actor,
-            config=config,
-            now=now,
-            reason=f"re-approval needed: {why}",
-        )
+        return override_tier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

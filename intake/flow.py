@@ -13,11 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.config import OrgConfig
+from governance.ports import ChatModel, Embedder
 from governance.register import create_record
 from governance.submission import submit_record
 from intake.engine import IntakeEngine, Outcome
+from intake.llm import LlmExtractor
 from intake.record import tiered_fields
 from intake.replies import Inbound, Reply, ReplyKind
+from intake.similarity import CategorySimilarity
 from intake.state import IntakeState, Stage
 from store import evidence
 from store.models import Conversation
@@ -40,14 +43,13 @@ class ExpiryNote:
     key: str = ""
 
 
-def engine_for(config: OrgConfig, settings_llm: str | None = None) -> IntakeEngine:
-    from intake.similarity import suggest
-
-    llm = None
-    if settings_llm:
-        from intake.llm import llm_extractor
-
-        llm = llm_extractor(settings_llm)
+def engine_for(
+    config: OrgConfig, *, embedder: Embedder | None = None, chat_model: ChatModel | None = None
+) -> IntakeEngine:
+    """The engine with the context's services: similarity over its embedder, extraction with
+    its chat model; either may be absent (rules alone still run a full registration)."""
+    suggest = CategorySimilarity(embedder).suggest if embedder is not None else None
+    llm = LlmExtractor(chat_model) if chat_model is not None else None
     return IntakeEngine(config=config, suggest=suggest, llm=llm)
 
 
@@ -95,7 +97,6 @@ def start(
     inbound: Inbound,
     *,
     now: datetime,
-    settings_llm: str | None = None,
     engine: IntakeEngine | None = None,
 ) -> list[Reply]:
     """Begin a registration from the inbound text (a description, or nothing yet)."""
@@ -117,7 +118,7 @@ def start(
                 "thread; start the registration in a new thread or a direct message.",
             )
         ]
-    engine = engine or engine_for(config, settings_llm)
+    engine = engine or engine_for(config)
     if row is None:
         row = Conversation(
             workspace=inbound.workspace,
@@ -154,14 +155,13 @@ def turn(
     inbound: Inbound,
     *,
     now: datetime,
-    settings_llm: str | None = None,
     engine: IntakeEngine | None = None,
 ) -> list[Reply]:
     row = active_conversation(session, inbound)
     if row is None:
-        return start(session, config, inbound, now=now, settings_llm=settings_llm, engine=engine)
+        return start(session, config, inbound, now=now, engine=engine)
     state = IntakeState.model_validate(row.state)
-    engine = engine or engine_for(config, settings_llm)
+    engine = engine or engine_for(config)
     outcome = engine.turn(state, inbound.text or "", inbound.choice, now)
     if outcome.file:
         outcome = _file(session, config, state, row, now)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from governance.config import OrgConfig
 from governance.models import DataCategory, Deployment, Oversight
+from governance.ports import ChatModel
 from governance.tiering_rules import AREAS_BY_ID, PRACTICES_BY_ID
 
 log = logging.getLogger(__name__)
@@ -64,27 +65,22 @@ def clean(result: LlmExtraction) -> dict[str, Any]:
 
 
 class LlmExtractor:
-    """Callable (description, config) → field values; `calls` describes each call."""
+    """Callable (description, config) → field values; `calls` describes each call. The chat
+    model is the context's one adapter, which redacts personal data before anything is sent."""
 
-    def __init__(self, spec: str, model: Any | None = None) -> None:
-        self.spec = spec
-        self._model = model
+    def __init__(self, chat_model: ChatModel) -> None:
+        self.chat_model = chat_model
         self.calls: list[dict[str, Any]] = []
-
-    def _structured(self) -> Any:
-        if self._model is None:
-            from langchain.chat_models import init_chat_model
-
-            self._model = init_chat_model(self.spec, temperature=0)
-        return self._model.with_structured_output(LlmExtraction)
 
     def __call__(self, description: str, config: OrgConfig) -> dict[str, Any]:
         text, sha = render_prompt(description, config)
-        call: dict[str, Any] = {"model": self.spec, "prompt": PROMPT, "prompt_sha256": sha}
+        call: dict[str, Any] = {
+            "model": self.chat_model.model_id,
+            "prompt": PROMPT,
+            "prompt_sha256": sha,
+        }
         try:
-            result = self._structured().invoke(text)
-            if not isinstance(result, LlmExtraction):
-                result = LlmExtraction.model_validate(result)
+            result = self.chat_model.extract(text, LlmExtraction)
         except Exception as exc:  # any provider failure: rules carry on alone, evidence says why
             log.warning("intake LLM extraction failed: %s", exc)
             call["error"] = f"{type(exc).__name__}: {exc}"
@@ -94,7 +90,3 @@ class LlmExtractor:
         call["parsed"] = values
         self.calls.append(call)
         return values
-
-
-def llm_extractor(spec: str) -> LlmExtractor:
-    return LlmExtractor(spec)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.config import CatalogueTool
-from intake.catalogue import find_tools_in
+from retrieval.tools import find_tools
 
 
 @dataclass
@@ -97,7 +97,7 @@ _GENERIC_VENDORS: dict[str, tuple[str, str]] = {
 
 def detect_tool(text: str, catalogue: Sequence[CatalogueTool]) -> Findings:
     found = Findings()
-    tools = find_tools_in(text, catalogue)
+    tools = find_tools(text, list(catalogue))
     if tools:
         tool = tools[0]
         found.put("tool", tool.name, f'catalogue: "{tool.name}"')

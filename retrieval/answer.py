@@ -3,23 +3,30 @@
 One `PolicyAnswerer` per process (see `get_answerer`): it loads the embedding model, the vector
 index and the BM25 index once and reloads the chunk set only when another process re-ingests.
 Every answer is appended to the evidence ledger in the caller's transaction.
+
+Policy text is evidence of the policy, not of everything it claims: a question about a register
+record is answered from the register, and a passage that contradicts the catalogue is never
+cited; the answer says the two disagree and who resolves it (retrieval.conflicts).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from governance.config import CatalogueTool
+from governance.ports import ChatModel
+from governance.record_status import answer_about_records, asks_about_records
 from retrieval import extractive, llm
+from retrieval.conflicts import Conflict, conflict_note, conflicts_in, record_conflicts
 from retrieval.corpus import ChunkRecord, Corpus, corpus_fingerprint
 from retrieval.embeddings import Embedder
 from retrieval.index import VectorIndex
 from retrieval.models import Citation, PolicyAnswer, ToolMatch
-from retrieval.runtime import context_embedder, context_index
 from retrieval.search import Hit, Method, Searcher, SearchResult
 from retrieval.text import normalise_space, sha256_text
 from retrieval.tools import detect_data_categories, find_tools, find_unknown_tools
@@ -27,7 +34,7 @@ from retrieval.verdicts import tool_match, tool_text, unknown_tool_text
 from store import evidence
 
 if TYPE_CHECKING:
-    from bot.context import AppContext
+    from governance.context import AppContext
 
 __all__ = ["Citation", "PolicyAnswer", "PolicyAnswerer", "ToolMatch", "get_answerer"]
 
@@ -40,7 +47,6 @@ COVERED_SIMILARITY_WITH_TERMS = 0.38
 COVERED_TERM_SHARE = 0.5
 UNAPPROVED_TOOLS_QUERY = "using AI tools that are not approved or not listed in the catalogue"
 MAX_LLM_PASSAGES = 4
-ANSWERER_KEY = "policy_answerer"
 
 
 @dataclass
@@ -50,6 +56,7 @@ class _Draft:
     mode: str = "extractive"
     fallback_reason: str | None = None
     llm: llm.LLMOutcome | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 class PolicyAnswerer:
@@ -59,18 +66,16 @@ class PolicyAnswerer:
         *,
         embedder: Embedder | None = None,
         index: VectorIndex | None = None,
-        chat_model: Any = None,
-        llm_id: str | None = None,
+        chat_model: ChatModel | None = None,
         method: Method = "hybrid",
     ) -> None:
         self.ctx = ctx
         self._embedder = embedder
         self._index = index
-        self._chat_model = chat_model
-        self.llm_id = llm_id or ctx.settings.llm or (None if chat_model is None else "custom")
+        self._chat_model = chat_model if chat_model is not None else ctx.chat_model
+        self.llm_id = self._chat_model.model_id if self._chat_model is not None else None
         self.method: Method = method
         self._corpus: Corpus | None = None
-        self._llm_error: str | None = None
         self._lock = threading.Lock()
 
     # --- components, loaded lazily and once --------------------------------------------------
@@ -78,25 +83,14 @@ class PolicyAnswerer:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = context_embedder(self.ctx)
+            self._embedder = self.ctx.embedder
         return self._embedder
 
     @property
     def index(self) -> VectorIndex:
         if self._index is None:
-            self._index = context_index(self.ctx, self.embedder)
+            self._index = self.ctx.vector_index
         return self._index
-
-    def chat_model(self) -> Any:
-        """The configured chat model, or None; a model that cannot be set up is reported once
-        and answers stay extractive (the evidence of each answer says why)."""
-        if self._chat_model is None and self.llm_id and self._llm_error is None:
-            try:
-                self._chat_model = llm.load_chat_model(self.llm_id)
-            except Exception as exc:  # missing provider package, bad spec, missing API key
-                self._llm_error = f"the LLM {self.llm_id!r} cannot be used: {exc}"
-                logger.warning("%s; answering extractively", self._llm_error)
-        return self._chat_model
 
     def searcher(self, session: Session) -> Searcher:
         """A searcher over the current chunk set; reloads it when a re-ingest changed it."""
@@ -113,15 +107,30 @@ class PolicyAnswerer:
         self, question: str, *, actor: str, session: Session, method: Method | None = None
     ) -> PolicyAnswer:
         question = normalise_space(question)
+        if asks_about_records(question):
+            return self._register_answer(question, actor=actor, session=session)
         searcher = self.searcher(session)
         result = searcher.search(question, method=method or self.method)
         covered, confidence = coverage(question, result)
         catalogue = self.ctx.config.catalogue
         wanted = detect_data_categories(question)
-        tools = [tool_match(tool, wanted) for tool in find_tools(question, catalogue)]
+        named = find_tools(question, catalogue)
+        tools = [tool_match(tool, wanted) for tool in named]
         unknown = find_unknown_tools(question, catalogue)
         hits = self._passages(question, result, covered, tools, unknown, searcher)
-        draft = self._draft(question, tools, unknown, hits, result)
+        conflicts = self._conflicts(hits, result, named)
+        if conflicts:
+            # Choose again without the contradicting passages, so the next best is quoted.
+            contradicted = {conflict.chunk.id for conflict in conflicts}
+            result = replace(
+                result, hits=[h for h in result.hits if h.chunk.id not in contradicted]
+            )
+            hits = [
+                hit
+                for hit in self._passages(question, result, covered, tools, unknown, searcher)
+                if hit.chunk.id not in contradicted
+            ]
+        draft = self._draft(question, tools, unknown, hits, result, conflicts)
         answer = PolicyAnswer(
             question=question,
             text="\n\n".join(draft.parts) if draft.parts else self.not_covered_text(),
@@ -134,7 +143,34 @@ class PolicyAnswerer:
             fallback_reason=draft.fallback_reason,
         )
         answer.evidence_seq = self._record(session, actor, answer, draft, method or self.method)
+        record_conflicts(session, conflicts, actor=actor)
         return answer
+
+    def _register_answer(self, question: str, *, actor: str, session: Session) -> PolicyAnswer:
+        """A question about register records: the register answers, no passage is searched."""
+        found = answer_about_records(session, question, config=self.ctx.config)
+        answer = PolicyAnswer(
+            question=question,
+            text=found.text,
+            covered=True,
+            mode="register",
+            record_refs=found.refs,
+        )
+        answer.evidence_seq = self._record(session, actor, answer, _Draft(mode="register"), "none")
+        return answer
+
+    def _conflicts(
+        self, hits: list[Hit], result: SearchResult, tools: list[CatalogueTool]
+    ) -> list[Conflict]:
+        """Passages that contradict the catalogue: any the answer would cite, and any among the
+        search results that contradicts it about a tool the question names."""
+        catalogue = self.ctx.config.catalogue
+        cited = {hit.chunk.id for hit in hits}
+        asked = {tool.name for tool in tools}
+        found = conflicts_in([hit.chunk for hit in hits], catalogue)
+        others = [hit.chunk for hit in result.hits if hit.chunk.id not in cited]
+        found += [c for c in conflicts_in(others, catalogue) if c.tool in asked]
+        return found
 
     def ask_whom(self) -> str:
         config = self.ctx.config
@@ -181,16 +217,17 @@ class PolicyAnswerer:
         unknown: list[str],
         hits: list[Hit],
         result: SearchResult,
+        conflicts: list[Conflict],
     ) -> _Draft:
-        draft = _Draft(parts=[tool_text(tool) for tool in tools])
+        draft = _Draft(parts=[tool_text(tool) for tool in tools], conflicts=conflicts)
         draft.parts.extend(unknown_tool_text(name, self.ask_whom()) for name in unknown)
+        if conflicts:
+            draft.parts.append(conflict_note(conflicts, self.ask_whom()))
         if not hits:
             return draft
-        model = self.chat_model() if self.llm_id else None
+        model = self._chat_model
         if model is not None and self._llm_part(draft, model, question, hits):
             return draft
-        if self.llm_id and model is None:
-            draft.fallback_reason = self._llm_error
         quotes = extractive.quote(hits, question, result.query_vector, self.embedder)
         lines = ["The policy says:"]
         for number, item in enumerate(quotes, start=1):
@@ -199,22 +236,16 @@ class PolicyAnswerer:
         draft.parts.append("\n".join(lines))
         return draft
 
-    def _llm_part(self, draft: _Draft, model: Any, question: str, hits: list[Hit]) -> bool:
-        """Ask the model; True when its answer (or its 'not covered') is used."""
-        from retrieval.redaction import redact
-
+    def _llm_part(self, draft: _Draft, model: ChatModel, question: str, hits: list[Hit]) -> bool:
+        """Ask the model (through the one adapter, which redacts personal data); True when
+        its answer (or its 'not covered') is used."""
         passages = [
             llm.Passage(
                 n, hit.chunk.document_title, " › ".join(hit.chunk.section_path), hit.chunk.text
             )
             for n, hit in enumerate(hits[:MAX_LLM_PASSAGES], start=1)
         ]
-        outcome = llm.ask(
-            model,
-            model_id=self.llm_id or "custom",
-            question=redact(question).text,
-            passages=passages,
-        )
+        outcome = llm.ask(model, question=question, passages=passages)
         draft.llm = outcome
         if outcome.usable:
             draft.mode = f"llm:{outcome.model_id}"
@@ -259,6 +290,20 @@ class PolicyAnswerer:
             "tools": [{"name": t.name, "status": t.status} for t in answer.tool_matches],
             "unknown_tools": answer.unknown_tools,
         }
+        if answer.record_refs:
+            payload["records"] = answer.record_refs
+        if draft.conflicts:
+            # Not cited, but kept: which passages were set aside, and why.
+            payload["conflicts"] = [
+                {
+                    "tool": c.tool,
+                    "catalogue_status": c.status.value,
+                    "place": c.place,
+                    "chunk_id": c.chunk.id,
+                    "chunk_hash": c.chunk.content_hash,
+                }
+                for c in draft.conflicts
+            ]
         if answer.fallback_reason:
             payload["fallback_reason"] = answer.fallback_reason
         if draft.llm is not None:
@@ -329,8 +374,7 @@ def _citation(number: int, chunk: ChunkRecord) -> Citation:
 
 
 def get_answerer(ctx: AppContext) -> PolicyAnswerer:
-    """The process's answerer for this context, created on first use."""
-    answerer = ctx.extras.get(ANSWERER_KEY)
-    if answerer is None:
-        answerer = ctx.extras[ANSWERER_KEY] = PolicyAnswerer(ctx)
+    """The context's answerer (made once, on first use)."""
+    answerer = ctx.answerer
+    assert isinstance(answerer, PolicyAnswerer)
     return answerer

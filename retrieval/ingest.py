@@ -3,6 +3,11 @@
 A document is unchanged when its bytes hash the same, it was produced by the same pipeline
 (chunker version and embedding model) and every one of its chunks is still in the vector index;
 anything else re-ingests it. The vector index is repaired from the database, never the reverse.
+
+Every chunk is screened for text addressed to a system rather than to staff (see
+retrieval.instructions); the flags are stored with the chunk. A document screened by older rules
+is screened again without re-embedding. Trust given by a governance lead covers one version of
+a document: it survives a re-chunk of the same bytes and lapses when the file changes.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from retrieval.chunking import (
 from retrieval.documents import SUPPORTED_SUFFIXES, DocumentError, ParsedDocument, parse_document
 from retrieval.embeddings import Embedder
 from retrieval.index import ChunkVectors, VectorIndex
+from retrieval.instructions import DETECTOR_VERSION, Flag, flag_instructions
 from store import evidence
 from store.models import utcnow
 from store.retrieval_models import PolicyChunk, PolicyDocument
@@ -46,6 +52,10 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Documents a governance lead had trusted whose file has changed since.
+    trust_lapsed: list[str] = field(default_factory=list)
+    # Set by retrieval.runtime: passages that contradict the tool catalogue.
+    conflicts: list[Any] = field(default_factory=list)
     chunks_embedded: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -62,6 +72,7 @@ class _Plan:
     document: ParsedDocument
     chunks: list[Chunk]
     previous: PolicyDocument | None
+    flags: list[list[Flag]] = field(default_factory=list)  # per chunk
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -120,6 +131,8 @@ def ingest(
     vectors = _embed_all(plans, embedder, notify)
     for plan, plan_vectors in zip(plans, vectors, strict=True):
         _apply(session, plan, plan_vectors, pipeline, index, stored_ids, report)
+    for source in report.unchanged:
+        _rescreen(existing[source])
     seen = {str(path) for path in files}
     roots = [Path(p).resolve() for p in paths]
     for source, doc in existing.items():
@@ -172,7 +185,8 @@ def _plan_file(
     if not chunks:
         report.skipped.append((str(path), "no passage long enough to index"))
         return None
-    return _Plan(path, content_hash, document, chunks, previous)
+    flags = [flag_instructions(chunk.text) for chunk in chunks]
+    return _Plan(path, content_hash, document, chunks, previous, flags)
 
 
 def _embed_all(plans: list[_Plan], embedder: Embedder, notify: Progress) -> list[list[Any]]:
@@ -229,28 +243,52 @@ def _apply(
         report.changed.append(doc.source)
     else:
         report.added.append(doc.source)
-    session.add(
-        PolicyDocument(
-            source=doc.source,
-            title=doc.title[:500],
-            url=doc.url,
-            content_hash=plan.content_hash,
-            pipeline=pipeline,
-            chunk_count=len(plan.chunks),
-            ingested_at=utcnow(),
-            chunks=[
-                PolicyChunk(
-                    id=c.id,
-                    ordinal=c.ordinal,
-                    section_path=list(c.section_path),
-                    text=c.text,
-                    content_hash=c.content_hash,
-                )
-                for c in plan.chunks
-            ],
-        )
+    document = PolicyDocument(
+        source=doc.source,
+        title=doc.title[:500],
+        url=doc.url,
+        content_hash=plan.content_hash,
+        pipeline=pipeline,
+        chunk_count=len(plan.chunks),
+        ingested_at=utcnow(),
+        screened_with=DETECTOR_VERSION,
+        chunks=[
+            PolicyChunk(
+                id=c.id,
+                ordinal=c.ordinal,
+                section_path=list(c.section_path),
+                text=c.text,
+                content_hash=c.content_hash,
+                instruction_flags=[flag.as_json() for flag in flags],
+            )
+            for c, flags in zip(plan.chunks, plan.flags, strict=True)
+        ],
     )
+    _carry_trust(plan, document, report)
+    session.add(document)
     session.flush()
+
+
+def _carry_trust(plan: _Plan, document: PolicyDocument, report: IngestReport) -> None:
+    """Keep a lead's trust across a re-chunk of the same bytes; report it lapsed otherwise."""
+    previous = plan.previous
+    if previous is None or previous.trusted_sha256 is None:
+        return
+    if previous.trusted_sha256 == plan.content_hash:
+        document.trusted_sha256 = previous.trusted_sha256
+        document.trusted_by = previous.trusted_by
+        document.trust_changed_at = previous.trust_changed_at
+    else:
+        report.trust_lapsed.append(document.source)
+
+
+def _rescreen(document: PolicyDocument) -> None:
+    """Screen an unchanged document's chunks with the current rules (no re-embedding)."""
+    if document.screened_with == DETECTOR_VERSION:
+        return
+    for chunk in document.chunks:
+        chunk.instruction_flags = [flag.as_json() for flag in flag_instructions(chunk.text)]
+    document.screened_with = DETECTOR_VERSION
 
 
 def _metadata(doc: ParsedDocument, chunk: Chunk) -> dict[str, Any]:
@@ -305,6 +343,13 @@ def _record(
             "removed": report.removed,
             "unchanged": len(report.unchanged),
             "skipped": [{"source": s, "reason": r} for s, r in report.skipped],
+            "flagged": [
+                {"source": str(plan.path), "section": list(chunk.section_path), **flag.as_json()}
+                for plan in plans
+                for chunk, flags in zip(plan.chunks, plan.flags, strict=True)
+                for flag in flags
+            ],
+            "trust_lapsed": report.trust_lapsed,
             "chunks_embedded": report.chunks_embedded,
             "total_chunks": report.total_chunks,
         },

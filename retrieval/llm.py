@@ -13,8 +13,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from string import Template
-from typing import Any
 
+from governance.ports import ChatModel
 from prompts import load_prompt
 
 SYSTEM_PROMPT = "policy_answer.system"
@@ -53,17 +53,9 @@ def prompt_sha256() -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
-def load_chat_model(spec: str) -> Any:
-    """`provider:model` through LangChain's init_chat_model (the provider package must be
-    installed, e.g. langchain-openai for `openai:gpt-4o-mini`)."""
-    from langchain.chat_models import init_chat_model
-
-    return init_chat_model(spec, temperature=0)
-
-
-def build_messages(question: str, passages: list[Passage]) -> list[Any]:
-    from langchain_core.messages import HumanMessage, SystemMessage
-
+def build_messages(question: str, passages: list[Passage]) -> tuple[str, str]:
+    """(system, user): the passages and the question go in as quoted data, never as
+    instructions."""
     data = [
         {
             "number": p.number,
@@ -77,17 +69,16 @@ def build_messages(question: str, passages: list[Passage]) -> list[Any]:
         passages=json.dumps(data, ensure_ascii=False, indent=1),
         question=question.replace("```", "'''"),
     )
-    return [SystemMessage(load_prompt(SYSTEM_PROMPT).text), HumanMessage(user)]
+    return load_prompt(SYSTEM_PROMPT).text, user
 
 
-def ask(chat_model: Any, *, model_id: str, question: str, passages: list[Passage]) -> LLMOutcome:
-    outcome = LLMOutcome(model_id=model_id, prompt_sha256=prompt_sha256())
+def ask(chat_model: ChatModel, *, question: str, passages: list[Passage]) -> LLMOutcome:
+    outcome = LLMOutcome(model_id=chat_model.model_id, prompt_sha256=prompt_sha256())
     try:
-        reply = chat_model.invoke(build_messages(question, passages))
+        outcome.raw = chat_model.reply(*build_messages(question, passages))
     except Exception as exc:  # any provider failure: the caller falls back, evidence says why
         outcome.error = f"{type(exc).__name__}: {exc}"
         return outcome
-    outcome.raw = _content_text(reply)
     if outcome.raw.strip().upper().rstrip(".") == NOT_COVERED:
         outcome.not_covered = True
         return outcome
@@ -112,12 +103,3 @@ def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[in
     cleaned = _CITATION.sub(_keep, text)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
     return cleaned, cited, rejected
-
-
-def _content_text(reply: Any) -> str:
-    content = getattr(reply, "content", reply)
-    if isinstance(content, list):  # some providers return content blocks
-        return "".join(
-            block.get("text", "") if isinstance(block, dict) else str(block) for block in content
-        )
-    return str(content)

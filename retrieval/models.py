@@ -45,3 +45,5 @@ class PolicyAnswer(BaseModel):
     confidence: float = 0.0
     fallback_reason: str | None = None
     evidence_seq: int | None = None
+    # Register records the answer is about (questions answered from the register).
+    record_refs: list[str] = Field(default_factory=list)

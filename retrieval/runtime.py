@@ -4,32 +4,55 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from governance.context import AppContext, Providers
+from governance.ports import Answerer, ChatModel
+from retrieval.chat_model import LangChainChatModel
+from retrieval.conflicts import conflicts_in, record_conflicts
+from retrieval.corpus import load_chunks
 from retrieval.embeddings import Embedder, embedder_for
 from retrieval.index import ChromaIndex, VectorIndex, chroma_client, collection_name
 from retrieval.ingest import IngestReport, Progress, ingest
 
-if TYPE_CHECKING:
-    from bot.context import AppContext
+
+def _embedder(ctx: AppContext) -> Embedder:
+    return embedder_for(ctx.settings.embedding_model)
+
+
+def _vector_index(ctx: AppContext) -> VectorIndex:
+    client = chroma_client(path=ctx.chroma_path, url=ctx.settings.chroma_url)
+    return ChromaIndex(client, collection_name(ctx.embedder.name))
+
+
+def _chat_model(ctx: AppContext) -> ChatModel | None:
+    return LangChainChatModel(ctx.settings.llm) if ctx.settings.llm else None
+
+
+def _answerer(ctx: AppContext) -> Answerer:
+    from retrieval.answer import PolicyAnswerer  # answer.py builds on this module
+
+    return PolicyAnswerer(ctx)
+
+
+def retrieval_providers() -> Providers:
+    """The real services: the configured sentence-transformers model, Chroma (embedded, or a
+    server at AIMS_CHROMA_URL), the configured LangChain chat model, the policy answerer."""
+    return Providers(
+        embedder=_embedder,
+        vector_index=_vector_index,
+        chat_model=_chat_model,
+        answerer=_answerer,
+    )
 
 
 def context_embedder(ctx: AppContext) -> Embedder:
-    cached = ctx.extras.get("embedder")
-    if cached is None:
-        cached = ctx.extras["embedder"] = embedder_for(ctx.settings.embedding_model)
-    return cached
+    return ctx.embedder
 
 
-def context_index(ctx: AppContext, embedder: Embedder) -> VectorIndex:
-    key = f"vector_index:{embedder.name}"
-    cached = ctx.extras.get(key)
-    if cached is None:
-        client = chroma_client(path=ctx.chroma_path, url=ctx.settings.chroma_url)
-        cached = ctx.extras[key] = ChromaIndex(client, collection_name(embedder.name))
-    return cached
+def context_index(ctx: AppContext, embedder: Embedder | None = None) -> VectorIndex:
+    return ctx.vector_index
 
 
 def ingest_policies(
@@ -41,9 +64,13 @@ def ingest_policies(
     prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest `paths`, or the organisation's configured policy sources when none are given."""
+    """Ingest `paths`, or the organisation's configured policy sources when none are given.
+
+    Afterwards every answerable passage is checked against the tool catalogue, so a passage
+    that contradicts it is on record (and in the weekly digest) before anyone asks about it.
+    """
     embedder = context_embedder(ctx)
-    return ingest(
+    report = ingest(
         session,
         paths=list(paths) if paths else ctx.policy_paths(),
         embedder=embedder,
@@ -52,3 +79,7 @@ def ingest_policies(
         prune=prune,
         progress=progress,
     )
+    answerable, _ = load_chunks(session)
+    report.conflicts = conflicts_in(answerable, ctx.config.catalogue)
+    record_conflicts(session, report.conflicts, actor=actor)
+    return report

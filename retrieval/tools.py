@@ -208,6 +208,33 @@ def find_tools(question: str, catalogue: Sequence[CatalogueTool]) -> list[Catalo
     return result
 
 
+@dataclass(frozen=True)
+class Mention:
+    """Where a catalogue tool is named in a text (character offsets into text.lower())."""
+
+    start: int
+    end: int
+    tool: CatalogueTool
+
+
+def tool_mentions(text: str, catalogue: Sequence[CatalogueTool]) -> list[Mention]:
+    """Exact mentions of catalogue tools in policy text, in order.
+
+    Unlike a question, policy text is edited and reviewed, so misspellings are not matched:
+    a near miss there is more likely another word than a tool. Tools whose names cannot occur
+    in the text are skipped before the (slower) token matching.
+    """
+    lowered = text.lower()
+    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+    tokens = [lowered[start:end] for start, end in spans]
+    squashed = _squash(lowered)
+    found: list[_Match] = []
+    for tool in catalogue:
+        if any(_squash(name) in squashed for name in _names(tool, catalogue)):
+            found.extend(m for m in _matches(tokens, tool, catalogue) if m.exact)
+    return [Mention(spans[m.start][0], spans[m.end - 1][1], m.tool) for m in _resolve(found)]
+
+
 def find_unknown_tools(question: str, catalogue: Sequence[CatalogueTool]) -> list[str]:
     """AI tools named in `question` that are not in the catalogue (as the asker wrote them)."""
     tokens = _TOKEN.findall(question.lower())

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 from governance.config import OrgConfig
+from governance.context import AppContext
 from scheduler import runner
 from scheduler.jobs import JOBS, Job
 from store.db import Database
@@ -96,10 +97,7 @@ def next_runs(config: OrgConfig, now: datetime) -> dict[str, datetime | None]:
     return runs
 
 
-def start_for_context(ctx: object) -> Callable[[], None]:
-    """The `aims run` hook (bot.slack.run.SCHEDULER_STARTERS): start, return a stopper."""
-    from bot.context import AppContext
-
-    assert isinstance(ctx, AppContext)
+def start_for_context(ctx: AppContext) -> Callable[[], None]:
+    """Start the scheduler for `aims run`; returns the function that stops it."""
     scheduler = start(ctx.db, ctx.config)
     return lambda: scheduler.shutdown(wait=False)

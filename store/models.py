@@ -177,11 +177,15 @@ class OutboundMessage(Base):
     op: Mapped[str] = mapped_column(String(16), default="post")
     channel: Mapped[str] = mapped_column(String(64))  # a channel id, or a user id for a DM
     user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # ephemeral target
-    thread_of: Mapped[str | None] = mapped_column(String(255), nullable=True)  # parent's dedupe_key
-    target_of: Mapped[str | None] = mapped_column(String(255), nullable=True)  # message to update
-    text: Mapped[str] = mapped_column(Text)
-    blocks: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    # The parent's dedupe_key; a thread's messages are sent in the order they were queued.
+    thread_of: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    # The message to update; updates of one message are applied in the order they were queued.
+    target_of: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    text: Mapped[str] = mapped_column(Text)  # plain text (a notice's as_text), or Slack text
+    blocks: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)  # raw Block Kit
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # A governance.notices.Notice: what to say, transport-free; the sender renders it.
+    notice: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     kind: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(128), default="")
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)

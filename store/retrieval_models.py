@@ -28,6 +28,21 @@ class PolicyDocument(Base):
     pipeline: Mapped[str] = mapped_column(String(300))
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The instruction detector (retrieval.instructions.DETECTOR_VERSION) that screened the
+    # chunks; NULL for documents ingested before screening existed.
+    screened_with: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Trust is given to one version of a document: a governance lead vouches for these bytes,
+    # so its passages flagged as instructions are answered from. A changed file is untrusted
+    # until a lead looks again. Who and why are in the evidence ledger (policy.trusted).
+    trusted_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    trusted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When trust was last given or withdrawn: part of the corpus fingerprint, so a running bot
+    # sees the change without a re-ingest.
+    trust_changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @property
+    def trusted(self) -> bool:
+        return self.trusted_sha256 is not None and self.trusted_sha256 == self.content_hash
 
     chunks: Mapped[list[PolicyChunk]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="PolicyChunk.ordinal"
@@ -45,5 +60,8 @@ class PolicyChunk(Base):
     section_path: Mapped[list[Any]] = mapped_column(JSON, default=list)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # Sentences that read as instructions to a system or model ([{sentence, reason}], see
+    # retrieval.instructions); empty when none, NULL when the chunk was never screened.
+    instruction_flags: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
     document: Mapped[PolicyDocument] = relationship(back_populates="chunks")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.context import AppContext
+from bot.context import AppContext, build_context
 from bot.settings import Settings
 from governance.config import OrgConfig, load_config
 from store.db import Database
@@ -73,7 +73,7 @@ def org_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def app_context(org_dir: Path, db: Database) -> AppContext:
     """The sample organisation wired to this test's database."""
-    context = AppContext.load(org_dir / "aims.yaml", Settings(database_url=db.url))
+    context = build_context(org_dir / "aims.yaml", Settings(database_url=db.url))
     context.__dict__["db"] = db
     return context
 

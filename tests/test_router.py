@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,10 +12,11 @@ import pytest
 from bot import router as router_module
 from bot.context import AppContext
 from bot.router import Intent, Router, classify_intent
-from governance.models import RecordFields
+from governance.models import RecordFields, RiskTier
 from governance.register import create_record
 from intake.replies import Inbound, ReplyKind
 from retrieval.answer import Citation, PolicyAnswer
+from tests.approvals.helpers import submitted
 
 USER = "U0ACME0009"
 
@@ -28,6 +30,14 @@ def _rules_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def router(app_context: AppContext, now: datetime) -> Router:
     return Router(app_context, now=lambda: now)
+
+
+def with_answerer(router: Router, answerer: Any) -> Router:
+    """The same router over a context whose answerer is `answerer` (the composition root's
+    seam: no monkeypatching)."""
+    ctx = router.ctx
+    providers = replace(ctx.providers, answerer=lambda _: answerer)
+    return Router(AppContext(ctx.config_path, ctx.settings, providers), now=router._now)
 
 
 def said(text: str, thread: str = "T1", choice: str | None = None) -> Inbound:
@@ -47,10 +57,20 @@ def said(text: str, thread: str = "T1", choice: str | None = None) -> Inbound:
         ("Is Otter allowed?", Intent.TOOL),
         ("can I use DeepSeek for work?", Intent.TOOL),
         ("What data can I paste into ChatGPT Enterprise?", Intent.ASK),
+        ("Has AIU-0001 been approved?", Intent.RECORD_STATUS),
+        ("What is the status of AIU-0001?", Intent.RECORD_STATUS),
+        ("show aiu-7", Intent.RECORD_STATUS),
+        ("Have the pending register records been approved?", Intent.RECORD_STATUS),
+        ("Has my registration been approved?", Intent.MY_RECORDS),
     ],
 )
 def test_intents(text: str, intent: Intent) -> None:
     assert classify_intent(text) is intent
+
+
+def test_a_question_about_the_approval_process_stays_a_policy_question() -> None:
+    for text in ("When is a register record approved?", "Who approves a high-risk AI use?"):
+        assert classify_intent(text) in (Intent.ASK, Intent.TOOL)
 
 
 def test_help_lists_what_the_bot_does(router: Router) -> None:
@@ -91,6 +111,33 @@ def test_my_records_lists_what_i_requested_or_own(router: Router, app_context: A
     assert "Someone else's" not in reply.text and reply.record_refs == ["AIU-0001"]
 
 
+def test_a_record_status_question_is_answered_from_the_register(
+    router: Router, app_context: AppContext, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeAnswerer()
+    router = with_answerer(router, fake)
+    with app_context.db.session() as session:
+        submitted(session, app_context.config, RiskTier.LIMITED, now)
+    [reply] = router.handle(said("Has AIU-0001 been approved?"))
+    assert reply.text.startswith(
+        "No: AIU-0001 “Support chat assistant” is in review, risk tier limited (v1). "
+        "Waiting for approval from "
+    )
+    assert "From the register" in reply.text
+    assert reply.record_refs == ["AIU-0001"] and reply.citations == []
+    assert fake.questions == []  # no policy passage was searched
+    status = router.handle(said("What is the status of aiu-1?"))[0].text
+    assert status.startswith("AIU-0001 “Support chat assistant” is in review")
+
+
+def test_an_unknown_record_id_gets_a_clear_message(router: Router) -> None:
+    [reply] = router.handle(said("Has AIU-0099 been approved?"))
+    assert reply.text.startswith("There is no register record AIU-0099. Check the id")
+    assert reply.record_refs == []
+    which = router.handle(said("Have the pending register records been approved?"))[0].text
+    assert which.startswith("Which record do you mean? Give its id, like AIU-0007")
+
+
 class FakeAnswerer:
     def __init__(self) -> None:
         self.questions: list[str] = []
@@ -122,22 +169,13 @@ def test_policy_questions_are_answered_with_citations(
     router: Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeAnswerer()
-    monkeypatch.setattr(router_module, "_answerer", lambda ctx: fake)
+    router = with_answerer(router, fake)
     reply = router.handle(said("Can I paste customer data into ChatGPT?"))[0]
     assert reply.kind is ReplyKind.ANSWER and reply.answer_ref == "42"
     assert reply.citations[0].section == "4. Approved tools › 4.2 ChatGPT Enterprise"
     assert fake.questions == ["Can I paste customer data into ChatGPT?"]
     router.ask(said("Is Otter allowed?"))
     assert fake.questions[-1] == "Is Otter allowed?"
-
-
-def test_without_policy_search_tool_questions_use_the_catalogue(
-    router: Router, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(router_module, "_answerer", lambda ctx: None)
-    reply = router.handle(said("Is Otter allowed?"))[0]
-    assert "Otter.ai (Otter.ai Inc.): prohibited." in reply.text
-    assert "Microsoft Teams transcription" in reply.text
 
 
 def test_an_unexpected_failure_gives_a_reference_and_keeps_state(

@@ -8,9 +8,21 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import answers, approvals, chat, digest, evidence, incident, jobs, register, run, setup
+from bot.cli import (
+    answers,
+    approvals,
+    chat,
+    digest,
+    evidence,
+    incident,
+    jobs,
+    policies,
+    register,
+    run,
+    setup,
+)
 from bot.cli.common import err_console
-from bot.context import AppContext
+from bot.context import build_context
 from governance.errors import AimsError
 
 app = typer.Typer(
@@ -34,7 +46,7 @@ def _root(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    ctx.obj = AppContext.load(config)
+    ctx.obj = build_context(config)
 
 
 # The one list of command groups; a feature adds itself here.
@@ -42,6 +54,11 @@ setup.register_commands(app)
 app.add_typer(register.app, name="register", help="The AI register: list, show, export, import.")
 app.add_typer(evidence.app, name="evidence", help="The evidence ledger: verify and export.")
 app.add_typer(approvals.app, name="approvals", help="Approval requests: list, decide, resubmit.")
+app.add_typer(
+    policies.app,
+    name="policies",
+    help="Policy passages withheld or contradicting the catalogue; trust a document.",
+)
 jobs.register_commands(app)
 incident.register_commands(app)
 digest.register_commands(app)

@@ -17,7 +17,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.cli.common import app_context, console, err_console, fail, print_json
+from bot.cli.policies import plain, print_conflict, print_flagged, trust_hint
 from bot.context import AppContext
+from governance.policy_findings import FlaggedPassage, flagged_passages
 
 if TYPE_CHECKING:
     from retrieval.answer import PolicyAnswer, PolicyAnswerer
@@ -43,6 +45,8 @@ def ingest(
     """Ingest policy documents (md, txt, html, pdf, docx); unchanged ones are skipped."""
     from retrieval.runtime import ingest_policies
 
+    if paths and str(paths[0]) in ("trust", "untrust") and not paths[0].exists():
+        fail(f"to {paths[0]} a document use: aims policies {paths[0]} DOC --as LEAD -j WHY")
     context = app_context(ctx)
     targets = list(paths or []) or context.policy_paths()
     if not targets:
@@ -51,7 +55,10 @@ def ingest(
         report = ingest_policies(
             context, session, paths=targets, actor=_actor(None), prune=prune, progress=on_event
         )
+    with context.db.session() as session:
+        withheld = flagged_passages(session)
     _print_ingest_report(report)
+    _print_findings(report, withheld)
     if report.skipped and report.total_chunks == 0:
         raise typer.Exit(1)
 
@@ -100,6 +107,37 @@ def _print_ingest_report(report: IngestReport) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _print_findings(report: IngestReport, withheld: list[FlaggedPassage]) -> None:
+    """What the leads must look at: every run lists them again until they are dealt with."""
+    if withheld:
+        console.print(
+            f"\nWithheld from answers: {len(withheld)} passage(s) written as instructions to a "
+            "system, not as policy for staff:",
+            highlight=False,
+            soft_wrap=True,
+        )
+        print_flagged(withheld)
+        for source in dict.fromkeys(p.source for p in withheld):
+            plain(trust_hint(Path(source).name))
+    for source in report.trust_lapsed:
+        plain(f"\nTrust lapsed: {source} changed since a governance lead trusted it.")
+    if report.conflicts:
+        console.print(
+            f"\nContradicts the tool catalogue ({len(report.conflicts)}; listed in the weekly "
+            "digest until fixed):",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for conflict in report.conflicts:
+            print_conflict(
+                conflict.tool,
+                conflict.status.value,
+                conflict.place,
+                conflict.says.value,
+                conflict.sentence,
+            )
 
 
 def ask(
@@ -151,6 +189,7 @@ def answer_json(answer: PolicyAnswer) -> dict[str, Any]:
         "citations": [c.model_dump(mode="json") for c in answer.citations],
         "tool_matches": [t.model_dump(mode="json") for t in answer.tool_matches],
         "unknown_tools": answer.unknown_tools,
+        "records": answer.record_refs,
         "confidence": answer.confidence,
         "fallback_reason": answer.fallback_reason,
         "evidence_seq": answer.evidence_seq,

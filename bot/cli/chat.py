@@ -18,6 +18,7 @@ from bot.cli.common import app_context
 from bot.console import render_all, to_inbound
 from bot.context import AppContext, demo_dir
 from intake.replies import Choice, Inbound, Reply
+from retrieval.runtime import ingest_policies
 
 _BYE = {"quit", "exit", "bye", ":q"}
 
@@ -55,10 +56,6 @@ def prepare_demo(context: AppContext, target: Path, out: TextIO) -> None:
 
 
 def _ingest(context: AppContext, out: TextIO) -> None:
-    try:
-        from retrieval.runtime import ingest_policies
-    except ImportError:
-        return
     print("Reading the sample policies (first run only)...", file=out)
     try:
         with context.db.session() as session:

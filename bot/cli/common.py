@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
-from bot.context import AppContext
+from bot.context import AppContext, build_context
 
 console = Console()
 err_console = Console(stderr=True)
@@ -18,7 +18,7 @@ err_console = Console(stderr=True)
 def app_context(ctx: typer.Context) -> AppContext:
     root = ctx.find_root()
     if root.obj is None:
-        root.obj = AppContext.load(None)
+        root.obj = build_context(None)
     assert isinstance(root.obj, AppContext)
     return root.obj
 

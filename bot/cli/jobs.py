@@ -89,7 +89,6 @@ def run(
 def register_commands(root: typer.Typer) -> None:
     root.add_typer(app, name="jobs", help="Scheduled jobs: list them, run one now.")
     root.command("scheduler")(scheduler_command)
-    _hook_into_aims_run()
 
 
 def scheduler_command(ctx: typer.Context) -> None:
@@ -104,13 +103,3 @@ def scheduler_command(ctx: typer.Context) -> None:
         threading.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
-
-
-def _hook_into_aims_run() -> None:
-    """`aims run` starts every scheduler listed in bot.slack.run.SCHEDULER_STARTERS."""
-    try:
-        from bot.slack.run import SCHEDULER_STARTERS
-    except ImportError:  # a build without the Slack app
-        return
-    if service.start_for_context not in SCHEDULER_STARTERS:
-        SCHEDULER_STARTERS.append(service.start_for_context)

@@ -1,5 +1,7 @@
-"""The one error handler: known errors become a friendly private message saying how to fix it;
-unknown ones get a reference id that is logged with the traceback and recorded as evidence.
+"""The one error path: known errors (AimsError) become a friendly private message, or a message
+under a form's field, saying how to fix it; unknown ones get a reference id
+(governance.errors.reference_id) that is logged with the traceback and recorded as evidence.
+Listeners never catch errors themselves: bot.slack.listeners routes everything here.
 
 It only ever acts on a typed payload, which exists only for a request whose signature was
 verified (or that came over the authenticated Socket Mode connection); without one it logs and
@@ -10,17 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from slack_bolt import BoltContext, BoltResponse
 
 from bot.slack.blocks import SlackMessage, sections
 from bot.slack.ids import EvidenceKind
-from bot.slack.keys import delivery_key
 from bot.slack.messenger import BOT_ACTOR, Messenger
-from bot.slack.middleware import PAYLOAD, claim_delivery, release_delivery
+from bot.slack.middleware import PAYLOAD
 from bot.slack.payloads import (
     AppHomeOpened,
     BlockActions,
@@ -30,19 +29,26 @@ from bot.slack.payloads import (
     SlashCommand,
     ViewSubmission,
 )
-from bot.slack.services import Services
-from governance.errors import AimsError
+from governance.errors import AimsError, reference_id
 from store import evidence
 
 log = logging.getLogger(__name__)
-P = TypeVar("P")
+MAX_FIELD_ERROR = 150  # Slack shows about this much under a form's field
+
+
+class FormProblem(AimsError):
+    """Answers in a form that cannot be used, each message shown under the block that asked."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
 
 
 def friendly_text(error: BaseException) -> tuple[str, str | None]:
     """The text a person sees, and the reference id when the error was not theirs to fix."""
     if isinstance(error, AimsError):
         return f":warning: {error}", None
-    reference = uuid.uuid4().hex[:8].upper()
+    reference = reference_id()
     return (
         f":boom: Something went wrong on our side. Please try again; if it keeps happening, "
         f"give the AIMS team reference *{reference}*.",
@@ -119,37 +125,12 @@ def on_error(error: Exception, context: BoltContext, messenger: Messenger) -> Bo
     return None
 
 
-def after_ack(
-    services: Services, kind: type[P], *, claim: bool = True
-) -> Callable[[Callable[[P], None]], Callable[[BoltContext], None]]:
-    """Wrap a lazy listener (the work after the ack) that takes a typed payload: claim the
-    delivery first, so a redelivery, retry or double click does nothing, and route errors to
-    the one error handler (Bolt's error handler does not see lazy listeners). Work that raises
-    releases the claim first, so Slack's retry (or the person trying again) is not dropped.
-
-    `claim=False` is for buttons that only open a form: opening one changes nothing (the form's
-    submission is what is made exactly-once), and someone who cancels the form must be able to
-    click the same button again."""
-
-    def wrap(func: Callable[[P], None]) -> Callable[[BoltContext], None]:
-        def run(context: BoltContext) -> None:
-            payload = context.get(PAYLOAD)
-            if not isinstance(payload, kind):
-                log.error("listener %s got %s", func.__name__, type(payload).__name__)
-                return
-            key = delivery_key(payload)  # type: ignore[arg-type]
-            claimed = False
-            try:
-                claimed = claim_delivery(services.ctx, key) if claim else False
-                if claimed or not claim:
-                    func(payload)
-            except Exception as exc:
-                if claimed:
-                    release_delivery(services.ctx, key)
-                report_error(exc, payload, services.messenger)  # type: ignore[arg-type]
-
-        # Not functools.wraps: Bolt reads a listener's arguments through __wrapped__.
-        run.__name__, run.__qualname__ = func.__name__, func.__qualname__
-        return run
-
-    return wrap
+def form_errors(
+    error: AimsError, payload: ViewSubmission, messenger: Messenger, block: str
+) -> dict[str, str]:
+    """A known error in a form submission, as `response_action: errors`: each message under
+    the block it is about (a FormProblem's own blocks, otherwise `block`), so the form stays
+    open with the explanation."""
+    describe(error, payload, messenger)
+    errors = error.errors if isinstance(error, FormProblem) else {block: str(error)}
+    return {where: message[:MAX_FIELD_ERROR] for where, message in errors.items()}

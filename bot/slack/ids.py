@@ -54,3 +54,59 @@ class EvidenceKind(StrEnum):
     ERROR = "slack.error"
     REJECTED = "slack.rejected"
     FEEDBACK = "answer.feedback"
+
+
+class ApprovalIds(StrEnum):
+    """Approval buttons (on approver DMs and the requester's changes-requested note) and the
+    reason and edit modals."""
+
+    ACTIONS_BLOCK = "approval_actions"
+    APPROVE = "approval_approve"
+    APPROVE_WITH_CONDITIONS = "approval_approve_with_conditions"
+    REQUEST_CHANGES = "approval_request_changes"
+    REJECT = "approval_reject"
+    REASON_MODAL = "approval_reason_modal"
+    REASON_BLOCK = "approval_reason_block"
+    REASON_INPUT = "approval_reason_input"
+    EDIT = "approval_edit"
+    EDIT_MODAL = "approval_edit_modal"
+    EDIT_REASON_BLOCK = "approval_edit_reason"
+    FIELD_INPUT = "value"  # the action id of each field's input; its block id names the field
+
+
+class ReviewIds(StrEnum):
+    """The review DM's buttons and the review form."""
+
+    START = "review_start"
+    SNOOZE = "review_snooze"
+    MODAL = "review_form"
+    IN_USE = "review_in_use"
+    CHANGED = "review_changed"
+    INCIDENTS = "review_incidents"
+    PERFORMING = "review_performing"
+    OUTCOME = "review_outcome"
+    NOTES = "review_notes"
+    RETIRE_REASON = "review_retire_reason"
+    RETIRE_ON = "review_retire_on"
+    DISPOSAL = "review_data_disposal"
+    VALUE = "value"  # every input's action_id: the block_id says which question it answers
+
+
+class IncidentIds(StrEnum):
+    """The "Close incident" button on incident notices, and the report and closure forms."""
+
+    CLOSE = "incident_close"
+    REPORT_MODAL = "incident_report"
+    CLOSE_MODAL = "incident_close_form"
+    AI_USE = "incident_ai_use"
+    TOOL = "incident_tool"
+    WHAT = "incident_what"
+    DAY = "incident_day"
+    TIME = "incident_time"
+    SEVERITY = "incident_severity"
+    HARMED = "incident_harmed"
+    HARM_DETAILS = "incident_harm_details"
+    SERIOUS = "incident_serious"
+    ROOT_CAUSE = "incident_root_cause"
+    ACTION = "incident_corrective_action"
+    VALUE = "value"

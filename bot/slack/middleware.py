@@ -3,7 +3,7 @@ payload and ignores bots.
 
 Duplicates are caught by a database constraint (ProcessedDelivery's primary key), so they are
 dropped across threads, processes and replicas alike. The claim runs after the ack (see
-bot.slack.errors.after_ack), so a busy database never delays Slack's 3-second deadline. Work
+bot.slack.listeners.after_ack), so a busy database never delays Slack's 3-second deadline. Work
 that fails releases its claim, so a retry can still run: effectively once, not at most once.
 """
 

@@ -1,5 +1,8 @@
 """The outbox sender: claims due OutboundMessage rows and sends them, exactly once.
 
+A row carrying a governance notice is rendered here (bot.slack.notices); older rows and
+transport-level ones (the digest) carry their text and blocks as they are to be sent.
+
 op post → chat.postMessage (threaded under the sent parent named by thread_of);
 op update → chat.update of the sent message named by target_of; op ephemeral →
 chat.postEphemeral to user_id; op upload → files upload v2 (getUploadURLExternal, the upload,
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.context import AppContext
 from bot.slack.messenger import Messenger
+from bot.slack.notices import render_notice
 from governance import outbox
 from store.models import OutboundMessage
 
@@ -68,11 +72,13 @@ def _parent(session: Session, key: str | None) -> OutboundMessage | None:
 
 
 def plan_for(session: Session, message: OutboundMessage) -> Plan:
+    notice = outbox.notice_of(message)
+    rendered = render_notice(notice) if notice is not None else None
     plan = Plan(
         op=message.op,
         channel=message.channel,
-        text=message.text,
-        blocks=message.blocks,
+        text=rendered.text if rendered else message.text,
+        blocks=rendered.blocks if rendered else message.blocks,
         user_id=message.user_id,
         attachment=outbox.attachment_of(message),
     )

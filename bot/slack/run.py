@@ -19,11 +19,9 @@ from bot.slack.inbound import InboundGate, RejectionLog
 from bot.slack.outbox_sender import drain_outbox
 from bot.slack.services import Services
 from governance.errors import ConfigError
+from scheduler.service import start_for_context
 
 log = logging.getLogger(__name__)
-
-# The scheduler feature appends a starter here: (ctx) → a stop function. `aims run` calls each.
-SCHEDULER_STARTERS: list[Callable[[AppContext], Callable[[], None]]] = []
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -76,11 +74,11 @@ class OutboxLoop(threading.Thread):
         self.stopping.set()
 
 
-def start_background(ctx: AppContext, app: App) -> Callable[[], None]:
-    """Start the outbox loop and any registered scheduler; returns a function that stops them."""
+def start_background(ctx: AppContext, app: App, *, scheduler: bool = True) -> Callable[[], None]:
+    """Start the outbox loop and the scheduler; returns a function that stops them."""
     loop = OutboxLoop(ctx, app)
     loop.start()
-    stoppers = [starter(ctx) for starter in SCHEDULER_STARTERS]
+    stoppers = [start_for_context(ctx)] if scheduler else []
 
     def stop() -> None:
         loop.stop()
@@ -90,9 +88,17 @@ def start_background(ctx: AppContext, app: App) -> Callable[[], None]:
     return stop
 
 
-def serve(ctx: AppContext, app: App, services: Services, *, host: str, port: int) -> None:
+def serve(
+    ctx: AppContext,
+    app: App,
+    services: Services,
+    *,
+    host: str,
+    port: int,
+    scheduler: bool = True,
+) -> None:
     """Run until interrupted, in Socket Mode when an app token is set, HTTP mode otherwise."""
-    stop = start_background(ctx, app)
+    stop = start_background(ctx, app, scheduler=scheduler)
     config = services.config
     try:
         if config.socket_mode:

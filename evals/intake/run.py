@@ -152,11 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(REPO))
     from governance.config import load_config
-    from intake.engine import IntakeEngine
-    from intake.similarity import suggest
+    from intake.flow import engine_for
+    from retrieval.embeddings import SentenceTransformerEmbedder
 
     config = load_config(REPO / "examples" / "acme" / "aims.yaml")
-    engine = IntakeEngine(config=config, suggest=None if args.no_embeddings else suggest)
+    embedder = None if args.no_embeddings else SentenceTransformerEmbedder()
+    engine = engine_for(config, embedder=embedder)
     cases = yaml.safe_load((HERE / f"{args.set}.yaml").read_text(encoding="utf-8"))
     if args.only:
         cases = [c for c in cases if args.only in c["id"]]

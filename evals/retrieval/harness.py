@@ -80,7 +80,7 @@ def load_set(name: str) -> EvalSet:
 def scratch_context(eval_set: EvalSet, *, keep_catalogue: bool) -> Iterator[Any]:
     """An AppContext in a temporary folder: the sample organisation's people, with its tool
     catalogue only when the corpus is the sample's own policies."""
-    from bot.context import AppContext
+    from bot.context import build_context
     from bot.settings import Settings
 
     folder = Path(tempfile.mkdtemp(prefix=f"aims-eval-{eval_set.name}-"))
@@ -92,7 +92,7 @@ def scratch_context(eval_set: EvalSet, *, keep_catalogue: bool) -> Iterator[Any]
         (folder / "aims.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
         # The eval measures the offline answer: no LLM, no Chroma server, a scratch database.
         settings = Settings(data_dir=folder / "data", llm=None, chroma_url=None, database_url=None)
-        ctx = AppContext.load(folder / "aims.yaml", settings)
+        ctx = build_context(folder / "aims.yaml", settings)
         yield ctx
         ctx.db.dispose()
     finally:

@@ -1,5 +1,6 @@
-"""Approvals routed to named owners: routing (pure), services (exactly-once decisions),
-notifications through the outbox, escalation of overdue requests, and the approval history."""
+"""Approvals routed to named owners. models (vocabulary), routing and checks (pure rules),
+service (the rows), messages and notify (what people read, and who), flows (submit, open,
+decide, resubmit: where they all meet), escalation (scheduled), history (for `register show`)."""
 
 from __future__ import annotations
 

@@ -1,78 +1,54 @@
-"""Who may act on an approval, and why not: the refusals a person reads (not allowed, stale,
-already decided), with evidence of attempts that were not allowed or stale."""
+"""Who may act on an approval, and why not: the refusals a person reads (not allowed, their own
+request, stale, already decided), and who may resubmit what after changes were requested. Pure
+rules over rows the caller has loaded: no queries, no evidence (flows.py records the refusals
+in RECORDED_REFUSALS)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from governance.approvals.models import DecisionResult, RequestStatus, RequiredSlot, Verdict
+from governance.approvals.models import (
+    RESUBMITTABLE_FIELDS,
+    DecisionResult,
+    RequestStatus,
+    RequiredSlot,
+    Verdict,
+)
 from governance.approvals.routing import acting_for
-from governance.approvals.service import slot_of
 from governance.config import BUSINESS_OWNER, OrgConfig
-from store import evidence
+from governance.errors import PermissionDenied, TransitionError, ValidationProblem
+from governance.models import RecordStatus
 from store.approval_models import ApprovalDecision, ApprovalRequest
-from store.models import AIUse, utcnow
+from store.models import AIUse
 
 # Refusals written to the evidence ledger as approval.refused: attempts someone should see.
 RECORDED_REFUSALS = ("not_allowed", "own_request", "stale")
 
 
-def check_may_act(
-    session: Session,
-    *,
-    request_id: int,
-    slot_key: str,
-    version: int | None,
-    actor: str,
-    config: OrgConfig,
-    now: datetime | None = None,
-) -> DecisionResult | None:
-    """The refusal for `actor` on this slot (recorded as evidence), or None if they may act.
-    Slack calls it before opening the reason modal, and `decide` calls it again on submit."""
-    moment = now or utcnow()
-    request = session.get(ApprovalRequest, request_id)
-    slot = slot_of(session, request_id, slot_key) if request is not None else None
-    if request is None or slot is None:
-        return refused(
-            request_id, "", "invalid", "That approval request does not exist (any more)."
-        )
-    refusal = _refusal(session, request, slot, actor, version, config)
-    if refusal is not None and refusal.refusal in RECORDED_REFUSALS:
-        evidence.append(
-            session,
-            actor=actor,
-            kind="approval.refused",
-            subject=request.record_ref,
-            now=moment,
-            payload={
-                "request_id": request.id,
-                "slot": slot.key,
-                "version": version,
-                "why": refusal.refusal,
-            },
-        )
-    return refusal
-
-
-def _refusal(
-    session: Session,
+def refusal(
     request: ApprovalRequest,
     slot: RequiredSlot,
+    record: AIUse | None,
+    decided: ApprovalDecision | None,
+    *,
     actor: str,
     version: int | None,
     config: OrgConfig,
 ) -> DecisionResult | None:
+    """Why `actor` may not decide `slot` of `request` (shown `version`), or None if they may.
+    `decided` is the slot's decision so far, `record` the request's record."""
     if acting_for(config, slot.approvers, actor) is None:
         return refused(
-            request.id, request.record_ref, "not_allowed", _not_allowed_text(request, slot, config)
+            request.id, request.record_ref, "not_allowed", _not_allowed(request, slot, config)
         )
-    if slot.role != BUSINESS_OWNER and actor in requesters_of(session, request):
-        text = _own_request_text(request, slot, actor, config)
-        return refused(request.id, request.record_ref, "own_request", text)
-    stale = _stale_text(session, request, version)
+    if slot.role != BUSINESS_OWNER and actor in requesters_of(request, record):
+        return refused(
+            request.id,
+            request.record_ref,
+            "own_request",
+            _own_request(request, slot, actor, config),
+        )
+    stale = _stale(request, record, version)
     if stale is not None:
         return refused(request.id, request.record_ref, "stale", stale)
     if request.status != RequestStatus.OPEN.value:
@@ -83,25 +59,20 @@ def _refusal(
             "already_decided",
             f"{request.record_ref} v{request.version} is already {status}; nothing more to decide.",
         )
-    return (
-        already_decided(session, request, slot, actor, config)
-        if _decided(session, request, slot)
-        else None
-    )
+    return already_decided(request, slot, decided, actor, config) if decided else None
 
 
-def requesters_of(session: Session, request: ApprovalRequest) -> set[str]:
+def requesters_of(request: ApprovalRequest, record: AIUse | None) -> set[str]:
     """Who asked for this approval: the record's requester, and the one the request was opened
     for (when the record named them; a request opened for a record naming nobody names its
     opener, who may be a governance lead submitting on someone's behalf)."""
-    record = session.get(AIUse, request.ai_use_id)
     named = {record.requester if record is not None else ""}
     if request.requester != request.opened_by:
         named.add(request.requester)
     return named - {""}
 
 
-def _own_request_text(
+def _own_request(
     request: ApprovalRequest, slot: RequiredSlot, actor: str, config: OrgConfig
 ) -> str:
     """Separation of duties: nobody approves what they asked for, except as business owner."""
@@ -116,8 +87,7 @@ def _own_request_text(
     )
 
 
-def _stale_text(session: Session, request: ApprovalRequest, version: int | None) -> str | None:
-    record = session.get(AIUse, request.ai_use_id)
+def _stale(request: ApprovalRequest, record: AIUse | None, version: int | None) -> str | None:
     current = record.version if record is not None else request.version
     shown = version if version is not None else request.version
     if request.status != RequestStatus.SUPERSEDED.value and shown == request.version == current:
@@ -129,7 +99,7 @@ def _stale_text(session: Session, request: ApprovalRequest, version: int | None)
     )
 
 
-def _not_allowed_text(request: ApprovalRequest, slot: RequiredSlot, config: OrgConfig) -> str:
+def _not_allowed(request: ApprovalRequest, slot: RequiredSlot, config: OrgConfig) -> str:
     named = " or ".join(config.display_name(person) for person in slot.approvers)
     delegates = sorted({d for person in slot.approvers for d in config.delegates_of(person)})
     text = f"Only {named}"
@@ -141,26 +111,13 @@ def _not_allowed_text(request: ApprovalRequest, slot: RequiredSlot, config: OrgC
     )
 
 
-def _decided(session: Session, request: ApprovalRequest, slot: RequiredSlot) -> bool:
-    return (
-        session.scalar(
-            select(ApprovalDecision.id).where(
-                ApprovalDecision.request_id == request.id, ApprovalDecision.slot == slot.key
-            )
-        )
-        is not None
-    )
-
-
 def already_decided(
-    session: Session, request: ApprovalRequest, slot: RequiredSlot, actor: str, config: OrgConfig
+    request: ApprovalRequest,
+    slot: RequiredSlot,
+    existing: ApprovalDecision,
+    actor: str,
+    config: OrgConfig,
 ) -> DecisionResult:
-    existing = session.scalar(
-        select(ApprovalDecision).where(
-            ApprovalDecision.request_id == request.id, ApprovalDecision.slot == slot.key
-        )
-    )
-    assert existing is not None
     who = "You" if existing.decided_by == actor else config.display_name(existing.decided_by)
     verdict = Verdict(existing.verdict).label.lower()
     return refused(
@@ -170,6 +127,49 @@ def already_decided(
         f"{who} already {verdict} {request.record_ref} v{request.version} for "
         f"{slot.role}; the first decision stands.",
     )
+
+
+def text_problem(verdict: Verdict, reason: str, conditions: list[str]) -> str | None:
+    """What a decision's text lacks: conditions for a conditional approval, a reason for
+    anything but a plain approval."""
+    if verdict is Verdict.APPROVE_WITH_CONDITIONS and not conditions:
+        return "Say which conditions apply (one per line)."
+    if verdict.needs_text and not reason.strip() and not conditions:
+        return f"Say why ({verdict.label.lower()} needs a reason)."
+    return None
+
+
+def may_resubmit(record: AIUse, actor: str, config: OrgConfig) -> bool:
+    """The requester, the business owner or a governance lead may answer requested changes."""
+    return actor in {record.requester, record.owner, *config.members("governance_leads")} - {""}
+
+
+def check_resubmit(record: AIUse, actor: str, config: OrgConfig, version: int | None) -> None:
+    """Raise the reason `actor` cannot resubmit this record (at `version`) now, if any."""
+    if not may_resubmit(record, actor, config):
+        raise PermissionDenied(
+            f"only the requester ({config.display_name(record.requester)}), the business owner "
+            f"or a governance lead can change {record.ref} after review"
+        )
+    if record.status != RecordStatus.CHANGES_REQUESTED.value or (
+        version is not None and version != record.version
+    ):
+        raise TransitionError(
+            f"{record.ref} is now v{record.version}, {record.status.replace('_', ' ')}: it is "
+            "not waiting for changes, so there is nothing to resubmit"
+        )
+
+
+def check_resubmittable(changes: dict[str, Any]) -> None:
+    """Refuse changes to anything but the facts the intake asks for."""
+    refused = [name for name in changes if name not in RESUBMITTABLE_FIELDS]
+    if refused:
+        raise ValidationProblem(
+            f"a resubmission cannot change {', '.join(sorted(refused))}: the risk tier follows "
+            "from the answers, and owner, requester, status, conditions and review dates are "
+            "set by governance (ask a governance lead). Fields you can change: "
+            + ", ".join(RESUBMITTABLE_FIELDS)
+        )
 
 
 def refused(request_id: int, ref: str, why: str, message: str) -> DecisionResult:

@@ -44,7 +44,7 @@ def _step(
         if not _claim(session, request, ApprovalRequest.nudged_at, now):
             return 0
         for slot in pending:
-            notify.nudge(session, request, slot, config, days)
+            notify.nudge(session, request, slot, days)
         _evidence(
             session, request, "approval.nudged", pending_keys=[s.key for s in pending], now=now
         )

@@ -1,71 +1,338 @@
-"""Where approvals meet the register: resubmitting a record after changes were requested."""
+"""Where approvals meet the register, the review clock and the people told: submitting a record,
+opening and superseding its request, deciding (and completing the request with the last
+decision), and resubmitting after changes were requested.
+
+Each flow reads top to bottom: load the rows (service.py), check who is acting (checks.py),
+change the rows (service.py, the register), append the evidence, queue the notices
+(notify.py). Nothing here commits: the caller's unit of work commits it all together.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from governance.config import OrgConfig
-from governance.errors import PermissionDenied, TransitionError, ValidationProblem
-from governance.models import RecordFields, RecordStatus
-from governance.register import read_fields, update_record
-from governance.submission import submit_record
-from governance.tiering import apply_tier
-from store.models import AIUse
-
-# What the intake asks, and so what a resubmission may change. The tier and its reasons follow
-# from these facts (re-tiered on every resubmission); who owns and requested the use, the
-# override, conditions and review dates are set by governance, never by the person answering.
-RESUBMITTABLE_FIELDS: tuple[str, ...] = (
-    "title",
-    "purpose",
-    "business_unit",
-    "vendor",
-    "tool",
-    "model_version",
-    "third_party",
-    "deployment",
-    "affected_people",
-    "data_categories",
-    "decisions_about_people",
-    "decision_stakes",
-    "human_oversight",
-    "autonomy",
-    "permissions",
-    "agent_write_access",
-    "provenance",
-    "data_location",
-    "contract_dpa",
-    "logging_arrangements",
-    "escalation_route",
-    "eu_ai_act_role",
-    "annex_iii_areas",
-    "article_5_practices",
+from governance.approvals import checks, notify, service
+from governance.approvals.models import (
+    DecisionInput,
+    DecisionResult,
+    RequestStatus,
+    RequiredSlot,
+    Verdict,
 )
+from governance.approvals.routing import acting_for, outcome_of, route
+from governance.config import OrgConfig
+from governance.errors import ValidationProblem
+from governance.models import RecordFields, RecordStatus
+from governance.register import read_fields, transition, update_record
+from governance.review_cadence import set_next_review
+from governance.tiering import apply_tier
+from store import evidence
+from store.approval_models import ApprovalDecision, ApprovalRequest
+from store.models import AIUse, utcnow
+
+GONE = "That approval request does not exist (any more)."
+
+# --- submitting and opening ---------------------------------------------------------------
 
 
-def may_resubmit(record: AIUse, actor: str, config: OrgConfig) -> bool:
-    """The requester, the business owner or a governance lead may answer requested changes."""
-    return actor in {record.requester, record.owner, *config.members("governance_leads")} - {""}
+def submit_record(
+    session: Session,
+    *,
+    record: AIUse,
+    actor: str,
+    config: OrgConfig,
+    reason: str = "submitted for approval",
+    now: datetime | None = None,
+) -> AIUse:
+    """Move the record to submitted and open its approval request (which moves it to in review
+    and asks every approver)."""
+    moment = now or utcnow()
+    transition(
+        session, record=record, to=RecordStatus.SUBMITTED, actor=actor, reason=reason, now=moment
+    )
+    open_request(session, record=record, actor=actor, config=config, now=moment)
+    return record
 
 
-def check_resubmit(record: AIUse, actor: str, config: OrgConfig, version: int | None) -> None:
-    """Raise the reason `actor` cannot resubmit this record (at `version`) now, if any."""
-    if not may_resubmit(record, actor, config):
-        raise PermissionDenied(
-            f"only the requester ({config.display_name(record.requester)}), the business owner "
-            f"or a governance lead can change {record.ref} after review"
+def open_request(
+    session: Session,
+    *,
+    record: AIUse,
+    actor: str,
+    config: OrgConfig,
+    now: datetime | None = None,
+    why: str | None = None,
+) -> ApprovalRequest:
+    """Route the record's current version, move it to in review (a record already in review,
+    changed while its request was open, stays there) and ask every approver. Any open request
+    for an earlier version is superseded, because `why`."""
+    moment = now or utcnow()
+    supersede_open(
+        session,
+        record=record,
+        actor=actor,
+        config=config,
+        now=moment,
+        why=why or f"v{record.version} was submitted",
+    )
+    slots = route(config, read_fields(record))
+    request = service.create_request(session, record=record, slots=slots, actor=actor, now=moment)
+    if record.status != RecordStatus.IN_REVIEW.value:
+        transition(
+            session,
+            record=record,
+            to=RecordStatus.IN_REVIEW,
+            actor=actor,
+            reason=f"approval request #{request.id} opened",
+            now=moment,
         )
-    if record.status != RecordStatus.CHANGES_REQUESTED.value or (
-        version is not None and version != record.version
-    ):
-        raise TransitionError(
-            f"{record.ref} is now v{record.version}, {record.status.replace('_', ' ')}: it is "
-            "not waiting for changes, so there is nothing to resubmit"
+    evidence.append(
+        session,
+        actor=actor,
+        kind="approval.requested",
+        subject=record.ref,
+        now=moment,
+        payload={
+            "request_id": request.id,
+            "version": record.version,
+            "tier": record.risk_tier,
+            "tier_reasons": list(record.tier_reasons or []),
+            "slots": [slot.model_dump(mode="json") for slot in slots],
+        },
+    )
+    notify.request_opened(session, request, record, slots, config)
+    return request
+
+
+def supersede_open(
+    session: Session, *, record: AIUse, actor: str, config: OrgConfig, why: str, now: datetime
+) -> int:
+    """Close any open request of the record as superseded, so its buttons become stale."""
+    count = 0
+    for request in service.open_requests_of(session, record):
+        if not service.close_request(session, request, RequestStatus.SUPERSEDED, now):
+            continue
+        evidence.append(
+            session,
+            actor=actor,
+            kind="approval.superseded",
+            subject=record.ref,
+            now=now,
+            payload={"request_id": request.id, "version": request.version, "why": why},
         )
+        notify.superseded(session, request, service.slots_of(session, request), config, why)
+        count += 1
+    return count
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+
+def check_may_act(
+    session: Session,
+    *,
+    request_id: int,
+    slot_key: str,
+    version: int | None,
+    actor: str,
+    config: OrgConfig,
+    now: datetime | None = None,
+) -> DecisionResult | None:
+    """Why `actor` may not decide this slot (recorded when someone should see the attempt), or
+    None. Slack asks before opening the reason form; `decide` asks again on submit, because
+    the request may change while the form is open."""
+    request = session.get(ApprovalRequest, request_id)
+    slot = service.slot_of(session, request_id, slot_key) if request is not None else None
+    if request is None or slot is None:
+        return checks.refused(request_id, "", "invalid", GONE)
+    record = session.get(AIUse, request.ai_use_id)
+    return _refusal(session, request, slot, record, actor, version, config, now or utcnow())
+
+
+def decide(
+    session: Session, *, decision: DecisionInput, config: OrgConfig, now: datetime | None = None
+) -> DecisionResult:
+    """Record one decision, exactly once per slot, and close the request when it is complete."""
+    moment = now or utcnow()
+    request = service.lock_request(session, decision.request_id)
+    slot = service.slot_of(session, decision.request_id, decision.slot) if request else None
+    if request is None or slot is None:
+        return checks.refused(decision.request_id, "", "invalid", GONE)
+    record = session.get(AIUse, request.ai_use_id)
+    assert record is not None  # a request's record is never deleted
+    actor = decision.actor
+    refusal = _refusal(session, request, slot, record, actor, decision.version, config, moment)
+    if refusal is not None:
+        return refusal
+    conditions = conditions_of(decision)
+    problem = checks.text_problem(decision.verdict, decision.reason, conditions)
+    if problem is not None:
+        return checks.refused(request.id, request.record_ref, "invalid", problem)
+    principal = acting_for(config, slot.approvers, actor)
+    row = ApprovalDecision(
+        request_id=request.id,
+        slot=slot.key,
+        verdict=decision.verdict.value,
+        decided_by=actor,
+        on_behalf_of=principal if principal != actor else None,
+        reason=decision.reason.strip(),
+        conditions=conditions,
+        via=decision.via,
+        decided_at=moment,
+    )
+    if not service.insert_decision(session, row):  # someone got there first
+        first = service.decision_for(session, request.id, slot.key)
+        assert first is not None
+        return checks.already_decided(request, slot, first, actor, config)
+    evidence.append(
+        session,
+        actor=actor,
+        kind="approval.decided",
+        subject=request.record_ref,
+        now=moment,
+        payload={
+            "request_id": request.id,
+            "version": request.version,
+            "slot": slot.key,
+            "verdict": row.verdict,
+            "on_behalf_of": row.on_behalf_of,
+            "reason": row.reason,
+            "conditions": row.conditions,
+            "via": row.via,
+        },
+    )
+    notify.decision_made(session, request, slot, row, config)
+    outcome = _complete_if_done(session, request, record, actor, config, moment)
+    text = f"Recorded: {Verdict(row.verdict).label} for {request.record_ref} v{request.version}."
+    if outcome is not None:
+        text += f" The record is now {outcome.value.replace('_', ' ')}."
+    return DecisionResult(
+        accepted=True, message=text, request_id=request.id, ref=request.record_ref, outcome=outcome
+    )
+
+
+def _refusal(
+    session: Session,
+    request: ApprovalRequest,
+    slot: RequiredSlot,
+    record: AIUse | None,
+    actor: str,
+    version: int | None,
+    config: OrgConfig,
+    now: datetime,
+) -> DecisionResult | None:
+    decided = service.decision_for(session, request.id, slot.key)
+    found = checks.refusal(
+        request, slot, record, decided, actor=actor, version=version, config=config
+    )
+    if found is not None and found.refusal in checks.RECORDED_REFUSALS:
+        evidence.append(
+            session,
+            actor=actor,
+            kind="approval.refused",
+            subject=request.record_ref,
+            now=now,
+            payload={
+                "request_id": request.id,
+                "slot": slot.key,
+                "version": version,
+                "why": found.refusal,
+            },
+        )
+    return found
+
+
+def conditions_of(decision: DecisionInput) -> list[str]:
+    """Conditions as given, or one per line of the form's text."""
+    if decision.conditions:
+        return [c.strip() for c in decision.conditions if c.strip()]
+    if decision.verdict is not Verdict.APPROVE_WITH_CONDITIONS:
+        return []
+    return [line.strip(" -•*\t") for line in decision.reason.splitlines() if line.strip(" -•*\t")]
+
+
+def _complete_if_done(
+    session: Session,
+    request: ApprovalRequest,
+    record: AIUse,
+    actor: str,
+    config: OrgConfig,
+    now: datetime,
+) -> RequestStatus | None:
+    """With the last decision in: close the request with its outcome (once, on any replica),
+    carry it to the record, start the review clock, and tell everyone."""
+    if service.pending_slots(session, request):
+        return None
+    decisions = service.decisions_of(session, request)
+    result = outcome_of(Verdict(d.verdict) for d in decisions)
+    if not service.close_request(session, request, result, now):
+        return None
+    conditions = _apply_conditions(record, decisions, result)
+    next_review = _first_review(record, config, result, now)
+    transition(
+        session,
+        record=record,
+        to=result.record_status,
+        actor=actor,
+        reason=f"approval request #{request.id} decided",
+        now=now,
+    )
+    evidence.append(
+        session,
+        actor=actor,
+        kind="approval.completed",
+        subject=record.ref,
+        now=now,
+        payload={
+            "request_id": request.id,
+            "version": request.version,
+            "outcome": result.value,
+            "conditions": conditions,
+            "next_review": next_review.isoformat() if next_review else None,
+            "decisions": [_summary(d) for d in decisions],
+        },
+    )
+    notify.outcome(session, request, record, result, decisions, config)
+    return result
+
+
+def _first_review(
+    record: AIUse, config: OrgConfig, result: RequestStatus, now: datetime
+) -> date | None:
+    """An approval starts the review clock at the tier's cadence (the approval event says when)."""
+    if result not in (RequestStatus.APPROVED, RequestStatus.APPROVED_WITH_CONDITIONS):
+        return None
+    today = now.astimezone(ZoneInfo(config.organisation.timezone)).date()
+    return set_next_review(record, config, today)
+
+
+def _apply_conditions(
+    record: AIUse, decisions: list[ApprovalDecision], result: RequestStatus
+) -> list[str]:
+    """Approval conditions join the record's conditions, so they show wherever it is shown."""
+    if result is not RequestStatus.APPROVED_WITH_CONDITIONS:
+        return []
+    added = [c for d in decisions for c in d.conditions]
+    record.conditions = list(dict.fromkeys([*(record.conditions or []), *added]))
+    return added
+
+
+def _summary(decision: ApprovalDecision) -> dict[str, Any]:
+    return {
+        "slot": decision.slot,
+        "verdict": decision.verdict,
+        "by": decision.decided_by,
+        "on_behalf_of": decision.on_behalf_of,
+        "at": decision.decided_at.isoformat(),
+    }
+
+
+# --- resubmitting after changes were requested ------------------------------------------------
 
 
 def resubmit_after_changes(
@@ -81,8 +348,8 @@ def resubmit_after_changes(
 ) -> AIUse:
     """Apply the requested changes as a new version and open a new approval request for it;
     buttons on the previous version's request are then refused as stale."""
-    check_resubmit(record, actor, config, version)
-    check_resubmittable(changes)
+    checks.check_resubmit(record, actor, config, version)
+    checks.check_resubmittable(changes)
     before = record.version
     update_record(
         session,
@@ -104,18 +371,6 @@ def resubmit_after_changes(
         reason=f"resubmitted after changes: {reason}",
         now=now,
     )
-
-
-def check_resubmittable(changes: dict[str, Any]) -> None:
-    """Refuse changes to anything but the facts the intake asks for."""
-    refused = [name for name in changes if name not in RESUBMITTABLE_FIELDS]
-    if refused:
-        raise ValidationProblem(
-            f"a resubmission cannot change {', '.join(sorted(refused))}: the risk tier follows "
-            "from the answers, and owner, requester, status, conditions and review dates are "
-            "set by governance (ask a governance lead). Fields you can change: "
-            + ", ".join(RESUBMITTABLE_FIELDS)
-        )
 
 
 def _retiered(record: AIUse, changes: dict[str, Any], config: OrgConfig) -> dict[str, Any]:

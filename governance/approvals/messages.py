@@ -1,80 +1,50 @@
-"""What approvers, the governance channel and the requester read: text and Block Kit as plain
-data. Built here, not in bot/slack, because the outbox row is written in the same transaction as
-the decision (governance does no network I/O; these are only dicts)."""
+"""What approvers, the governance channel and the requester read, as transport-free notices
+(governance.notices): built from rows already loaded, with no queries and no markup.
+bot/slack/notices.py renders them; notify.py decides who gets which, under which key."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from typing import Literal
 
-from governance.approvals.models import ApprovalAction, RequiredSlot, Verdict
+from governance.approvals.models import ApprovalAction, RequestStatus, RequiredSlot, Verdict
 from governance.config import OrgConfig
-from governance.text import esc
+from governance.notices import (
+    ChoiceAction,
+    Line,
+    Notice,
+    NoticeChoice,
+    Part,
+    Style,
+    Tone,
+    bullets,
+    fact,
+)
 from store.approval_models import ApprovalDecision, ApprovalRequest
 from store.models import AIUse
 
-Blocks = list[dict[str, Any]]
-
-
-class ApprovalIds(StrEnum):
-    """Stable Slack ids for approval buttons and the reason modal."""
-
-    ACTIONS_BLOCK = "approval_actions"
-    APPROVE = "approval_approve"
-    APPROVE_WITH_CONDITIONS = "approval_approve_with_conditions"
-    REQUEST_CHANGES = "approval_request_changes"
-    REJECT = "approval_reject"
-    REASON_MODAL = "approval_reason_modal"
-    REASON_BLOCK = "approval_reason_block"
-    REASON_INPUT = "approval_reason_input"
-    EDIT = "approval_edit"
-    EDIT_MODAL = "approval_edit_modal"
-    EDIT_REASON_BLOCK = "approval_edit_reason"
-    FIELD_INPUT = "value"  # the action id of each field's input; its block id names the field
-
-
-# The text fields a requester can change from Slack after review; lists and choices (data
-# categories, deployment) change through `aims approvals resubmit` or a governance lead.
-EDITABLE_FIELDS: dict[str, str] = {
-    "title": "Title",
-    "purpose": "Purpose",
-    "business_unit": "Business unit",
-    "tool": "Tool",
-    "model_version": "Model and version",
-    "decisions_about_people": "Decisions about people",
-    "autonomy": "Autonomy",
-    "data_location": "Where the data is processed",
-    "contract_dpa": "Contract / DPA",
-    "logging_arrangements": "Logging arrangements",
-    "escalation_route": "Escalation route",
+ButtonStyle = Literal["primary", "danger"] | None
+VERDICT_CHOICES: dict[Verdict, tuple[ChoiceAction, str, ButtonStyle]] = {
+    Verdict.APPROVE: (ChoiceAction.APPROVE, "Approve", "primary"),
+    Verdict.APPROVE_WITH_CONDITIONS: (
+        ChoiceAction.APPROVE_WITH_CONDITIONS,
+        "Approve with conditions",
+        None,
+    ),
+    Verdict.REQUEST_CHANGES: (ChoiceAction.REQUEST_CHANGES, "Request changes", None),
+    Verdict.REJECT: (ChoiceAction.REJECT, "Reject", "danger"),
 }
-FIELD_BLOCK_PREFIX = "approval_field_"
-
-
-ACTION_FOR_VERDICT = {
-    Verdict.APPROVE: ApprovalIds.APPROVE,
-    Verdict.APPROVE_WITH_CONDITIONS: ApprovalIds.APPROVE_WITH_CONDITIONS,
-    Verdict.REQUEST_CHANGES: ApprovalIds.REQUEST_CHANGES,
-    Verdict.REJECT: ApprovalIds.REJECT,
+TONE = {
+    Verdict.APPROVE: Tone.APPROVED,
+    Verdict.APPROVE_WITH_CONDITIONS: Tone.CONDITIONS,
+    Verdict.REQUEST_CHANGES: Tone.CHANGES,
+    Verdict.REJECT: Tone.REJECTED,
 }
-_BUTTON_TEXT = {
-    Verdict.APPROVE: "Approve",
-    Verdict.APPROVE_WITH_CONDITIONS: "Approve with conditions",
-    Verdict.REQUEST_CHANGES: "Request changes",
-    Verdict.REJECT: "Reject",
-}
-_BUTTON_STYLE = {Verdict.APPROVE: "primary", Verdict.REJECT: "danger"}
-_ICON = {
-    Verdict.APPROVE: ":white_check_mark:",
-    Verdict.APPROVE_WITH_CONDITIONS: ":ballot_box_with_check:",
-    Verdict.REQUEST_CHANGES: ":pencil2:",
-    Verdict.REJECT: ":x:",
-}
-REASON_PROMPT = {
-    Verdict.APPROVE_WITH_CONDITIONS: "Conditions (one per line)",
-    Verdict.REQUEST_CHANGES: "What needs to change, and why",
-    Verdict.REJECT: "Why is this rejected?",
+OUTCOME_TONE = {
+    RequestStatus.APPROVED: Tone.APPROVED,
+    RequestStatus.APPROVED_WITH_CONDITIONS: Tone.CONDITIONS,
+    RequestStatus.CHANGES_REQUESTED: Tone.CHANGES,
+    RequestStatus.REJECTED: Tone.REJECTED,
 }
 
 
@@ -82,22 +52,8 @@ def when(moment: datetime) -> str:
     return moment.strftime("%d %b %Y %H:%M UTC")
 
 
-def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def record_summary(record: AIUse, config: OrgConfig) -> str:
-    lines = [f"*{record.ref} v{record.version}: {esc(record.title)}*"]
-    tier = record.risk_tier or "not classified"
-    lines.append(f"Risk tier: *{tier}*")
-    lines += [f"• {esc(reason)}" for reason in record.tier_reasons or []]
-    if record.purpose:
-        lines.append(f"Purpose: {esc(record.purpose)}")
-    if record.owner:
-        lines.append(f"Business owner: {config.display_name(record.owner)}")
-    if record.requester:
-        lines.append(f"Requested by: {config.display_name(record.requester)}")
-    return "\n".join(lines)
+def status_label(result: RequestStatus) -> str:
+    return result.value.replace("_", " ").capitalize()
 
 
 def slot_label(slot: RequiredSlot, config: OrgConfig) -> str:
@@ -107,147 +63,181 @@ def slot_label(slot: RequiredSlot, config: OrgConfig) -> str:
     return f"{slot.role}: {names}"
 
 
-def request_post(record: AIUse, slots: list[RequiredSlot], config: OrgConfig) -> Blocks:
-    needed = "\n".join(f"• {slot_label(slot, config)} — {'; '.join(slot.rules)}" for slot in slots)
-    return [
-        section(f":inbox_tray: Approval requested\n{record_summary(record, config)}"),
-        section(f"*Approvals needed*\n{needed}"),
-    ]
+def record_card(record: AIUse, config: OrgConfig) -> Part:
+    """The record as an approver needs to see it: version, tier and why, purpose, people."""
+    lines = [fact("Risk tier", record.risk_tier or "not classified", strong=True)]
+    lines += bullets(list(record.tier_reasons or []))
+    if record.purpose:
+        lines.append(fact("Purpose", record.purpose))
+    if record.owner:
+        lines.append(fact("Business owner", config.display_name(record.owner)))
+    if record.requester:
+        lines.append(fact("Requested by", config.display_name(record.requester)))
+    return Part(heading=f"{record.ref} v{record.version}: {record.title}", lines=lines)
 
 
-def approver_dm(
+def request_posted(record: AIUse, slots: list[RequiredSlot], config: OrgConfig) -> Notice:
+    """The governance channel's post; every later step of the request is a reply to it."""
+    needed = [f"{slot_label(slot, config)} — {'; '.join(slot.rules)}" for slot in slots]
+    return Notice(
+        kind="approval.request",
+        subject=record.ref,
+        tone=Tone.REQUEST,
+        title="Approval requested",
+        parts=[
+            record_card(record, config),
+            Part(heading="Approvals needed", lines=bullets(needed)),
+        ],
+    )
+
+
+def approver_asked(
     record: AIUse,
     slot: RequiredSlot,
     action: ApprovalAction,
     config: OrgConfig,
+    *,
     acting_as: str,
     recipient: str,
-) -> Blocks:
-    why = "; ".join(slot.rules)
-    who = "" if acting_as == recipient else (f" as delegate for {config.display_name(acting_as)}")
-    intro = f"Your approval is needed{who} ({slot.role}: {why})."
-    return [section(f"{intro}\n{record_summary(record, config)}"), _buttons(action)]
+) -> Notice:
+    """An approver's (or their delegate's) DM, with one choice per verdict."""
+    who = "" if acting_as == recipient else f" as delegate for {config.display_name(acting_as)}"
+    choices = [
+        NoticeChoice(
+            action=choice,
+            label=label,
+            value=action.model_copy(update={"verdict": verdict}).model_dump_json(),
+            style=style,
+        )
+        for verdict, (choice, label, style) in VERDICT_CHOICES.items()
+    ]
+    return Notice(
+        kind="approval.dm",
+        subject=record.ref,
+        tone=Tone.ASK,
+        title=f"Your approval is needed{who} ({slot.role}: {'; '.join(slot.rules)})",
+        parts=[record_card(record, config)],
+        choices=choices,
+    )
 
 
-def _buttons(action: ApprovalAction) -> dict[str, Any]:
-    elements = []
-    for verdict in Verdict:
-        button: dict[str, Any] = {
-            "type": "button",
-            "action_id": ACTION_FOR_VERDICT[verdict].value,
-            "text": {"type": "plain_text", "text": _BUTTON_TEXT[verdict]},
-            "value": action.model_copy(update={"verdict": verdict}).model_dump_json(),
-        }
-        if verdict in _BUTTON_STYLE:
-            button["style"] = _BUTTON_STYLE[verdict]
-        elements.append(button)
-    return {"type": "actions", "block_id": ApprovalIds.ACTIONS_BLOCK.value, "elements": elements}
-
-
-def decision_text(decision: ApprovalDecision, request: ApprovalRequest, config: OrgConfig) -> str:
+def decision_made(
+    decision: ApprovalDecision, request: ApprovalRequest, config: OrgConfig, *, kind: str
+) -> Notice:
     verdict = Verdict(decision.verdict)
     who = config.display_name(decision.decided_by)
     if decision.on_behalf_of and decision.on_behalf_of != decision.decided_by:
         who += f" for {config.display_name(decision.on_behalf_of)}"
-    text = (
-        f"{_ICON[verdict]} {verdict.label} by {who} ({decision.slot}) — "
-        f"{request.record_ref} v{request.version}, {when(decision.decided_at)}"
-    )
+    parts = []
     if decision.conditions:
-        text += "\nConditions:\n" + "\n".join(f"• {esc(c)}" for c in decision.conditions)
+        parts.append(Part(heading="Conditions", lines=bullets(list(decision.conditions))))
     elif decision.reason:
-        text += f"\n> {esc(decision.reason)}"
-    return text
+        parts.append(Part(lines=[Line(text=decision.reason, style=Style.QUOTE)]))
+    return Notice(
+        kind=kind,
+        subject=request.record_ref,
+        tone=TONE[verdict],
+        title=(
+            f"{verdict.label} by {who} ({decision.slot}) — {request.record_ref} "
+            f"v{request.version}, {when(decision.decided_at)}"
+        ),
+        parts=parts,
+    )
 
 
-def reason_modal(action: ApprovalAction, record_title: str) -> dict[str, Any]:
-    """The modal that asks for conditions or a reason; private_metadata carries the action."""
-    assert action.verdict is not None
-    return {
-        "type": "modal",
-        "callback_id": ApprovalIds.REASON_MODAL.value,
-        "private_metadata": action.model_dump_json(),
-        "title": {"type": "plain_text", "text": _BUTTON_TEXT[action.verdict][:24]},
-        "submit": {"type": "plain_text", "text": "Submit"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            section(f"*{action.ref} v{action.version}*: {esc(record_title)}"),
-            {
-                "type": "input",
-                "block_id": ApprovalIds.REASON_BLOCK.value,
-                "label": {"type": "plain_text", "text": REASON_PROMPT[action.verdict]},
-                "element": {
-                    "type": "plain_text_input",
-                    "multiline": True,
-                    "action_id": ApprovalIds.REASON_INPUT.value,
-                },
-            },
+def outcome(
+    request: ApprovalRequest,
+    record: AIUse,
+    result: RequestStatus,
+    decisions: list[ApprovalDecision],
+    config: OrgConfig,
+    *,
+    edit: ApprovalAction | None = None,
+) -> Notice:
+    """The request's outcome; with `edit`, the requester's choice to edit and resubmit."""
+    parts = []
+    if result is RequestStatus.APPROVED_WITH_CONDITIONS:
+        conditions = [c for d in decisions for c in d.conditions]
+        parts.append(Part(heading="Conditions", lines=bullets(conditions)))
+    if result in (RequestStatus.CHANGES_REQUESTED, RequestStatus.REJECTED):
+        reasons = [
+            f"{config.display_name(d.decided_by)}: {d.reason}"
+            for d in decisions
+            if d.verdict in (Verdict.REQUEST_CHANGES, Verdict.REJECT)
+        ]
+        parts.append(Part(lines=bullets(reasons)))
+    if result is RequestStatus.CHANGES_REQUESTED:
+        parts.append(_how_to_resubmit(record))
+    choices = []
+    if edit is not None:
+        choices.append(
+            NoticeChoice(
+                action=ChoiceAction.EDIT_AND_RESUBMIT,
+                label="Edit and resubmit",
+                value=edit.model_dump_json(),
+                style="primary",
+            )
+        )
+    return Notice(
+        kind="approval.outcome",
+        subject=record.ref,
+        tone=OUTCOME_TONE.get(result, Tone.NEWS),
+        title=f"{record.ref} v{request.version} {record.title}: {status_label(result)}",
+        parts=parts,
+        choices=choices,
+    )
+
+
+def _how_to_resubmit(record: AIUse) -> Part:
+    command = f'aims approvals resubmit {record.ref} --as YOUR_ID --set field=value --reason "..."'
+    return Part(
+        lines=[
+            Line(text="Make the changes with Edit and resubmit, or in a terminal with"),
+            Line(text=command, style=Style.COMMAND),
+            Line(text="The edit becomes a new version and goes back to the approvers."),
+        ]
+    )
+
+
+def replaced(request: ApprovalRequest, why: str, *, kind: str) -> Notice:
+    """Old buttons give way to this, so nobody decides on an outdated version."""
+    return Notice(
+        kind=kind,
+        subject=request.record_ref,
+        tone=Tone.REPLACED,
+        title=f"{request.record_ref} v{request.version}: this request was replaced ({why})",
+        parts=[Part(lines=[Line(text="Look for the newer request in your messages.")])],
+    )
+
+
+def nudge(request: ApprovalRequest, slot: RequiredSlot, days: int) -> Notice:
+    return Notice(
+        kind="approval.nudge",
+        subject=request.record_ref,
+        tone=Tone.REMINDER,
+        title=(
+            f"Reminder: {request.record_ref} v{request.version} has waited {days} days for "
+            f"your decision ({slot.role})"
+        ),
+        parts=[Part(lines=[Line(text="The buttons are in the message above.")])],
+    )
+
+
+def escalation(
+    request: ApprovalRequest, pending: list[RequiredSlot], config: OrgConfig, days: int
+) -> Notice:
+    waiting = "; ".join(slot_label(slot, config) for slot in pending)
+    return Notice(
+        kind="approval.escalation",
+        subject=request.record_ref,
+        tone=Tone.ESCALATION,
+        title=f"Escalated: {request.record_ref} v{request.version} has waited {days} days",
+        parts=[
+            Part(
+                lines=[
+                    fact("Waiting for", waiting),
+                    Line(text="Please follow up, or decide as a delegate."),
+                ]
+            )
         ],
-    }
-
-
-def edit_button(action: ApprovalAction) -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "block_id": ApprovalIds.ACTIONS_BLOCK.value,
-        "elements": [
-            {
-                "type": "button",
-                "action_id": ApprovalIds.EDIT.value,
-                "style": "primary",
-                "text": {"type": "plain_text", "text": "Edit and resubmit"},
-                "value": action.model_dump_json(),
-            }
-        ],
-    }
-
-
-def edit_modal(action: ApprovalAction, record: AIUse) -> dict[str, Any]:
-    """Every editable field pre-filled; what is changed becomes the next version."""
-    fields = [
-        _field_input(name, label, str(getattr(record, name) or ""))
-        for name, label in EDITABLE_FIELDS.items()
-    ]
-    reason = {
-        "type": "input",
-        "block_id": ApprovalIds.EDIT_REASON_BLOCK.value,
-        "label": {"type": "plain_text", "text": "What changed, and why"},
-        "element": {
-            "type": "plain_text_input",
-            "multiline": True,
-            "action_id": ApprovalIds.FIELD_INPUT.value,
-        },
-    }
-    return {
-        "type": "modal",
-        "callback_id": ApprovalIds.EDIT_MODAL.value,
-        "private_metadata": action.model_dump_json(),
-        "title": {"type": "plain_text", "text": f"Edit {record.ref}"},
-        "submit": {"type": "plain_text", "text": "Resubmit"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            section(
-                f"*{record.ref} v{record.version}*: change what the approvers "
-                "asked for; the edit becomes a new version and goes back to them."
-            ),
-            *fields,
-            reason,
-        ],
-    }
-
-
-def _field_input(name: str, label: str, value: str) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "multiline": len(value) > 80,
-        "action_id": ApprovalIds.FIELD_INPUT.value,
-    }
-    if value:
-        element["initial_value"] = value[:3000]
-    return {
-        "type": "input",
-        "block_id": f"{FIELD_BLOCK_PREFIX}{name}",
-        "optional": True,
-        "label": {"type": "plain_text", "text": label},
-        "element": element,
-    }
+    )

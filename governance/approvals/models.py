@@ -8,6 +8,36 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from governance.models import RecordStatus
 
+# What the intake asks, and so what a resubmission may change. The tier and its reasons follow
+# from these facts (re-tiered on every resubmission); who owns and requested the use, the
+# override, conditions and review dates are set by governance, never by the person answering.
+RESUBMITTABLE_FIELDS: tuple[str, ...] = (
+    "title",
+    "purpose",
+    "business_unit",
+    "vendor",
+    "tool",
+    "model_version",
+    "third_party",
+    "deployment",
+    "affected_people",
+    "data_categories",
+    "decisions_about_people",
+    "decision_stakes",
+    "human_oversight",
+    "autonomy",
+    "permissions",
+    "agent_write_access",
+    "provenance",
+    "data_location",
+    "contract_dpa",
+    "logging_arrangements",
+    "escalation_route",
+    "eu_ai_act_role",
+    "annex_iii_areas",
+    "article_5_practices",
+)
+
 
 class Verdict(StrEnum):
     APPROVE = "approve"

@@ -1,6 +1,6 @@
-"""Approval requests: open one for a record version, supersede it, close it, and read them.
-Deciding lives in decisions.py and the checks on who may act in checks.py. Each service writes
-evidence and queues messages in the caller's transaction and never commits."""
+"""Approval requests and decisions as rows: create, lock, close and read them. State changes
+only (keyword-only, in the caller's transaction, never committing); the evidence, the notices
+and the register's side live in flows.py, which calls these."""
 
 from __future__ import annotations
 
@@ -8,45 +8,23 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from governance.approvals import notify
-from governance.approvals.models import (
-    RequestStatus,
-    RequiredSlot,
-)
-from governance.approvals.routing import acting_for, route
+from governance.approvals.models import RequestStatus, RequiredSlot
+from governance.approvals.routing import acting_for
 from governance.config import OrgConfig
 from governance.errors import NotFoundError
-from governance.models import RecordStatus
-from governance.register import read_fields, transition
-from store import evidence
 from store.approval_models import ApprovalDecision, ApprovalRequest, ApprovalSlot
-from store.models import AIUse, utcnow
+from store.models import AIUse
+
+# --- changing -------------------------------------------------------------------------------
 
 
-def open_request(
-    session: Session,
-    *,
-    record: AIUse,
-    actor: str,
-    config: OrgConfig,
-    now: datetime | None = None,
-    why: str | None = None,
+def create_request(
+    session: Session, *, record: AIUse, slots: list[RequiredSlot], actor: str, now: datetime
 ) -> ApprovalRequest:
-    """Route the record's current version, move it to in review (a record already in review,
-    changed while its request was open, stays there) and ask every approver. Any open request
-    for an earlier version is superseded, because `why`."""
-    moment = now or utcnow()
-    supersede_open(
-        session,
-        record=record,
-        actor=actor,
-        config=config,
-        now=moment,
-        why=why or f"v{record.version} was submitted",
-    )
-    slots = route(config, read_fields(record))
+    """An open request for the record's current version, with one row per required slot."""
     request = ApprovalRequest(
         ai_use_id=record.id,
         record_ref=record.ref,
@@ -55,7 +33,7 @@ def open_request(
         status=RequestStatus.OPEN.value,
         requester=record.requester or actor,
         opened_by=actor,
-        opened_at=moment,
+        opened_at=now,
     )
     session.add(request)
     session.flush()
@@ -70,75 +48,29 @@ def open_request(
         )
         for slot in slots
     )
-    if record.status != RecordStatus.IN_REVIEW.value:
-        transition(
-            session,
-            record=record,
-            to=RecordStatus.IN_REVIEW,
-            actor=actor,
-            reason=f"approval request #{request.id} opened",
-            now=moment,
-        )
-    evidence.append(
-        session,
-        actor=actor,
-        kind="approval.requested",
-        subject=record.ref,
-        now=moment,
-        payload={
-            "request_id": request.id,
-            "version": record.version,
-            "tier": record.risk_tier,
-            "tier_reasons": list(record.tier_reasons or []),
-            "slots": [slot.model_dump(mode="json") for slot in slots],
-        },
-    )
-    notify.request_opened(session, request, record, slots, config)
     return request
 
 
-def has_open_request(session: Session, record: AIUse) -> bool:
-    return (
-        session.scalar(
-            select(ApprovalRequest.id).where(
-                ApprovalRequest.ai_use_id == record.id,
-                ApprovalRequest.status == RequestStatus.OPEN.value,
-            )
-        )
-        is not None
+def lock_request(session: Session, request_id: int) -> ApprovalRequest | None:
+    """The request, locked: FOR UPDATE serialises deciders of one request on Postgres, so the
+    last of two decisions on different slots sees the other and closes the request (SQLite's
+    write lock does this)."""
+    return session.scalar(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
-def supersede_open(
-    session: Session,
-    *,
-    record: AIUse,
-    actor: str,
-    config: OrgConfig,
-    why: str,
-    now: datetime,
-) -> int:
-    """Close any open request of the record as superseded, so its buttons become stale."""
-    count = 0
-    for request in session.scalars(
-        select(ApprovalRequest).where(
-            ApprovalRequest.ai_use_id == record.id,
-            ApprovalRequest.status == RequestStatus.OPEN.value,
-        )
-    ).all():
-        if not close_request(session, request, RequestStatus.SUPERSEDED, now):
-            continue
-        evidence.append(
-            session,
-            actor=actor,
-            kind="approval.superseded",
-            subject=record.ref,
-            now=now,
-            payload={"request_id": request.id, "version": request.version, "why": why},
-        )
-        notify.superseded(session, request, slots_of(session, request), config, why)
-        count += 1
-    return count
+def insert_decision(session: Session, row: ApprovalDecision) -> bool:
+    """Insert under the (request, slot) unique constraint; False if someone got there first."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
 
 
 def close_request(
@@ -177,6 +109,19 @@ def open_request_for(session: Session, ref: str) -> ApprovalRequest:
     return request
 
 
+def open_requests_of(session: Session, record: AIUse) -> Sequence[ApprovalRequest]:
+    return session.scalars(
+        select(ApprovalRequest).where(
+            ApprovalRequest.ai_use_id == record.id,
+            ApprovalRequest.status == RequestStatus.OPEN.value,
+        )
+    ).all()
+
+
+def has_open_request(session: Session, record: AIUse) -> bool:
+    return bool(open_requests_of(session, record))
+
+
 def requests_of(session: Session, record: AIUse) -> Sequence[ApprovalRequest]:
     return session.scalars(
         select(ApprovalRequest)
@@ -192,20 +137,28 @@ def list_requests(session: Session, *, status: str | None = "open") -> Sequence[
     return session.scalars(query).all()
 
 
+def _slot(row: ApprovalSlot) -> RequiredSlot:
+    return RequiredSlot(
+        key=row.slot,
+        role=row.role,
+        require=row.require,  # type: ignore[arg-type]
+        approvers=list(row.approvers),
+        rules=list(row.rules),
+    )
+
+
 def slots_of(session: Session, request: ApprovalRequest) -> list[RequiredSlot]:
     rows = session.scalars(
         select(ApprovalSlot).where(ApprovalSlot.request_id == request.id).order_by(ApprovalSlot.id)
     ).all()
-    return [
-        RequiredSlot(
-            key=row.slot,
-            role=row.role,
-            require=row.require,  # type: ignore[arg-type]
-            approvers=list(row.approvers),
-            rules=list(row.rules),
-        )
-        for row in rows
-    ]
+    return [_slot(row) for row in rows]
+
+
+def slot_of(session: Session, request_id: int, key: str) -> RequiredSlot | None:
+    row = session.scalar(
+        select(ApprovalSlot).where(ApprovalSlot.request_id == request_id, ApprovalSlot.slot == key)
+    )
+    return _slot(row) if row is not None else None
 
 
 def decisions_of(session: Session, request: ApprovalRequest) -> list[ApprovalDecision]:
@@ -215,6 +168,14 @@ def decisions_of(session: Session, request: ApprovalRequest) -> list[ApprovalDec
             .where(ApprovalDecision.request_id == request.id)
             .order_by(ApprovalDecision.id)
         ).all()
+    )
+
+
+def decision_for(session: Session, request_id: int, slot_key: str) -> ApprovalDecision | None:
+    return session.scalar(
+        select(ApprovalDecision).where(
+            ApprovalDecision.request_id == request_id, ApprovalDecision.slot == slot_key
+        )
     )
 
 
@@ -232,18 +193,3 @@ def slots_for_actor(
         for slot in pending_slots(session, request)
         if acting_for(config, slot.approvers, actor) is not None
     ]
-
-
-def slot_of(session: Session, request_id: int, key: str) -> RequiredSlot | None:
-    row = session.scalar(
-        select(ApprovalSlot).where(ApprovalSlot.request_id == request_id, ApprovalSlot.slot == key)
-    )
-    if row is None:
-        return None
-    return RequiredSlot(
-        key=row.slot,
-        role=row.role,
-        require=row.require,  # type: ignore[arg-type]
-        approvers=list(row.approvers),
-        rules=list(row.rules),
-    )

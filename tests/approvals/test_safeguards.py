@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from governance.approvals.flows import RESUBMITTABLE_FIELDS, resubmit_after_changes
-from governance.approvals.models import RequestStatus, Verdict
+from governance.approvals.flows import resubmit_after_changes
+from governance.approvals.models import RESUBMITTABLE_FIELDS, RequestStatus, Verdict
 from governance.approvals.service import open_request_for, requests_of, slots_of
 from governance.errors import ValidationProblem
 from governance.models import Deployment, RiskTier
-from governance.tiering import override_tier
+from governance.tier_override import override_tier
 from store import evidence
 from store.models import EvidenceEvent
 from tests.approvals.helpers import (
@@ -139,7 +139,7 @@ def test_a_leads_override_stands_through_a_resubmission(db, sample_config, now):
 
 
 def test_every_field_the_slack_edit_form_offers_may_be_resubmitted():
-    from governance.approvals.messages import EDITABLE_FIELDS
+    from bot.slack.approval_forms import EDITABLE_FIELDS
 
     assert set(EDITABLE_FIELDS) <= set(RESUBMITTABLE_FIELDS)
     assert not {

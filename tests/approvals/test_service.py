@@ -33,6 +33,7 @@ from tests.approvals.helpers import (
     outbox,
     submitted,
 )
+from tests.support.notices import in_slack
 
 
 def _kinds(session):
@@ -48,7 +49,7 @@ def test_submission_opens_a_request_posts_it_and_dms_approvers_and_delegates(
         post = outbox(session, "approval.request")
         dms = {m.channel for m in outbox(session, "approval.dm")}
     assert post[0].channel == sample_config.governance_channel
-    assert "Risk tier: *limited*" in post[0].blocks[0]["text"]["text"]
+    assert "Risk tier: *limited*" in in_slack(post[0]).blocks[0]["text"]["text"]
     # Owner, both leads (each other's delegate), the DPO and her delegate.
     assert dms == {OLIVER, PRIYA, TOM, SARAH, DANIEL}
 

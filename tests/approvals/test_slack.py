@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from bot.slack.ids import ApprovalIds
 from bot.slack.outbox_sender import drain_outbox
-from governance.approvals.messages import ApprovalIds
 from governance.models import RiskTier
 from governance.register import get_record
 from store import evidence
@@ -368,3 +368,58 @@ def test_a_requester_cannot_approve_their_own_request_in_slack(slack_rig, now): 
     assert slack_rig.standin.calls_to("views.open") == []
     assert _decisions(slack_rig) == 0
     assert _kinds(slack_rig).count("approval.refused") == 1
+
+
+def test_the_thread_shows_each_step_in_order_with_the_outbox_loop_running(slack_rig, now):  # noqa: F811
+    """The outbox loop and the sender after a click claim batches at the same time. The last
+    click queues its decision, the DM updates and the requester's note (one batch) before the
+    outcome (the next batch, another sender): the thread must still read decisions first, then
+    the outcome, even when the decision's post is slow."""
+    from bot.slack.run import OutboxLoop
+    from governance.approvals.notify import parent_key
+    from governance.approvals.service import open_request_for, slots_of
+    from tests.support.notices import in_slack
+
+    config = slack_rig.ctx.config  # Sarah gets a second delegate: three DMs lose their buttons
+    people = [
+        p.model_copy(update={"delegates": [DANIEL, MARCUS]}) if p.slack_id == SARAH else p
+        for p in config.people
+    ]
+    slack_rig.ctx.__dict__["config"] = config.model_copy(update={"people": people})
+    ref = _submit(slack_rig, RiskTier.LIMITED, now)
+    with slack_rig.ctx.db.session() as session:
+        request = open_request_for(session, ref)
+        parent, slots = parent_key(request), slots_of(session, request)
+    for slot in sorted(slots, key=lambda s: SARAH in s.approvers):  # Sarah's slot last
+        user = slot.approvers[0]
+        call = next(
+            c for c in _buttons_for(slack_rig, user) if f'"slot":"{slot.key}"' in str(c.blocks)
+        )
+        if SARAH not in slot.approvers:
+            _click(slack_rig, call, "Approve", user)
+            continue
+        # The decision's post is slow: anything the senders let overtake it, will.
+        slack_rig.standin.hold_once("chat.postMessage", "Approved by Sarah Whitfield", 1.0)
+        loop = OutboxLoop(slack_rig.ctx, slack_rig.app, interval=0.002)
+        loop.start()
+        try:
+            _click(slack_rig, call, "Approve", user)
+        finally:
+            loop.stop()
+            loop.join()
+    thread_ts = _thread_ts_of_request(slack_rig, ref)
+    posted = [
+        c.args["text"]
+        for c in slack_rig.standin.calls_to("chat.postMessage")
+        if c.args.get("thread_ts") == thread_ts
+    ]
+    with slack_rig.ctx.db.session() as session:
+        queued = session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.thread_of == parent)
+            .order_by(OutboundMessage.id)
+        ).all()
+        expected = [in_slack(row).text for row in queued]
+    assert len(expected) == len(slots) + 1  # one decision per slot, then the outcome
+    assert posted == expected
+    assert "Approved*" in posted[-1]

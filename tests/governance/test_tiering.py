@@ -11,7 +11,8 @@ from governance.config import OrgConfig
 from governance.errors import PermissionDenied, ValidationProblem
 from governance.models import DataCategory, Deployment, Oversight, RecordFields, RiskTier
 from governance.register import create_record
-from governance.tiering import classify, override_tier
+from governance.tier_override import override_tier
+from governance.tiering import classify
 from governance.tiering_rules import ANNEX_III_AREAS, ARTICLE_5_PRACTICES
 from store.db import Database
 from store.models import EvidenceEvent

@@ -7,6 +7,7 @@ from typing import Any
 from governance.config import OrgConfig
 from intake.engine import IntakeEngine
 from intake.llm import LlmExtraction, LlmExtractor
+from retrieval.chat_model import LangChainChatModel
 from tests.intake.conftest import COPILOT, Chat
 
 
@@ -33,7 +34,7 @@ class FakeChatModel:
 
 
 def chat_with(model: FakeChatModel, config: OrgConfig, now: Any) -> tuple[Chat, LlmExtractor]:
-    extractor = LlmExtractor("fake:model", model=model)
+    extractor = LlmExtractor(LangChainChatModel("fake:model", model=model))
     return Chat(IntakeEngine(config=config, llm=extractor), now), extractor
 
 
@@ -84,3 +85,13 @@ def test_a_failing_model_leaves_the_rules_to_carry_on(sample_config: OrgConfig, 
     chat.start(COPILOT)
     assert chat.state.fields["tool"] == "Microsoft 365 Copilot"
     assert "provider down" in chat.state.llm_calls[0]["error"]
+
+
+def test_personal_data_is_redacted_before_the_model_sees_it(
+    sample_config: OrgConfig, now: Any
+) -> None:
+    model = FakeChatModel(LlmExtraction(business_unit="Sales"))
+    chat, _ = chat_with(model, sample_config, now)
+    chat.start("Copilot drafts replies; questions go to jane.doe@acme.com or +44 20 7946 0958")
+    [prompt] = model.structured.prompts
+    assert "jane.doe@acme.com" not in prompt and "Copilot drafts replies" in prompt

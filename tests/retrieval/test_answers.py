@@ -11,10 +11,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from sqlalchemy import select
 
-from bot.context import AppContext
+from bot.context import AppContext, build_context
 from bot.settings import Settings
 from retrieval import llm
 from retrieval.answer import PolicyAnswerer, get_answerer
+from retrieval.chat_model import LangChainChatModel
 from retrieval.runtime import ingest_policies
 from store import evidence
 from store.db import sqlite_url
@@ -38,7 +39,7 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> AppContext:
         chroma_url=None,
         embedding_model=None,
     )
-    context = AppContext.load(folder / "aims.yaml", settings)
+    context = build_context(folder / "aims.yaml", settings)
     with context.db.session() as session:
         ingest_policies(context, session, actor="test")
     return context
@@ -133,7 +134,8 @@ class RecordingChatModel(FakeListChatModel):
 
 def _llm_answerer(context: AppContext, *responses: str) -> tuple[PolicyAnswerer, Any]:
     model = RecordingChatModel(responses=list(responses), seen=[])
-    return PolicyAnswerer(context, chat_model=model, llm_id="fake:policy-model"), model
+    chat = LangChainChatModel("fake:policy-model", model=model)
+    return PolicyAnswerer(context, chat_model=chat), model
 
 
 def test_llm_answer_keeps_valid_citations_and_records_model_and_prompt(acme):
@@ -205,7 +207,8 @@ class FailingChatModel(FakeListChatModel):
 
 
 def test_an_llm_failure_falls_back_to_quotes_and_the_evidence_says_why(acme):
-    answerer = PolicyAnswerer(acme, chat_model=FailingChatModel(responses=[]), llm_id="fake:x")
+    failing = LangChainChatModel("fake:x", model=FailingChatModel(responses=[]))
+    answerer = PolicyAnswerer(acme, chat_model=failing)
     answer = _ask(acme, "Do customer emails drafted with AI need a label?", answerer)
     assert answer.mode == "extractive" and answer.citations
     assert "TimeoutError: provider did not answer" in (answer.fallback_reason or "")
@@ -213,7 +216,7 @@ def test_an_llm_failure_falls_back_to_quotes_and_the_evidence_says_why(acme):
 
 
 def test_an_llm_that_cannot_be_set_up_leaves_answers_extractive(acme):
-    answerer = PolicyAnswerer(acme, llm_id="no-such-provider:some-model")
+    answerer = PolicyAnswerer(acme, chat_model=LangChainChatModel("no-such-provider:some-model"))
     answer = _ask(acme, "Do customer emails drafted with AI need a label?", answerer)
     assert answer.mode == "extractive" and answer.citations
     assert "cannot be used" in (answer.fallback_reason or "")

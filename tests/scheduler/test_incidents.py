@@ -11,6 +11,7 @@ from governance.errors import PermissionDenied, ValidationProblem
 from governance.incidents import IncidentReport, Severity
 from store import evidence
 from tests.scheduler.support import LEADS, OWNER, live_record, queued
+from tests.support.notices import in_slack
 
 REPORTER = "U0ACME0012"
 
@@ -41,7 +42,7 @@ def test_the_owner_and_leads_are_told_about_a_new_incident(db, sample_config, no
     told = queued(db, "incident.reported")
     assert [m.channel for m in told] == [OWNER, *LEADS]
     assert record in told[0].text and "Article 73" in told[0].text
-    assert told[0].blocks[1]["elements"][0]["action_id"] == "incident_close"
+    assert in_slack(told[0]).blocks[1]["elements"][0]["action_id"] == "incident_close"
 
 
 def test_an_unregistered_tool_can_be_reported_and_the_reporter_hears_back(db, sample_config, now):
@@ -122,6 +123,9 @@ def test_what_a_reporter_types_is_shown_as_typed_not_as_a_channel_ping(db, sampl
         ai_use_ref=record,
         what_happened="It posted <!channel> and a <https://evil.example|bank link>",
     )
-    told = queued(db, "incident.reported")[0].text
-    assert "<!channel>" not in told and "&lt;!channel&gt;" in told
-    assert "<https://evil.example" not in told
+    told = queued(db, "incident.reported")[0]
+    assert "It posted <!channel> and a" in told.text  # kept as typed, for every transport
+    shown = in_slack(told)  # and escaped where Slack would read it as markup
+    for seen in (shown.text, str(shown.blocks)):
+        assert "<!channel>" not in seen and "&lt;!channel&gt;" in seen
+        assert "<https://evil.example" not in seen

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from governance import register, review_sweep, reviews
+from governance import register, review_cadence, review_sweep, reviews
 from governance.errors import PermissionDenied, ValidationProblem
 from governance.models import RecordStatus, RiskTier
 from governance.reviews import Retirement, ReviewAnswers, ReviewOutcome
@@ -16,6 +16,7 @@ from scheduler.runner import run_job
 from store import evidence
 from store.models import AIUse
 from tests.scheduler.support import LEADS, OWNER, kinds, live_record, queued
+from tests.support.notices import in_slack
 
 FINE = ReviewAnswers(still_in_use=True, changed=False, incidents=False, performing=True)
 
@@ -40,7 +41,7 @@ def days(n):
 )
 def test_approval_sets_the_next_review_from_the_tiers_cadence(sample_config, tier, expected):
     record = AIUse(risk_tier=tier.value if tier else None, review_lapsed=True)
-    assert reviews.set_next_review(record, sample_config, date(2026, 11, 24)) == expected
+    assert review_cadence.set_next_review(record, sample_config, date(2026, 11, 24)) == expected
     assert record.next_review == expected and record.review_lapsed is False
 
 
@@ -57,7 +58,7 @@ def test_the_owner_gets_one_review_dm_with_the_form_buttons(db, sample_config, n
     [message] = queued(db)
     assert (message.channel, message.kind) == (OWNER, "review.due")
     assert ref in message.text and "still in use" in message.text.lower()
-    buttons = [e["action_id"] for e in message.blocks[1]["elements"]]
+    buttons = [e["action_id"] for e in in_slack(message).blocks[1]["elements"]]
     assert buttons == ["review_start", "review_snooze"]
 
 
@@ -75,7 +76,7 @@ def test_overdue_reviews_get_weekly_reminders_then_go_to_the_leads(db, sample_co
     reminder_2 = queued(db, "review.reminder")[1]
     assert "Reminder 2" in reminder_2.text and "14 days overdue" in reminder_2.text
     escalation = queued(db, "review.escalation")[0]
-    assert ref in escalation.text and f"<@{OWNER}>" in escalation.text
+    assert ref in escalation.text and f"<@{OWNER}>" in in_slack(escalation).text
 
 
 def test_after_downtime_only_the_latest_reminder_is_sent(db, sample_config, now):

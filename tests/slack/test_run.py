@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.context import AppContext
+from bot.context import AppContext, build_context
 from bot.settings import Settings, SlackSettings
 from bot.slack.app import create_app
 from bot.slack.config import load_slack_config
@@ -91,7 +91,7 @@ def test_aims_run_serves_signed_requests_in_http_mode(
                 time.sleep(0.2)
         assert answer.status == 200 and "c-123" in answer.body
         assert rig.post(challenge, "application/json", secret="0" * 32).status == 401
-        ctx = AppContext.load(org_dir / "aims.yaml", Settings(data_dir=org_dir / ".aims"))
+        ctx = build_context(org_dir / "aims.yaml", Settings(data_dir=org_dir / ".aims"))
         with ctx.db.session() as session:  # the outbox loop sends it within a couple of seconds
             outbox.enqueue(session, key="run-test", channel="C0GOV", text="Digest", kind="digest")
         assert slack_standin.wait_for("chat.postMessage", timeout=15)[0].args["text"] == "Digest"
@@ -111,14 +111,13 @@ def test_socket_mode_connects_with_the_app_token_through_slack_api_url(
 
     started: list[SocketModeHandler] = []
     monkeypatch.setattr(SocketModeHandler, "start", lambda self: started.append(self))
-    monkeypatch.setattr("bot.slack.run.SCHEDULER_STARTERS", [])  # this test is about Slack
     config = load_slack_config(
         SlackSettings(
             bot_token=BOT_TOKEN, app_token="xapp-1-A0AIMS-42", api_url=slack_standin.api_url
         )
     )
     app, services = create_app(app_context, config)
-    serve(app_context, app, services, host="127.0.0.1", port=0)
+    serve(app_context, app, services, host="127.0.0.1", port=0, scheduler=False)
     [handler] = started
     assert handler.app_token == "xapp-1-A0AIMS-42"
     handler.client.web_client.apps_connections_open(app_token=handler.app_token)

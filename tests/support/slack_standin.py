@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ class SlackStandin:
         self.uploads: dict[str, bytes] = {}
         self.rate_limited: list[Call] = []  # calls answered 429 (not in `calls`)
         self._rate_limits: dict[str, int] = {}
+        self._latency: dict[str, float] = {}
+        self._held: tuple[str, str, float] | None = None
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -125,6 +128,32 @@ class SlackStandin:
         """The next call to `method` gets HTTP 429 with Retry-After (then calls succeed)."""
         self._rate_limits[method] = retry_after
 
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Take up to `seconds` (at random) over every call to `method` before handling it, as a
+        network and a busy Slack do: concurrent calls overlap, and a later call may overtake an
+        earlier one still in flight. Calls are recorded in the order they are handled."""
+        self._latency[method] = seconds
+
+    def hold_once(self, method: str, text: str, seconds: float) -> None:
+        """Hold the next call to `method` whose text contains `text` for up to `seconds`, until
+        another call to `method` has been handled: a slow send that a later one could overtake
+        (which it does, if the sender lets two messages of a thread be in flight at once)."""
+        self._held = (method, text, seconds)
+
+    def _wait_if_held(self, method: str, args: dict[str, Any]) -> None:
+        held = self._held
+        if held is None or held[0] != method or held[1] not in str(args.get("text") or ""):
+            return
+        self._held = None
+        deadline = time.monotonic() + held[2]
+        with self._lock:
+            before = len([c for c in self.calls if c.method == method])
+            while len([c for c in self.calls if c.method == method]) == before:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._lock.wait(remaining)
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -153,6 +182,9 @@ class SlackStandin:
 
     # -- answering --
     def handle(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, Any]:
+        if method in self._latency:
+            time.sleep(random.uniform(0.0, self._latency[method]))
+        self._wait_if_held(method, args)
         if method in self._rate_limits:
             with self._lock:
                 self.rate_limited.append(Call(method, args, response={"error": "ratelimited"}))

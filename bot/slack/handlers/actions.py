@@ -6,8 +6,8 @@ from slack_bolt import Ack, App
 
 from bot.slack.blocks import SlackMessage, replace_block
 from bot.slack.blocks import context as note_block
-from bot.slack.errors import after_ack
 from bot.slack.ids import ActionId, EvidenceKind
+from bot.slack.listeners import after_ack, unit_of_work
 from bot.slack.payloads import Action, BlockActions
 from bot.slack.services import Services, inbound
 from bot.slack.state import ChoiceState, FeedbackState, ThreadState
@@ -72,9 +72,9 @@ def register(app: App, services: Services) -> None:
     def record_feedback(payload: BlockActions) -> None:
         state, user = FeedbackState.load(payload.action.value), payload.user_id
         container = payload.container
-        with services.ctx.db.session() as session:
+        with unit_of_work(services, payload) as work:
             evidence.append(
-                session,
+                work.session,
                 actor=user,
                 kind=EvidenceKind.FEEDBACK,
                 subject=state.answer,

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack.errors import after_ack
 from bot.slack.flows import start_registration_in_dm
 from bot.slack.ids import Command
+from bot.slack.listeners import after_ack
 from bot.slack.middleware import PAYLOAD
 from bot.slack.payloads import BlockActions, SlashCommand
 from bot.slack.services import Services, inbound

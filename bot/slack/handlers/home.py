@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot.slack.common import trigger_of
-from bot.slack.errors import after_ack
 from bot.slack.flows import ask_and_dm, start_registration_in_dm
 from bot.slack.handlers.commands import INCIDENT_FLOW, INCIDENT_SOON
 from bot.slack.home import ask_modal, build_home_view, info_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.listeners import after_ack, trigger_of, unit_of_work
 from bot.slack.payloads import AppHomeOpened, BlockActions, EventCallback, ViewSubmission
 from bot.slack.services import Services
 from bot.slack.state import AskModalState
@@ -19,9 +18,9 @@ def ack_now(ack: Ack) -> None:
     ack()
 
 
-def publish_home(services: Services, user: str) -> None:
-    with services.ctx.db.session() as session:
-        view = build_home_view(session, user, services.ctx.config)
+def publish_home(services: Services, payload: BlockActions | EventCallback, user: str) -> None:
+    with unit_of_work(services, payload) as work:
+        view = build_home_view(work.session, user, work.config)
     services.messenger.publish_home(user, view)
 
 
@@ -30,18 +29,18 @@ def register(app: App, services: Services) -> None:
     def refresh_home(payload: EventCallback) -> None:
         event = payload.event
         if isinstance(event, AppHomeOpened) and event.tab == "home":
-            publish_home(services, event.user)
+            publish_home(services, payload, event.user)
 
     @after_ack(services, BlockActions)
     def open_ask(payload: BlockActions) -> None:
         user = payload.user_id
         services.messenger.open_view(trigger_of(payload), ask_modal(AskModalState().dump()), user)
-        publish_home(services, user)  # a fresh hash: the next click counts
+        publish_home(services, payload, user)  # a fresh hash: the next click counts
 
     @after_ack(services, BlockActions)
     def register_from_home(payload: BlockActions) -> None:
         start_registration_in_dm(services, payload, payload.user_id)
-        publish_home(services, payload.user_id)
+        publish_home(services, payload, payload.user_id)
 
     @after_ack(services, BlockActions)
     def incident_from_home(payload: BlockActions) -> None:
@@ -54,7 +53,7 @@ def register(app: App, services: Services) -> None:
                 info_modal("Report an incident", INCIDENT_SOON),
                 payload.user_id,
             )
-        publish_home(services, payload.user_id)
+        publish_home(services, payload, payload.user_id)
 
     @after_ack(services, ViewSubmission)
     def answer_ask_modal(payload: ViewSubmission) -> None:

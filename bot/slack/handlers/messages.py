@@ -6,7 +6,7 @@ import re
 
 from slack_bolt import Ack, App
 
-from bot.slack.errors import after_ack
+from bot.slack.listeners import after_ack
 from bot.slack.payloads import EventCallback, MessageEvent
 from bot.slack.services import Services, inbound
 
