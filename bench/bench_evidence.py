@@ -22,6 +22,7 @@ from typing import Any
 
 from store import evidence
 from store.db import Database, sqlite_url
+from store.evidence_kinds import EvidenceKind
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -111,7 +112,7 @@ def append_events(db: Database, first: int, count: int, per_transaction: int) ->
                 evidence.append(
                     session,
                     actor="U0ACME0001",
-                    kind="record.created",
+                    kind=EvidenceKind.RECORD_CREATED,
                     subject=f"AIU-{number:04d}",
                     payload=sample_payload(number),
                     now=START + timedelta(seconds=number),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext
 from governance import record_status
 from governance import register as register_service
-from governance.errors import AimsError
+from governance.failures import report_failure
 from intake import flow
 from intake.engine import IntakeEngine
 from intake.replies import Inbound, Reply, ReplyCitation, ReplyKind
@@ -126,23 +125,14 @@ class Router:
             return flow.resume(session, self.ctx.config, inbound, now=self._now())
 
     def _guarded(self, handler: Callable[[Inbound], list[Reply]], inbound: Inbound) -> list[Reply]:
-        """Typed errors become their own message; anything else a reference id that is
-        logged. The unit of work has rolled back by then, so saved state is untouched."""
+        """Every transport's one error path (governance.failures): a known error says how to
+        fix it; anything else gets a reference id that is logged and recorded."""
         try:
             return handler(inbound)
-        except AimsError as exc:
-            return [Reply(kind=ReplyKind.ERROR, text=str(exc), ephemeral=True)]
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("router failed (ref %s) for %s", ref, inbound.user)
-            return [
-                Reply(
-                    kind=ReplyKind.ERROR,
-                    ephemeral=True,
-                    text=f"Something went wrong on my side (reference {ref}). Nothing "
-                    "you said was lost; try again, or tell #ai-governance.",
-                )
-            ]
+        except Exception as exc:
+            # The unit of work has rolled back by then, so saved state is untouched.
+            failure = report_failure(self.ctx.db, exc, "router")
+            return [Reply(kind=ReplyKind.ERROR, text=failure.text, ephemeral=True)]
 
     def ask(self, inbound: Inbound) -> list[Reply]:
         """A policy or tool question, answered with citations."""

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from governance.config import OrgConfig
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import CatalogueEntry, utcnow
 
 
@@ -42,7 +43,7 @@ def sync_catalogue(session: Session, config: OrgConfig, *, actor: str = "system"
         evidence.append(
             session,
             actor=actor,
-            kind="catalogue.synced",
+            kind=EvidenceKind.CATALOGUE_SYNCED,
             subject="catalogue",
             payload={"changed": sorted(changed)},
         )

@@ -159,6 +159,46 @@ class CatalogueTool(Strict):
     conditions: list[str] = Field(default_factory=list)
     policy_ref: str | None = None
     url: str | None = None
+    # Provider model ids this tool may call through the gateway (fnmatch patterns, e.g. "gpt-4o*").
+    models: list[str] = Field(default_factory=list)
+
+
+class Upstream(Strict):
+    """An OpenAI-compatible provider the gateway forwards to."""
+
+    name: str = Field(min_length=1)
+    base_url: str = Field(pattern=r"^https?://")
+    api_key_env: str | None = None  # the environment variable holding its API key
+    models: list[str] = Field(min_length=1)  # fnmatch patterns of the model ids it serves
+    timeout_seconds: float = Field(default=60.0, gt=0)
+
+
+class GatewaySettings(Strict):
+    """`gateway:` in aims.yaml: where it listens, where it forwards, what it refuses."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4000, ge=1, le=65535)
+    upstreams: list[Upstream] = Field(default_factory=list)
+    # Presidio entity types looked for; those in `block` refuse the request, the rest are
+    # replaced by placeholders unless the use is approved for personal data.
+    recognisers: list[str] = Field(
+        default_factory=lambda: [
+            "EMAIL_ADDRESS",
+            "PHONE_NUMBER",
+            "PERSON",
+            "CREDIT_CARD",
+            "IBAN_CODE",
+            "IP_ADDRESS",
+            "UK_NINO",
+            "NHS",
+            "UK_PASSPORT",
+            "US_SSN",
+        ]
+    )
+    block: list[str] = Field(default_factory=lambda: ["CREDIT_CARD", "US_SSN", "UK_NINO"])
+    max_request_bytes: int = Field(default=1_000_000, ge=1_000)
+    requests_per_minute: int = Field(default=600, ge=1)
+    store_text: bool = False
 
 
 class Intake(Strict):
@@ -180,6 +220,7 @@ class OrgConfig(Strict):
     catalogue: list[CatalogueTool] = Field(default_factory=list)
     policy_sources: list[str] = Field(default_factory=list)
     intake: Intake = Field(default_factory=Intake)
+    gateway: GatewaySettings | None = None
 
     @field_validator("roles")
     @classmethod

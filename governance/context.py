@@ -1,6 +1,6 @@
 """The application context: settings, the organisation's config, the database, and the
 services behind protocols (governance.ports). Built once, by the composition root
-(bot/wiring.py), and handed to every transport and to the scheduler; the domain receives it and
+(bot/context.py), and handed to every transport and to the scheduler; the domain receives it and
 never reaches for a transport.
 
 The organisation is found from --config, then AIMS_CONFIG, then ./aims.yaml, then the demo
@@ -44,7 +44,9 @@ def resolve_config_path(explicit: Path | None, settings: Settings) -> Path:
 
 def _unwired(what: str) -> Callable[[AppContext], object]:
     def fail(ctx: AppContext) -> object:
-        raise ConfigError(f"no {what} is wired into this context (build it with bot.wiring)")
+        raise ConfigError(
+            f"no {what} is wired into this context (build it with bot.context.build_context)"
+        )
 
     return fail
 

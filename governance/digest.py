@@ -35,7 +35,9 @@ from governance.policy_findings import (
 )
 from governance.reviews import REVIEWABLE, fmt_day, local_today
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse, EvidenceEvent
+from store.outbox_kinds import OutboxKind
 from store.review_models import Incident, ScheduledClaim
 
 PENDING = (RecordStatus.SUBMITTED, RecordStatus.IN_REVIEW)
@@ -151,7 +153,9 @@ def _submitted_at(session: Session, refs: list[str]) -> dict[str, datetime]:
         return found
     events = session.scalars(
         select(EvidenceEvent)
-        .where(EvidenceEvent.kind == "record.transitioned", EvidenceEvent.subject.in_(refs))
+        .where(
+            EvidenceEvent.kind == EvidenceKind.RECORD_TRANSITIONED, EvidenceEvent.subject.in_(refs)
+        )
         .order_by(EvidenceEvent.seq)
     )
     for event in events:
@@ -203,7 +207,7 @@ def _open_incidents(session: Session, now: datetime) -> list[Item]:
 def _answers(session: Session, since: datetime, now: datetime) -> list[dict[str, Any]]:
     events = session.scalars(
         select(EvidenceEvent.payload).where(
-            EvidenceEvent.kind == "answer.given",
+            EvidenceEvent.kind == EvidenceKind.ANSWER_GIVEN,
             EvidenceEvent.occurred_at >= since,
             EvidenceEvent.occurred_at < now,
         )
@@ -352,7 +356,7 @@ def publish_digest(
         key=key,
         channel=channel,
         text=digest_text(figures),
-        kind="digest.weekly",
+        kind=OutboxKind.DIGEST_WEEKLY,
         subject=key,
     )
     if chart is not None and not figures.quiet:
@@ -363,7 +367,7 @@ def publish_digest(
             channel=channel,
             op="upload",
             thread_of=key,
-            kind="digest.chart",
+            kind=OutboxKind.DIGEST_CHART,
             subject=key,
             text="This week in numbers",
             attachment=outbox.Attachment(
@@ -375,7 +379,7 @@ def publish_digest(
     evidence.append(
         session,
         actor=worker,
-        kind="digest.queued",
+        kind=EvidenceKind.DIGEST_QUEUED,
         subject=key,
         now=now,
         payload={

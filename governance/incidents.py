@@ -23,7 +23,9 @@ from governance.notices import ChoiceAction, Line, Notice, NoticeChoice, Part, S
 from governance.register import get_record
 from governance.reviews import SYSTEM, claim_rows
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse
+from store.outbox_kinds import OutboxKind
 from store.review_models import Incident
 
 ARTICLE_73_NOTE = (
@@ -142,7 +144,7 @@ def report_incident(
     evidence.append(
         session,
         actor=actor,
-        kind="incident.reported",
+        kind=EvidenceKind.INCIDENT_REPORTED,
         subject=incident.ref,
         now=now,
         payload={
@@ -175,7 +177,7 @@ def _reported(config: OrgConfig, incident: Incident, record: AIUse | None) -> No
         lines.append(Line(text="The tool is not in the register: register it or stop its use."))
     return _notice(
         incident,
-        kind="incident.reported",
+        kind=OutboxKind.INCIDENT_REPORTED,
         title=(
             f"New AI incident {incident.ref} ({incident.severity}) about "
             f"{subject_of(incident, record)}"
@@ -184,7 +186,7 @@ def _reported(config: OrgConfig, incident: Incident, record: AIUse | None) -> No
     )
 
 
-def _notice(incident: Incident, *, kind: str, title: str, lines: list[Line]) -> Notice:
+def _notice(incident: Incident, *, kind: OutboxKind, title: str, lines: list[Line]) -> Notice:
     """An incident notice; while the incident is open, it offers to close it."""
     choices = []
     if incident.status == "open":
@@ -250,7 +252,7 @@ def _follow_up(session: Session, config: OrgConfig, incident: Incident, now: dat
     age = (now - incident.reported_at).days
     notice = _notice(
         incident,
-        kind="incident.follow_up",
+        kind=OutboxKind.INCIDENT_FOLLOW_UP,
         title=(
             f"Follow-up {number} on incident {incident.ref} ({incident.severity}, {age} days "
             f"open) about {subject_of(incident, record)}"
@@ -268,7 +270,7 @@ def _follow_up(session: Session, config: OrgConfig, incident: Incident, now: dat
     evidence.append(
         session,
         actor=SYSTEM,
-        kind="incident.followed_up",
+        kind=EvidenceKind.INCIDENT_FOLLOWED_UP,
         subject=incident.ref,
         now=now,
         payload={"follow_up": number, "open_days": age},
@@ -320,7 +322,7 @@ def close_incident(
     evidence.append(
         session,
         actor=actor,
-        kind="incident.closed",
+        kind=EvidenceKind.INCIDENT_CLOSED,
         subject=incident.ref,
         now=now,
         payload={
@@ -330,7 +332,7 @@ def close_incident(
     )
     closed_notice = _notice(
         incident,
-        kind="incident.closed",
+        kind=OutboxKind.INCIDENT_CLOSED,
         title=f"Incident {incident.ref} is closed",
         lines=[
             person("Closed by", actor, config.display_name(actor)),

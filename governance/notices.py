@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from store.outbox_kinds import OutboxKind
+
 
 class Tone(StrEnum):
     """What kind of news a notice is; a transport may show it as an icon."""
@@ -95,7 +97,7 @@ class Notice(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: str  # the outbox and evidence kind, e.g. "approval.decision"
+    kind: OutboxKind  # what the message is (store.outbox_kinds)
     subject: str  # the record or incident it is about
     tone: Tone = Tone.NEWS
     title: str

@@ -28,6 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from governance.notices import Notice
 from store.models import OutboundMessage, utcnow
+from store.outbox_kinds import OutboxKind
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -50,7 +51,7 @@ def enqueue(
     key: str,
     channel: str,
     text: str,
-    kind: str,
+    kind: OutboxKind,
     subject: str = "",
     blocks: list[dict[str, Any]] | None = None,
     op: str = "post",

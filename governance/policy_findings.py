@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from governance.config import OrgConfig
 from governance.reviews import fmt_day
 from governance.text import esc
-from store.evidence_kinds import POLICY_CONFLICT
+from store.evidence_kinds import EvidenceKind
 from store.models import EvidenceEvent
 from store.retrieval_models import PolicyChunk, PolicyDocument
 
@@ -90,7 +90,7 @@ def open_conflicts(session: Session, *, config: OrgConfig) -> list[PolicyConflic
     }
     events = session.scalars(
         select(EvidenceEvent)
-        .where(EvidenceEvent.kind == POLICY_CONFLICT)
+        .where(EvidenceEvent.kind == EvidenceKind.POLICY_CONFLICT)
         .order_by(EvidenceEvent.seq)
     )
     found: dict[str, PolicyConflict] = {}

@@ -18,7 +18,7 @@ from governance.config import OrgConfig
 from governance.errors import NotFoundError, PermissionDenied, ValidationProblem
 from governance.policy_findings import flagged_passages
 from store import evidence
-from store.evidence_kinds import POLICY_TRUSTED, POLICY_UNTRUSTED
+from store.evidence_kinds import EvidenceKind
 from store.models import utcnow
 from store.retrieval_models import PolicyDocument
 
@@ -82,7 +82,7 @@ def set_trust(
     evidence.append(
         session,
         actor=actor,
-        kind=POLICY_TRUSTED if trusted else POLICY_UNTRUSTED,
+        kind=EvidenceKind.POLICY_TRUSTED if trusted else EvidenceKind.POLICY_UNTRUSTED,
         subject=f"policy:{Path(document.source).name}"[:128],
         payload={
             "source": document.source,

@@ -1,6 +1,6 @@
 """The services the application context holds, as small protocols: what the domain needs from
 an embedding model, a vector index, a chat model and the policy answerer. Implementations live
-in retrieval/ (and test fakes in tests/); the composition root (bot/wiring.py) picks them."""
+in retrieval/ (and test fakes in tests/); the composition root (bot/context.py) picks them."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from governance.errors import NotFoundError, ValidationProblem
 from governance.lifecycle import check_transition
 from governance.models import RECORD_FIELD_NAMES, RecordFields, RecordStatus
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse, AIUseVersion, utcnow
 
 
@@ -84,7 +85,7 @@ def create_record(
     evidence.append(
         session,
         actor=actor,
-        kind="record.created",
+        kind=EvidenceKind.RECORD_CREATED,
         subject=record.ref,
         payload={"record": snapshot(record), "reason": reason},
         now=moment,
@@ -143,7 +144,7 @@ def update_record(
     evidence.append(
         session,
         actor=actor,
-        kind="record.updated",
+        kind=EvidenceKind.RECORD_UPDATED,
         subject=record.ref,
         payload={"version": record.version, "changes": diff, "reason": reason},
         now=moment,
@@ -168,7 +169,7 @@ def transition(
     evidence.append(
         session,
         actor=actor,
-        kind="record.transitioned",
+        kind=EvidenceKind.RECORD_TRANSITIONED,
         subject=record.ref,
         payload={
             "from": current.value,

@@ -22,6 +22,7 @@ from governance.errors import ValidationProblem
 from governance.models import RECORD_FIELD_NAMES, RecordFields, RecordStatus
 from governance.register import create_record, snapshot
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse
 
 COLUMNS: tuple[str, ...] = ("ref", "status", "version", *RECORD_FIELD_NAMES)
@@ -326,7 +327,7 @@ def import_rows(
         evidence.append(
             session,
             actor=actor,
-            kind="record.imported",
+            kind=EvidenceKind.RECORD_IMPORTED,
             subject=record.ref,
             payload={"source": source, "row": row.row, "source_ref": row.source_ref},
         )

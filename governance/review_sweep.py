@@ -38,7 +38,9 @@ from governance.reviews import (
     owner_or_leads,
 )
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse
+from store.outbox_kinds import OutboxKind
 from store.review_models import ReviewCycle
 
 # --- the sweep ------------------------------------------------------------------------------
@@ -143,7 +145,12 @@ def _key(step: str, record: AIUse, cycle: ReviewCycle, *extra: object) -> str:
 
 
 def _log(
-    session: Session, kind: str, record: AIUse, cycle: ReviewCycle, now: datetime, **payload: Any
+    session: Session,
+    kind: EvidenceKind,
+    record: AIUse,
+    cycle: ReviewCycle,
+    now: datetime,
+    **payload: Any,
 ) -> None:
     evidence.append(
         session,
@@ -168,7 +175,7 @@ def _notify(
         record,
         cycle,
         config,
-        kind="review.due",
+        kind=OutboxKind.REVIEW_DUE,
         tone=Tone.ASK,
         title=f"Time to review {_named(record)} ({tier}due {fmt_day(cycle.due_on)})",
         lines=[
@@ -182,7 +189,7 @@ def _notify(
     people = owner_or_leads(config, record)
     _tell(session, record, cycle, people, notice, "due")
     cycle.notified_on = today
-    _log(session, "review.due", record, cycle, now, notified=people)
+    _log(session, EvidenceKind.REVIEW_DUE, record, cycle, now, notified=people)
 
 
 def _named(record: AIUse) -> str:
@@ -194,7 +201,7 @@ def _review_notice(
     cycle: ReviewCycle,
     config: OrgConfig,
     *,
-    kind: str,
+    kind: OutboxKind,
     tone: Tone,
     title: str,
     lines: list[Line],
@@ -261,7 +268,7 @@ def _remind(
         record,
         cycle,
         config,
-        kind="review.reminder",
+        kind=OutboxKind.REVIEW_REMINDER,
         tone=Tone.REMINDER,
         title=(
             f"Reminder {number}: the review of {_named(record)} is "
@@ -271,7 +278,7 @@ def _remind(
     )
     _tell(session, record, cycle, owner_or_leads(config, record), notice, "reminder", number)
     cycle.reminders_sent = number
-    _log(session, "review.reminded", record, cycle, now, reminder=number)
+    _log(session, EvidenceKind.REVIEW_REMINDED, record, cycle, now, reminder=number)
 
 
 def _escalate(
@@ -292,7 +299,7 @@ def _escalate(
         record,
         cycle,
         config,
-        kind="review.escalation",
+        kind=OutboxKind.REVIEW_ESCALATION,
         tone=Tone.ESCALATION,
         title=f"Escalation: the review of {_named(record)} is {overdue} days overdue",
         lines=[
@@ -306,7 +313,7 @@ def _escalate(
     leads = config.members("governance_leads")
     _tell(session, record, cycle, leads, notice, "escalation")
     cycle.escalated_on = today
-    _log(session, "review.escalated", record, cycle, now, to=leads, overdue_days=overdue)
+    _log(session, EvidenceKind.REVIEW_ESCALATED, record, cycle, now, to=leads, overdue_days=overdue)
 
 
 def _lapse(
@@ -338,7 +345,7 @@ def _lapse(
         )
     effect = "suspended" if suspend else "flagged \u201creview lapsed\u201d"
     notice = Notice(
-        kind="review.lapsed",
+        kind=OutboxKind.REVIEW_LAPSED,
         subject=record.ref,
         tone=Tone.ESCALATION,
         title=f"{_named(record)} is now {effect}",
@@ -356,7 +363,14 @@ def _lapse(
     for who in sorted({*owner_or_leads(config, record), *config.members("governance_leads")}):
         outbox.notify(session, notice, key=_key("lapsed", record, cycle, who), to=who)
     cycle.lapsed_on = today
-    _log(session, "review.lapsed", record, cycle, now, effect="suspended" if suspend else "flag")
+    _log(
+        session,
+        EvidenceKind.REVIEW_LAPSED,
+        record,
+        cycle,
+        now,
+        effect="suspended" if suspend else "flag",
+    )
 
 
 _STEP_HANDLERS = {

@@ -17,12 +17,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from governance import register
+from governance.approvals.flows import submit_record
 from governance.config import OrgConfig
 from governance.errors import PermissionDenied, ValidationProblem
 from governance.models import RecordStatus
 from governance.review_cadence import cadence_days
-from governance.submission import submit_record
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse
 from store.review_models import ReviewCycle
 
@@ -139,7 +140,7 @@ def snooze_review(
     evidence.append(
         session,
         actor=actor,
-        kind="review.snoozed",
+        kind=EvidenceKind.REVIEW_SNOOZED,
         subject=record.ref,
         now=now,
         payload={"due_on": cycle.due_on.isoformat(), "until": until.isoformat()},
@@ -179,7 +180,7 @@ def complete_review(
     evidence.append(
         session,
         actor=actor,
-        kind="review.completed",
+        kind=EvidenceKind.REVIEW_COMPLETED,
         subject=record.ref,
         now=now,
         payload={
@@ -295,7 +296,7 @@ def retire_record(
     evidence.append(
         session,
         actor=actor,
-        kind="record.retired",
+        kind=EvidenceKind.RECORD_RETIRED,
         subject=record.ref,
         now=now,
         payload=retirement.model_dump(mode="json"),

@@ -14,6 +14,7 @@ from governance.errors import PermissionDenied, ValidationProblem
 from governance.models import RecordStatus, RiskTier
 from governance.register import update_record
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse
 
 
@@ -53,7 +54,7 @@ def override_tier(
     evidence.append(
         session,
         actor=actor,
-        kind="record.tier_overridden",
+        kind=EvidenceKind.RECORD_TIER_OVERRIDDEN,
         subject=record.ref,
         payload={"from": previous, "to": tier.value, "justification": text},
         now=now,

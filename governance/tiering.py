@@ -9,8 +9,6 @@ A governance lead may override the computed tier with a written justification
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from governance.config import OrgConfig
@@ -169,14 +167,3 @@ def apply_tier(fields: RecordFields, config: OrgConfig) -> RecordFields:
     """The fields with risk_tier and tier_reasons filled in from `classify`."""
     result = classify(fields, config)
     return fields.model_copy(update={"risk_tier": result.tier, "tier_reasons": result.reasons})
-
-
-def __getattr__(name: str) -> Any:
-    # override_tier moved to governance.tier_override (it sends records back through approval,
-    # which this module of pure rules must not import); bot/cli/register.py still imports it
-    # from here.
-    if name == "override_tier":
-        from governance.tier_override import override_tier
-
-        return override_tier
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from governance.approvals.flows import submit_record
 from governance.config import OrgConfig
 from governance.ports import ChatModel, Embedder
 from governance.register import create_record
-from governance.submission import submit_record
 from intake.engine import IntakeEngine, Outcome
 from intake.llm import LlmExtractor
 from intake.record import tiered_fields
@@ -23,6 +23,7 @@ from intake.replies import Inbound, Reply, ReplyKind
 from intake.similarity import CategorySimilarity
 from intake.state import IntakeState, Stage
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import Conversation
 
 KIND = "intake"
@@ -202,7 +203,7 @@ def _file(
     evidence.append(
         session,
         actor=state.requester,
-        kind="intake.transcript",
+        kind=EvidenceKind.INTAKE_TRANSCRIPT,
         subject=record.ref,
         now=now,
         payload={
@@ -253,7 +254,7 @@ def expire_stale(
         evidence.append(
             session,
             actor="system",
-            kind="intake.expired",
+            kind=EvidenceKind.INTAKE_EXPIRED,
             subject=f"conversation:{row.id}",
             now=now,
             payload={"user": row.user_id, "title": title, "hours": hours},

@@ -32,6 +32,7 @@ from retrieval.text import normalise_space, sha256_text
 from retrieval.tools import detect_data_categories, find_tools, find_unknown_tools
 from retrieval.verdicts import tool_match, tool_text, unknown_tool_text
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 
 if TYPE_CHECKING:
     from governance.context import AppContext
@@ -318,7 +319,7 @@ class PolicyAnswerer:
         event = evidence.append(
             session,
             actor=actor,
-            kind="answer.given",
+            kind=EvidenceKind.ANSWER_GIVEN,
             subject=f"question:{sha256_text(answer.question)[:16]}",
             payload=payload,
         )

@@ -31,7 +31,7 @@ from retrieval.corpus import ChunkRecord
 from retrieval.text import sha256_text, split_sentences, strip_bullet
 from retrieval.tools import Mention, tool_mentions
 from store import evidence
-from store.evidence_kinds import POLICY_CONFLICT
+from store.evidence_kinds import EvidenceKind
 from store.models import EvidenceEvent
 
 
@@ -298,7 +298,8 @@ def record_conflicts(
     known = set(
         session.scalars(
             select(EvidenceEvent.subject).where(
-                EvidenceEvent.kind == POLICY_CONFLICT, EvidenceEvent.subject.in_(subjects)
+                EvidenceEvent.kind == EvidenceKind.POLICY_CONFLICT,
+                EvidenceEvent.subject.in_(subjects),
             )
         )
     )
@@ -310,7 +311,7 @@ def record_conflicts(
         evidence.append(
             session,
             actor=actor,
-            kind=POLICY_CONFLICT,
+            kind=EvidenceKind.POLICY_CONFLICT,
             subject=conflict.subject,
             payload=conflict.payload(),
             now=now,

@@ -36,6 +36,7 @@ from retrieval.embeddings import Embedder
 from retrieval.index import ChunkVectors, VectorIndex
 from retrieval.instructions import DETECTOR_VERSION, Flag, flag_instructions
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import utcnow
 from store.retrieval_models import PolicyChunk, PolicyDocument
 
@@ -334,7 +335,7 @@ def _record(
     evidence.append(
         session,
         actor=actor,
-        kind="policies.ingested",
+        kind=EvidenceKind.POLICIES_INGESTED,
         subject="policies",
         payload={
             "pipeline": pipeline,

@@ -17,6 +17,7 @@ from governance.config import OrgConfig
 from governance.digest import publish_digest
 from governance.incidents import sweep_incident_follow_ups
 from governance.review_sweep import sweep_reviews
+from store.outbox_kinds import OutboxKind
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _intake(job: JobRunContext) -> str:
             key=note.key,
             channel=note.channel or note.user,
             text=note.text,
-            kind="intake.expired",
+            kind=OutboxKind.INTAKE_EXPIRED,
             subject=note.user,
         )
     return f"{len(notes)} unfinished registrations expired"

@@ -12,12 +12,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Held while migrating a Postgres database, so replicas starting together upgrade it once.
 SCHEMA_LOCK_KEY = 4_242_000
+# Revisions that were released but changed nothing, mapped to the revision they equal. Their
+# files are gone, so a database stamped at one is re-stamped before Alembic reads it.
+RETIRED_REVISIONS = {"0006": "0005"}  # 0006 was an empty placeholder
 
 
 def sqlite_url(path: Path) -> str:
@@ -71,6 +74,7 @@ class Database:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
                 )
+            _restamp_retired(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
@@ -108,3 +112,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _restamp_retired(connection: Connection) -> None:
+    if not inspect(connection).has_table("alembic_version"):
+        return
+    for retired, same_as in RETIRED_REVISIONS.items():
+        connection.execute(
+            text("UPDATE alembic_version SET version_num = :same WHERE version_num = :retired"),
+            {"same": same_as, "retired": retired},
+        )

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from store.evidence_kinds import EvidenceKind, evidence_kind
 from store.models import EvidenceEvent, utcnow
 
 GENESIS = "0" * 64
@@ -146,26 +147,35 @@ def append(
     session: Session,
     *,
     actor: str,
-    kind: str,
+    kind: EvidenceKind,
     subject: str,
     payload: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> EvidenceEvent:
-    """Append one event in the caller's transaction; the caller's commit makes it durable."""
+    """Append one event in the caller's transaction; the caller's commit makes it durable.
+
+    The kind must be in the catalogue (store.evidence_kinds) and the payload must match its
+    kind's model: otherwise a ValueError (UnknownEvidenceKind, PayloadMismatch), nothing
+    written."""
+    known = evidence_kind(kind)
+    data = dict(payload or {})
+    # Checked for shape: characters no column can store (replaced in the check only) do not
+    # change it.
+    known.check(_UNSTORABLE.sub("\ufffd", canonical_json(data)))
     _lock_ledger(session)
     last = session.execute(
         select(EvidenceEvent.seq, EvidenceEvent.hash).order_by(EvidenceEvent.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     moment = now or utcnow()
-    body = _storable_json(canonical_json(redact_secrets(dict(payload or {}))))
+    body = _storable_json(canonical_json(redact_secrets(data)))
     actor, subject = _label(actor), _label(subject)
     occurred = timestamp(moment)
     row = EvidenceEvent(
         seq=seq,
         occurred_at=moment,
         actor=actor,
-        kind=kind,
+        kind=known.value,
         subject=subject,
         payload=body,
         prev_hash=prev_hash,
@@ -173,7 +183,7 @@ def append(
             prev_hash=prev_hash,
             occurred_at=occurred,
             actor=actor,
-            kind=kind,
+            kind=known.value,
             subject=subject,
             payload=body,
         ),

@@ -1,18 +1,641 @@
-"""Evidence kinds for policy integrity, named once so writers and readers cannot drift apart.
+"""Every kind of event the evidence ledger records, named once, with what it means and what it
+carries, so writers, readers and the audit pack cannot drift apart.
 
-Older kinds are still bare strings at their call sites ("answer.given", "policies.ingested");
-new kinds are declared here.
+`EvidenceKind` is the catalogue: each member is the kind string stored in the ledger (never
+renamed: the chain hashes cover it), a one-line meaning an auditor can read, and the pydantic
+model of the payload its writers put in the event. `store.evidence.append` refuses a kind that
+is not here and a payload that does not match its kind's model. Walk the catalogue with
+`for kind in EvidenceKind: kind.meaning, kind.payload_model`.
+
+Payload models describe the payload as written (before secrets are redacted): dates and times
+are ISO strings in the stored JSON.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
 
-# A policy passage says the opposite of the tool catalogue about a tool. Appended once per
-# (tool, catalogue status, passage), the first time an answer or an ingest finds it; the weekly
-# digest lists those still open (the passage still ingested, the catalogue unchanged).
-POLICY_CONFLICT: Final = "policy.conflict"
-# A governance lead vouches for one version of a policy document, so its passages flagged as
-# instructions to a system are answered from; or withdraws that trust.
-POLICY_TRUSTED: Final = "policy.trusted"
-POLICY_UNTRUSTED: Final = "policy.untrusted"
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Payload(BaseModel):
+    """A payload whose fields are fixed: a field no writer sends is refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FromTo(Payload):
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+# --- the register ----------------------------------------------------------------------------
+
+
+class RecordCreated(Payload):
+    record: dict[str, Any]  # the first version's fields, with ref, status and version
+    reason: str
+
+
+class RecordUpdated(Payload):
+    version: int
+    changes: dict[str, FromTo]  # field name -> its value before and after
+    reason: str
+
+
+class RecordTransitioned(Payload):
+    from_: str = Field(alias="from")
+    to: str
+    version: int
+    reason: str
+
+
+class RecordRetired(Payload):
+    reason: str
+    retire_on: date
+    data_disposal: str
+
+
+class RecordTierOverridden(Payload):
+    from_: str | None = Field(alias="from")
+    to: str
+    justification: str
+
+
+class RecordImported(Payload):
+    source: str  # the file imported from
+    row: int  # as a person counts in the file: the header is row 1
+    source_ref: str
+
+
+# --- periodic reviews ------------------------------------------------------------------------
+
+
+class ReviewSnoozed(Payload):
+    due_on: date
+    until: date
+
+
+class ReviewCompleted(Payload):
+    due_on: date
+    outcome: Literal["continue", "change", "retire"]
+    answers: dict[str, Any] | None
+
+
+class ReviewDue(Payload):
+    due_on: date
+    notified: list[str]
+
+
+class ReviewReminded(Payload):
+    due_on: date
+    reminder: int
+
+
+class ReviewEscalated(Payload):
+    due_on: date
+    to: list[str]
+    overdue_days: int
+
+
+class ReviewLapsed(Payload):
+    due_on: date
+    effect: Literal["suspended", "flag"]
+
+
+# --- approvals -------------------------------------------------------------------------------
+
+
+class ApprovalSlot(Payload):
+    key: str
+    role: str
+    require: Literal["all", "any"]
+    approvers: list[str]
+    rules: list[str]
+
+
+class ApprovalRequested(Payload):
+    request_id: int
+    version: int
+    tier: str | None
+    tier_reasons: list[Any]
+    slots: list[ApprovalSlot]
+
+
+class ApprovalSuperseded(Payload):
+    request_id: int
+    version: int
+    why: str
+
+
+class ApprovalDecided(Payload):
+    request_id: int
+    version: int
+    slot: str
+    verdict: str
+    on_behalf_of: str | None
+    reason: str
+    conditions: list[Any]
+    via: str
+
+
+class ApprovalRefused(Payload):
+    request_id: int
+    slot: str
+    version: int
+    why: str
+
+
+class DecisionSummary(Payload):
+    slot: str
+    verdict: str
+    by: str
+    on_behalf_of: str | None
+    at: datetime
+
+
+class ApprovalCompleted(Payload):
+    request_id: int
+    version: int
+    outcome: str
+    conditions: list[str]
+    next_review: date | None
+    decisions: list[DecisionSummary]
+
+
+class ApprovalNudged(Payload):
+    request_id: int
+    version: int
+    pending: list[str]  # the slots still waiting for a decision
+
+
+class ApprovalEscalated(ApprovalNudged):
+    leads: list[str]
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+class IncidentReported(Payload):
+    ref: str
+    record: str | None  # the register record it is about, if any
+    ai_use_ref: str | None
+    unregistered_tool: str
+    what_happened: str
+    occurred_at: datetime
+    severity: Literal["low", "medium", "high", "critical"]
+    people_harmed: bool
+    harm_details: str
+    serious_incident: Literal["yes", "no", "unsure"]
+
+
+class IncidentFollowedUp(Payload):
+    follow_up: int
+    open_days: int
+
+
+class IncidentClosed(Payload):
+    root_cause: str
+    corrective_action: str
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+
+class TranscriptLine(Payload):
+    who: str
+    text: str
+    at: datetime
+
+
+class FieldConflict(Payload):
+    field: str
+    rules: Any
+    llm: Any
+
+
+class IntakeTranscript(Payload):
+    conversation_id: int
+    workspace: str
+    thread: str
+    transcript: list[TranscriptLine]
+    sources: dict[str, str]  # field -> where its value came from (rules, llm, answer, ...)
+    why: dict[str, str]
+    conflicts: list[FieldConflict]
+    llm_calls: list[dict[str, Any]]
+
+
+class IntakeExpired(Payload):
+    user: str
+    title: str
+    hours: int
+
+
+# --- policy answers and documents ------------------------------------------------------------
+
+
+class AnswerRetrieval(Payload):
+    method: str
+    confidence: float
+
+
+class AnswerCitation(Payload):
+    number: int
+    chunk_id: str
+    chunk_hash: str
+    source: str
+    section: str
+
+
+class AnswerTool(Payload):
+    name: str
+    status: str
+
+
+class AnswerConflict(Payload):
+    tool: str
+    catalogue_status: str
+    place: str
+    chunk_id: str
+    chunk_hash: str
+
+
+class AnswerLLM(Payload):
+    model: str
+    prompt_sha256: str
+    raw_output: str
+    rejected_citations: list[int]
+    error: str | None
+    fallback_reason: str | None
+
+
+class AnswerGiven(Payload):
+    question: str  # redacted of personal data
+    question_sha256: str  # of the question as asked
+    answer: str
+    covered: bool
+    mode: str
+    retrieval: AnswerRetrieval
+    citations: list[AnswerCitation]
+    tools: list[AnswerTool]
+    unknown_tools: list[str]
+    records: list[str] | None = None
+    conflicts: list[AnswerConflict] | None = None
+    fallback_reason: str | None = None
+    llm: AnswerLLM | None = None
+
+
+class AnswerFeedback(Payload):
+    vote: Literal["up", "down"]
+    answer_ref: str
+    channel: str | None
+    message_ts: str | None
+
+
+class IngestedDocument(Payload):
+    source: str
+    sha256: str | None
+
+
+class SkippedDocument(Payload):
+    source: str
+    reason: str
+
+
+class IngestFlag(Payload):
+    source: str
+    section: list[str]
+    sentence: str
+    reason: str
+
+
+class PoliciesIngested(Payload):
+    pipeline: str
+    added: list[IngestedDocument]
+    changed: list[IngestedDocument]
+    removed: list[str]
+    unchanged: int
+    skipped: list[SkippedDocument]
+    flagged: list[IngestFlag]
+    trust_lapsed: list[str]
+    chunks_embedded: int
+    total_chunks: int
+
+
+class PolicyConflict(Payload):
+    tool: str
+    catalogue_status: str
+    passage_says: str
+    sentence: str
+    document: str
+    section: list[str]
+    place: str
+    source: str
+    chunk_id: str
+    chunk_hash: str
+
+
+class TrustedPassage(Payload):
+    section: str
+    sentence: str
+    reason: str
+
+
+class PolicyTrust(Payload):
+    source: str
+    title: str
+    sha256: str
+    justification: str
+    flagged: list[TrustedPassage]  # the flagged sentences the decision covers
+
+
+class CatalogueSynced(Payload):
+    changed: list[str]  # tools added, changed or removed
+
+
+class DigestQueued(Payload):
+    channel: str
+    quiet: bool
+    counts: dict[str, int]
+
+
+# --- the Slack edge --------------------------------------------------------------------------
+
+
+class SlackInbound(BaseModel):
+    """The request body exactly as Slack sent it (any shape); for one that could not be read,
+    `{"malformed": true, "reason": ..., "body": ...}` or `body_sha256` instead of the body."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class SlackInboundDuplicate(Payload):
+    key: str
+
+
+class SlackOutbound(Payload):
+    method: str
+    args: dict[str, Any]
+    result: Any = None
+
+
+class SlackError(Payload):
+    error: str
+    payload_type: str
+
+
+class SlackRejected(Payload):
+    reason: str
+    not_recorded_since_last: int
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+
+
+class EvidenceKind(StrEnum):
+    """What an evidence event records: value (the stored kind), meaning, payload model."""
+
+    meaning: str
+    payload_model: type[BaseModel]
+
+    def __new__(cls, value: str, meaning: str, payload_model: type[BaseModel]) -> EvidenceKind:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        member.payload_model = payload_model
+        return member
+
+    RECORD_CREATED = (
+        "record.created",
+        "An AI use was entered in the AI register, with its first version's fields.",
+        RecordCreated,
+    )
+    RECORD_UPDATED = (
+        "record.updated",
+        "A register record was changed: a new version, with each field's old and new value.",
+        RecordUpdated,
+    )
+    RECORD_TRANSITIONED = (
+        "record.transitioned",
+        "A register record moved to another lifecycle status (for example approved, live).",
+        RecordTransitioned,
+    )
+    RECORD_RETIRED = (
+        "record.retired",
+        "An AI use was retired at review, with the reason, the date and how its data is disposed.",
+        RecordRetired,
+    )
+    RECORD_TIER_OVERRIDDEN = (
+        "record.tier_overridden",
+        "A person overrode the computed risk tier of an AI use, with a justification.",
+        RecordTierOverridden,
+    )
+    RECORD_IMPORTED = (
+        "record.imported",
+        "A register record was created by importing a row of a spreadsheet.",
+        RecordImported,
+    )
+    REVIEW_DUE = (
+        "review.due",
+        "The periodic review of an AI use fell due and its owner was asked to do it.",
+        ReviewDue,
+    )
+    REVIEW_REMINDED = (
+        "review.reminded",
+        "An owner was reminded of an overdue periodic review.",
+        ReviewReminded,
+    )
+    REVIEW_ESCALATED = (
+        "review.escalated",
+        "An overdue periodic review was escalated to the governance leads.",
+        ReviewEscalated,
+    )
+    REVIEW_LAPSED = (
+        "review.lapsed",
+        "A periodic review was not done within the grace period; the record was flagged or "
+        "suspended.",
+        ReviewLapsed,
+    )
+    REVIEW_SNOOZED = (
+        "review.snoozed",
+        "A person postponed a due periodic review, within the allowed bound.",
+        ReviewSnoozed,
+    )
+    REVIEW_COMPLETED = (
+        "review.completed",
+        "A periodic review was completed: the answers given and the outcome (continue, change, "
+        "retire).",
+        ReviewCompleted,
+    )
+    APPROVAL_REQUESTED = (
+        "approval.requested",
+        "A version of an AI use was submitted for approval, naming the approvals it needs.",
+        ApprovalRequested,
+    )
+    APPROVAL_SUPERSEDED = (
+        "approval.superseded",
+        "An open approval request was replaced by a newer version of the record.",
+        ApprovalSuperseded,
+    )
+    APPROVAL_DECIDED = (
+        "approval.decided",
+        "An approver (or their delegate) decided one required approval, with reason and "
+        "conditions.",
+        ApprovalDecided,
+    )
+    APPROVAL_REFUSED = (
+        "approval.refused",
+        "An attempt to decide an approval was refused (not an approver, own request, outdated).",
+        ApprovalRefused,
+    )
+    APPROVAL_COMPLETED = (
+        "approval.completed",
+        "Every required approval was decided; the request closed with its outcome.",
+        ApprovalCompleted,
+    )
+    APPROVAL_NUDGED = (
+        "approval.nudged",
+        "Approvers who had not decided an overdue approval were reminded.",
+        ApprovalNudged,
+    )
+    APPROVAL_ESCALATED = (
+        "approval.escalated",
+        "An approval still undecided after the reminder was escalated to the governance leads.",
+        ApprovalEscalated,
+    )
+    INCIDENT_REPORTED = (
+        "incident.reported",
+        "Someone reported an AI incident: what happened, when, severity and harm to people.",
+        IncidentReported,
+    )
+    INCIDENT_FOLLOWED_UP = (
+        "incident.followed_up",
+        "The owner and the leads were asked where an open incident stands.",
+        IncidentFollowedUp,
+    )
+    INCIDENT_CLOSED = (
+        "incident.closed",
+        "An incident was closed with its root cause and corrective action.",
+        IncidentClosed,
+    )
+    INTAKE_TRANSCRIPT = (
+        "intake.transcript",
+        "The conversation that registered an AI use, with where each field's value came from.",
+        IntakeTranscript,
+    )
+    INTAKE_EXPIRED = (
+        "intake.expired",
+        "An unfinished registration conversation was closed after a period of silence.",
+        IntakeExpired,
+    )
+    ANSWER_GIVEN = (
+        "answer.given",
+        "The bot answered a policy question, citing the passages and tool statuses it used.",
+        AnswerGiven,
+    )
+    ANSWER_FEEDBACK = (
+        "answer.feedback",
+        "A person rated a policy answer helpful or not.",
+        AnswerFeedback,
+    )
+    POLICIES_INGESTED = (
+        "policies.ingested",
+        "Policy documents were loaded: which were added, changed, removed or flagged.",
+        PoliciesIngested,
+    )
+    # Appended once per (tool, catalogue status, passage), the first time an answer or an
+    # ingest finds it; the weekly digest lists those still open.
+    POLICY_CONFLICT = (
+        "policy.conflict",
+        "A policy passage contradicts the tool catalogue about a tool.",
+        PolicyConflict,
+    )
+    POLICY_TRUSTED = (
+        "policy.trusted",
+        "A governance lead vouched for a policy document version, so its flagged passages are "
+        "answered from.",
+        PolicyTrust,
+    )
+    POLICY_UNTRUSTED = (
+        "policy.untrusted",
+        "A governance lead withdrew trust from a policy document.",
+        PolicyTrust,
+    )
+    CATALOGUE_SYNCED = (
+        "catalogue.synced",
+        "The catalogue of approved and blocked AI tools was changed from the organisation's "
+        "configuration.",
+        CatalogueSynced,
+    )
+    DIGEST_QUEUED = (
+        "digest.queued",
+        "The weekly governance digest was queued for the governance channel, with its figures.",
+        DigestQueued,
+    )
+    SLACK_INBOUND = (
+        "slack.inbound",
+        "A verified request from Slack (message, command, click or form) was received.",
+        SlackInbound,
+    )
+    SLACK_INBOUND_DUPLICATE = (
+        "slack.inbound.duplicate",
+        "A Slack request already handled arrived again (a retry or double click) and was ignored.",
+        SlackInboundDuplicate,
+    )
+    SLACK_OUTBOUND = (
+        "slack.outbound",
+        "The bot sent something to Slack (a message, an update, a form), and Slack's reply.",
+        SlackOutbound,
+    )
+    SLACK_ERROR = (
+        "slack.error",
+        "A request failed on the bot's side; the reference id the person was given.",
+        SlackError,
+    )
+    SLACK_REJECTED = (
+        "slack.rejected",
+        "A request claiming to come from Slack was refused (bad signature, stale, malformed).",
+        SlackRejected,
+    )
+
+    def check(self, payload_json: str) -> BaseModel:
+        """The payload (its JSON text) read with this kind's model; PayloadMismatch if it does
+        not fit. Error messages name fields and problems, never the values (secrets stay out
+        of logs)."""
+        try:
+            return self.payload_model.model_validate_json(payload_json)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, error['loc'])) or 'payload'}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)
+            )
+            raise PayloadMismatch(
+                f"the payload of a {self.value!r} event must match "
+                f"{self.payload_model.__name__}: {problems}"
+            ) from None
+
+
+class UnknownEvidenceKind(ValueError):
+    """A kind that is not in the catalogue (EvidenceKind)."""
+
+
+class PayloadMismatch(ValueError):
+    """A payload that does not match its kind's payload model."""
+
+
+_BY_VALUE: Mapping[str, EvidenceKind] = {kind.value: kind for kind in EvidenceKind}
+
+
+def evidence_kind(kind: str) -> EvidenceKind:
+    """The catalogued kind with this value (a member, or its string); UnknownEvidenceKind if
+    the catalogue has no such kind."""
+    found = _BY_VALUE.get(kind) if isinstance(kind, str) else None
+    if found is None:
+        raise UnknownEvidenceKind(
+            f"{kind!r} is not an evidence kind: every kind the ledger records is declared, with "
+            "its meaning and payload, in store/evidence_kinds.py (EvidenceKind)"
+        )
+    return found

@@ -15,7 +15,12 @@ from bot.context import AppContext, build_context
 from bot.settings import Settings
 from governance.config import OrgConfig, load_config
 from store.db import Database
-from tests.support.databases import backend_under_test, fresh_database, postgres_available
+from tests.support.databases import (
+    backend_under_test,
+    empty_database,
+    fresh_database,
+    postgres_available,
+)
 
 # Nothing in the suite may reach a model hub or the internet.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,6 +48,13 @@ def backend() -> str:
 def db(backend: str, tmp_path: Path) -> Iterator[Database]:
     """A fresh database at the latest revision, on the backend this run tests."""
     with fresh_database(backend, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+def unmigrated_db(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A database with no schema yet, on the backend this run tests (for upgrade tests)."""
+    with empty_database(backend, tmp_path) as database:
         yield database
 
 
@@ -90,7 +102,7 @@ def shared_dir() -> Path:
     return SHARED
 
 
-_BACKEND_FIXTURES = {"db", "app_context"}
+_BACKEND_FIXTURES = {"db", "app_context", "unmigrated_db"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

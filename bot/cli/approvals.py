@@ -11,8 +11,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from bot.cli.common import app_context, console, fail, print_json
-from governance.approvals.decisions import decide
-from governance.approvals.flows import resubmit_after_changes
+from governance.approvals.flows import decide, resubmit_after_changes
 from governance.approvals.messages import when
 from governance.approvals.models import DecisionInput, Verdict
 from governance.approvals.service import (

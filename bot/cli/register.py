@@ -10,6 +10,7 @@ from rich.table import Table
 
 from bot.cli.common import app_context, console, existing_file, fail, print_json
 from governance import register as register_service
+from governance import tier_override
 from governance.errors import AimsError, NotFoundError, ValidationProblem
 from governance.models import RiskTier
 from governance.register_io import FORMATS, format_for, import_rows, read_rows, write_export
@@ -144,14 +145,12 @@ def override_tier(
     actor: str = typer.Option(..., "--as", help="Your Slack id (a governance lead)."),
 ) -> None:
     """A governance lead overrides the computed risk tier, with a written justification."""
-    from governance.tiering import override_tier as override
-
     context = app_context(ctx)
     with context.db.session() as session:
         record = register_service.get_record(session, ref)
         previous = record.risk_tier or "none"
         try:
-            override(
+            tier_override.override_tier(
                 session,
                 record=record,
                 tier=tier,

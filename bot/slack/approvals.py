@@ -16,8 +16,6 @@ from bot.slack.approval_forms import (
     reason_modal,
     reason_of,
 )
-from bot.slack.approvals_home import waiting_approvals
-from bot.slack.home import APPROVALS_FOR_HOME
 from bot.slack.ids import ApprovalIds
 from bot.slack.listeners import Done, Form, Invalid, Note, Work, on_click, on_submit
 from bot.slack.payloads import BlockActions, ViewSubmission
@@ -99,9 +97,6 @@ def edit_submitted(work: Work[ViewSubmission]) -> Done:
 
 
 def register_approval_handlers(app: App, services: Services) -> None:
-    if waiting_approvals not in APPROVALS_FOR_HOME:
-        APPROVALS_FOR_HOME.append(waiting_approvals)
-
     def ack_click(ack: Ack) -> None:
         ack()
 

@@ -17,8 +17,7 @@ from typing import Any
 from slack_bolt import BoltContext, BoltResponse
 
 from bot.slack.blocks import SlackMessage, sections
-from bot.slack.ids import EvidenceKind
-from bot.slack.messenger import BOT_ACTOR, Messenger
+from bot.slack.messenger import Messenger
 from bot.slack.middleware import PAYLOAD
 from bot.slack.payloads import (
     AppHomeOpened,
@@ -29,8 +28,8 @@ from bot.slack.payloads import (
     SlashCommand,
     ViewSubmission,
 )
-from governance.errors import AimsError, reference_id
-from store import evidence
+from governance.errors import AimsError
+from governance.failures import report_failure
 
 log = logging.getLogger(__name__)
 MAX_FIELD_ERROR = 150  # Slack shows about this much under a form's field
@@ -44,34 +43,10 @@ class FormProblem(AimsError):
         self.errors = errors
 
 
-def friendly_text(error: BaseException) -> tuple[str, str | None]:
-    """The text a person sees, and the reference id when the error was not theirs to fix."""
-    if isinstance(error, AimsError):
-        return f":warning: {error}", None
-    reference = reference_id()
-    return (
-        f":boom: Something went wrong on our side. Please try again; if it keeps happening, "
-        f"give the AIMS team reference *{reference}*.",
-        reference,
-    )
-
-
 def describe(error: BaseException, payload: SlackPayload | None, messenger: Messenger) -> str:
     """Log (and, for an error that is ours, record) the error; the text to show the person."""
-    text, reference = friendly_text(error)
-    if reference:
-        log.error("unhandled error, reference %s", reference, exc_info=error)
-        with messenger.ctx.db.session() as session:
-            evidence.append(
-                session,
-                actor=BOT_ACTOR,
-                kind=EvidenceKind.ERROR,
-                subject=reference,
-                payload={"error": repr(error), "payload_type": type(payload).__name__},
-            )
-    else:
-        log.info("user-facing error: %s", error)
-    return text
+    failure = report_failure(messenger.ctx.db, error, type(payload).__name__)
+    return f":boom: {failure.text}" if failure.reference else f":warning: {failure.text}"
 
 
 def _tell(payload: SlackPayload, message: SlackMessage, messenger: Messenger) -> None:

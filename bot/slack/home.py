@@ -3,11 +3,11 @@ buttons to ask, register or report."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.slack.approvals_home import waiting_approvals
 from bot.slack.blocks import (
     Block,
     actions,
@@ -26,11 +26,6 @@ from governance.text import esc
 from store.models import AIUse
 
 MAX_RECORDS_SHOWN = 40
-
-# The approvals feature appends a builder here: (session, user id, config) → blocks describing
-# the approvals waiting for that person (with its own buttons). Empty list = nothing waiting.
-ApprovalsSection = Callable[[Session, str, OrgConfig], list[Block]]
-APPROVALS_FOR_HOME: list[ApprovalsSection] = []
 
 
 def record_line(record: AIUse) -> str:
@@ -61,8 +56,9 @@ def records_blocks(records: list[AIUse]) -> list[Block]:
 
 
 def approvals_blocks(session: Session, user: str, config: OrgConfig) -> list[Block]:
-    found = [block for build in APPROVALS_FOR_HOME for block in build(session, user, config)]
-    return found or [context("Nothing is waiting for your approval.")]
+    return waiting_approvals(session, user, config) or [
+        context("Nothing is waiting for your approval.")
+    ]
 
 
 def home_buttons() -> list[Block]:
@@ -91,16 +87,6 @@ def build_home_view(session: Session, user: str, config: OrgConfig) -> dict[str,
     return {
         "type": "home",
         "blocks": fit_view(blocks, "More on the register: `aims register list`."),
-    }
-
-
-def info_modal(title: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.INFO_MODAL.value,
-        "title": plain(title, 24),
-        "close": plain("Close", 24),
-        "blocks": sections(text),
     }
 
 

@@ -36,7 +36,6 @@ class BlockId(StrEnum):
 
 class CallbackId(StrEnum):
     ASK_MODAL = "aims_ask_modal"
-    INFO_MODAL = "aims_info_modal"
 
 
 class Command(StrEnum):
@@ -45,15 +44,6 @@ class Command(StrEnum):
     REGISTER = "/ai-register"
     STATUS = "/ai-status"
     INCIDENT = "/ai-incident"
-
-
-class EvidenceKind(StrEnum):
-    INBOUND = "slack.inbound"
-    DUPLICATE = "slack.inbound.duplicate"
-    OUTBOUND = "slack.outbound"
-    ERROR = "slack.error"
-    REJECTED = "slack.rejected"
-    FEEDBACK = "answer.feedback"
 
 
 class ApprovalIds(StrEnum):

@@ -20,11 +20,11 @@ from slack_bolt.context import BoltContext
 from slack_bolt.request.internals import build_context, parse_body
 
 from bot.context import AppContext
-from bot.slack.ids import EvidenceKind
 from bot.slack.keys import actor_of, delivery_key
 from bot.slack.payloads import MalformedPayload, SlackPayload, parse_payload
 from store import evidence
 from store.evidence import canonical_json
+from store.evidence_kinds import EvidenceKind
 
 log = logging.getLogger(__name__)
 # A malformed body larger than this is recorded by its hash alone.
@@ -74,7 +74,7 @@ class RejectionLog:
                 evidence.append(
                     session,
                     actor="unverified",
-                    kind=EvidenceKind.REJECTED,
+                    kind=EvidenceKind.SLACK_REJECTED,
                     subject=reason[:128],
                     payload={"reason": reason, "not_recorded_since_last": suppressed},
                 )
@@ -123,5 +123,9 @@ class InboundGate:
     def _record(self, actor: str, subject: str, payload: dict[str, Any]) -> None:
         with self.ctx.db.session() as session:
             evidence.append(
-                session, actor=actor, kind=EvidenceKind.INBOUND, subject=subject, payload=payload
+                session,
+                actor=actor,
+                kind=EvidenceKind.SLACK_INBOUND,
+                subject=subject,
+                payload=payload,
             )

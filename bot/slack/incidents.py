@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App
 
-from bot.slack.handlers import commands
 from bot.slack.ids import IncidentIds
 from bot.slack.incident_forms import close_modal, done_view, parse_report, report_modal
 from bot.slack.listeners import Done, Form, Work, on_click, on_submit, trigger_of, unit_of_work
@@ -19,7 +18,7 @@ from store.models import utcnow
 
 
 def open_report_form(services: Services, payload: SlashCommand | BlockActions) -> None:
-    """The /ai-incident flow (commands.INCIDENT_FLOW): open the report form."""
+    """The /ai-incident flow (and the App Home button): open the report form."""
     with unit_of_work(services, payload) as work:
         uses = incidents.reportable_uses(work.session)
     today = utcnow().astimezone(ZoneInfo(work.config.organisation.timezone)).date()
@@ -61,9 +60,6 @@ def close_submitted(work: Work[ViewSubmission]) -> Done:
 
 
 def register_incident_handlers(app: App, services: Services) -> None:
-    if open_report_form not in commands.INCIDENT_FLOW:
-        commands.INCIDENT_FLOW.append(open_report_form)
-
     def ack_click(ack: Ack) -> None:
         ack()
 

@@ -14,9 +14,9 @@ from slack_sdk.webhook import WebhookClient
 from bot.context import AppContext
 from bot.slack.blocks import SlackMessage, render_replies
 from bot.slack.config import SlackConfig
-from bot.slack.ids import EvidenceKind
 from intake.replies import Inbound, Reply
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 
 log = logging.getLogger(__name__)
 BOT_ACTOR = "aims-bot"
@@ -68,7 +68,7 @@ class Messenger:
             evidence.append(
                 session,
                 actor=BOT_ACTOR,
-                kind=EvidenceKind.OUTBOUND,
+                kind=EvidenceKind.SLACK_OUTBOUND,
                 subject=subject[:128],
                 payload=payload,
             )

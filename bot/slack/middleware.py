@@ -18,7 +18,6 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppContext
-from bot.slack.ids import EvidenceKind
 from bot.slack.payloads import (
     EventCallback,
     MalformedPayload,
@@ -27,6 +26,7 @@ from bot.slack.payloads import (
     parse_payload,
 )
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from store.models import ProcessedDelivery, utcnow
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def claim_delivery(ctx: AppContext, key: str | None) -> bool:
         evidence.append(
             session,
             actor="slack",
-            kind=EvidenceKind.DUPLICATE,
+            kind=EvidenceKind.SLACK_INBOUND_DUPLICATE,
             subject=key[:128],
             payload={"key": key},
         )

@@ -15,6 +15,7 @@ from governance.approvals.service import pending_slots
 from governance.config import OrgConfig
 from store import evidence
 from store.approval_models import ApprovalRequest
+from store.evidence_kinds import EvidenceKind
 
 SYSTEM_ACTOR = "aims-scheduler"
 
@@ -46,7 +47,11 @@ def _step(
         for slot in pending:
             notify.nudge(session, request, slot, days)
         _evidence(
-            session, request, "approval.nudged", pending_keys=[s.key for s in pending], now=now
+            session,
+            request,
+            EvidenceKind.APPROVAL_NUDGED,
+            pending_keys=[s.key for s in pending],
+            now=now,
         )
         return 1
     if request.escalated_at is None and request.nudged_at <= now - wait:
@@ -56,7 +61,7 @@ def _step(
         _evidence(
             session,
             request,
-            "approval.escalated",
+            EvidenceKind.APPROVAL_ESCALATED,
             pending_keys=[s.key for s in pending],
             now=now,
             leads=config.members("governance_leads"),
@@ -88,7 +93,7 @@ def _claim(
 def _evidence(
     session: Session,
     request: ApprovalRequest,
-    kind: str,
+    kind: EvidenceKind,
     *,
     pending_keys: list[str],
     now: datetime,

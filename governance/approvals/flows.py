@@ -33,6 +33,7 @@ from governance.review_cadence import set_next_review
 from governance.tiering import apply_tier
 from store import evidence
 from store.approval_models import ApprovalDecision, ApprovalRequest
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse, utcnow
 
 GONE = "That approval request does not exist (any more)."
@@ -94,7 +95,7 @@ def open_request(
     evidence.append(
         session,
         actor=actor,
-        kind="approval.requested",
+        kind=EvidenceKind.APPROVAL_REQUESTED,
         subject=record.ref,
         now=moment,
         payload={
@@ -120,7 +121,7 @@ def supersede_open(
         evidence.append(
             session,
             actor=actor,
-            kind="approval.superseded",
+            kind=EvidenceKind.APPROVAL_SUPERSEDED,
             subject=record.ref,
             now=now,
             payload={"request_id": request.id, "version": request.version, "why": why},
@@ -192,7 +193,7 @@ def decide(
     evidence.append(
         session,
         actor=actor,
-        kind="approval.decided",
+        kind=EvidenceKind.APPROVAL_DECIDED,
         subject=request.record_ref,
         now=moment,
         payload={
@@ -234,7 +235,7 @@ def _refusal(
         evidence.append(
             session,
             actor=actor,
-            kind="approval.refused",
+            kind=EvidenceKind.APPROVAL_REFUSED,
             subject=request.record_ref,
             now=now,
             payload={
@@ -285,7 +286,7 @@ def _complete_if_done(
     evidence.append(
         session,
         actor=actor,
-        kind="approval.completed",
+        kind=EvidenceKind.APPROVAL_COMPLETED,
         subject=record.ref,
         now=now,
         payload={

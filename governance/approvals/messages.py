@@ -22,6 +22,7 @@ from governance.notices import (
 )
 from store.approval_models import ApprovalDecision, ApprovalRequest
 from store.models import AIUse
+from store.outbox_kinds import OutboxKind
 
 ButtonStyle = Literal["primary", "danger"] | None
 VERDICT_CHOICES: dict[Verdict, tuple[ChoiceAction, str, ButtonStyle]] = {
@@ -80,7 +81,7 @@ def request_posted(record: AIUse, slots: list[RequiredSlot], config: OrgConfig) 
     """The governance channel's post; every later step of the request is a reply to it."""
     needed = [f"{slot_label(slot, config)} — {'; '.join(slot.rules)}" for slot in slots]
     return Notice(
-        kind="approval.request",
+        kind=OutboxKind.APPROVAL_REQUEST,
         subject=record.ref,
         tone=Tone.REQUEST,
         title="Approval requested",
@@ -112,7 +113,7 @@ def approver_asked(
         for verdict, (choice, label, style) in VERDICT_CHOICES.items()
     ]
     return Notice(
-        kind="approval.dm",
+        kind=OutboxKind.APPROVAL_DM,
         subject=record.ref,
         tone=Tone.ASK,
         title=f"Your approval is needed{who} ({slot.role}: {'; '.join(slot.rules)})",
@@ -122,7 +123,7 @@ def approver_asked(
 
 
 def decision_made(
-    decision: ApprovalDecision, request: ApprovalRequest, config: OrgConfig, *, kind: str
+    decision: ApprovalDecision, request: ApprovalRequest, config: OrgConfig, *, kind: OutboxKind
 ) -> Notice:
     verdict = Verdict(decision.verdict)
     who = config.display_name(decision.decided_by)
@@ -179,7 +180,7 @@ def outcome(
             )
         )
     return Notice(
-        kind="approval.outcome",
+        kind=OutboxKind.APPROVAL_OUTCOME,
         subject=record.ref,
         tone=OUTCOME_TONE.get(result, Tone.NEWS),
         title=f"{record.ref} v{request.version} {record.title}: {status_label(result)}",
@@ -199,7 +200,7 @@ def _how_to_resubmit(record: AIUse) -> Part:
     )
 
 
-def replaced(request: ApprovalRequest, why: str, *, kind: str) -> Notice:
+def replaced(request: ApprovalRequest, why: str, *, kind: OutboxKind) -> Notice:
     """Old buttons give way to this, so nobody decides on an outdated version."""
     return Notice(
         kind=kind,
@@ -212,7 +213,7 @@ def replaced(request: ApprovalRequest, why: str, *, kind: str) -> Notice:
 
 def nudge(request: ApprovalRequest, slot: RequiredSlot, days: int) -> Notice:
     return Notice(
-        kind="approval.nudge",
+        kind=OutboxKind.APPROVAL_NUDGE,
         subject=request.record_ref,
         tone=Tone.REMINDER,
         title=(
@@ -228,7 +229,7 @@ def escalation(
 ) -> Notice:
     waiting = "; ".join(slot_label(slot, config) for slot in pending)
     return Notice(
-        kind="approval.escalation",
+        kind=OutboxKind.APPROVAL_ESCALATION,
         subject=request.record_ref,
         tone=Tone.ESCALATION,
         title=f"Escalated: {request.record_ref} v{request.version} has waited {days} days",

@@ -16,6 +16,7 @@ from governance.config import OrgConfig
 from governance.notices import Notice
 from store.approval_models import ApprovalDecision, ApprovalRequest
 from store.models import AIUse
+from store.outbox_kinds import OutboxKind
 
 
 def base_key(request: ApprovalRequest) -> str:
@@ -85,12 +86,12 @@ def decision_made(
 ) -> None:
     """A reply in the thread, every DM for the slot loses its buttons, and the requester hears."""
     step = f"decided:{slot.key}"
-    notice = messages.decision_made(decision, request, config, kind="approval.decision")
+    notice = messages.decision_made(decision, request, config, kind=OutboxKind.APPROVAL_DECISION)
     _in_thread(session, request, config, notice, step)
     for user in recipients(slot, config):
         _replace_buttons(session, request, slot, user, notice, step="decided")
     if request.requester:
-        told = notice.model_copy(update={"kind": "approval.requester"})
+        told = notice.model_copy(update={"kind": OutboxKind.APPROVAL_REQUESTER})
         outbox.notify(
             session, told, key=f"{base_key(request)}:{step}:requester", to=request.requester
         )
@@ -107,7 +108,7 @@ def _replace_buttons(
 ) -> None:
     """The approver's DM gives way to what happened (once per step)."""
     target = dm_key(request, user, slot.key)
-    update = notice.model_copy(update={"kind": "approval.dm_update"})
+    update = notice.model_copy(update={"kind": OutboxKind.APPROVAL_DM_UPDATE})
     outbox.replace(session, update, key=f"{target}:{step}", to=user, target_of=target)
 
 
@@ -118,7 +119,7 @@ def superseded(
     config: OrgConfig,
     why: str,
 ) -> None:
-    notice = messages.replaced(request, why, kind="approval.superseded")
+    notice = messages.replaced(request, why, kind=OutboxKind.APPROVAL_SUPERSEDED)
     for slot in slots:
         for user in recipients(slot, config):
             _replace_buttons(session, request, slot, user, notice, step="superseded")

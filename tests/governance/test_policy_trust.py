@@ -15,7 +15,7 @@ from governance.policy_findings import flagged_passages
 from governance.policy_trust import find_document, set_trust
 from retrieval.index import ChromaIndex, chroma_client
 from retrieval.ingest import ingest
-from store.evidence_kinds import POLICY_TRUSTED, POLICY_UNTRUSTED
+from store.evidence_kinds import EvidenceKind
 from store.models import EvidenceEvent
 from tests.retrieval.conftest import FakeEmbedder
 
@@ -55,7 +55,9 @@ def _set(db, config: OrgConfig, actor: str, *, trusted: bool = True, why: str = 
 def _events(db) -> list[tuple[str, str, dict]]:
     with db.session() as session:
         rows = session.scalars(
-            select(EvidenceEvent).where(EvidenceEvent.kind.in_([POLICY_TRUSTED, POLICY_UNTRUSTED]))
+            select(EvidenceEvent).where(
+                EvidenceEvent.kind.in_([EvidenceKind.POLICY_TRUSTED, EvidenceKind.POLICY_UNTRUSTED])
+            )
         ).all()
         return [(row.kind, row.actor, json.loads(row.payload)) for row in rows]
 
@@ -82,7 +84,7 @@ def test_a_lead_trusts_the_document_in_writing_and_can_take_it_back(db, ingested
     _set(db, sample_config, PRIYA, why="The support assistant's runbook; meant for the bot.")
     assert _withheld(db) == []
     [(kind, actor, payload)] = _events(db)
-    assert (kind, actor) == (POLICY_TRUSTED, PRIYA)
+    assert (kind, actor) == (EvidenceKind.POLICY_TRUSTED, PRIYA)
     assert payload["justification"] == "The support assistant's runbook; meant for the bot."
     assert payload["source"] == str(ingested.resolve()) and len(payload["sha256"]) == 64
     assert [f["reason"] for f in payload["flagged"]] == [
@@ -91,7 +93,10 @@ def test_a_lead_trusts_the_document_in_writing_and_can_take_it_back(db, ingested
     ]
     _set(db, sample_config, PRIYA, trusted=False, why="The runbook moved to the bot's own config.")
     assert len(_withheld(db)) == 2
-    assert [kind for kind, _, _ in _events(db)] == [POLICY_TRUSTED, POLICY_UNTRUSTED]
+    assert [kind for kind, _, _ in _events(db)] == [
+        EvidenceKind.POLICY_TRUSTED,
+        EvidenceKind.POLICY_UNTRUSTED,
+    ]
 
 
 def test_an_unknown_document_is_named_in_the_error(db, ingested):

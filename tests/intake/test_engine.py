@@ -105,14 +105,12 @@ def test_a_correction_at_the_summary_updates_the_tier(chat: Chat) -> None:
     chat.answer_until_summary(COPILOT_ANSWERS)
     chat.say("actually it also screens CVs to shortlist job candidates")
     assert "employment" in chat.state.fields["annex_iii_areas"]
-    assert chat.state.stage is Stage.CONFIRMING or chat.asking is not None
-    chat.answer_until_summary(
-        {
-            "decision_stakes": "significant",
-            "logging_arrangements": "skip",
-            "escalation_route": "skip",
-        }
-    )
+    assert chat.state.fields["decision_stakes"] == "significant"  # read from the correction
+    # Now high risk: back to collecting, for the high-risk-only questions, before the summary.
+    assert chat.state.stage is Stage.COLLECTING
+    assert chat.asking == "logging_arrangements"
+    chat.answer_until_summary({"logging_arrangements": "skip", "escalation_route": "skip"})
+    assert chat.state.stage is Stage.CONFIRMING
     assert "Risk tier: *HIGH*" in chat.text
 
 

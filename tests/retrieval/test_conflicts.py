@@ -12,7 +12,7 @@ from retrieval.chunking import chunk_document
 from retrieval.conflicts import conflict_note, conflicts_in, record_conflicts, stances
 from retrieval.corpus import ChunkRecord
 from retrieval.documents import parse_document
-from store.evidence_kinds import POLICY_CONFLICT
+from store.evidence_kinds import EvidenceKind
 from store.models import EvidenceEvent
 from tests.conftest import SAMPLE
 
@@ -116,7 +116,7 @@ def test_a_conflict_is_recorded_once_however_often_it_is_met(db, sample_config: 
     with db.session() as session:
         again = record_conflicts(session, conflicts + conflicts, actor="U0ACME0010")
         rows = session.scalars(
-            select(EvidenceEvent).where(EvidenceEvent.kind == POLICY_CONFLICT)
+            select(EvidenceEvent).where(EvidenceEvent.kind == EvidenceKind.POLICY_CONFLICT)
         ).all()
         payloads = [json.loads(row.payload) for row in rows]
     assert (len(first), again) == (1, [])

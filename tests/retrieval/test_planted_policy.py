@@ -20,9 +20,9 @@ from intake.replies import Inbound
 from retrieval.embeddings import Embedder, embedder_for
 from retrieval.runtime import ingest_policies
 from store import evidence
-from store.evidence_kinds import POLICY_CONFLICT
+from store.evidence_kinds import EvidenceKind
 from store.models import AIUse, EvidenceEvent
-from tests.approvals.helpers import submitted
+from tests.governance.approvals.helpers import submitted
 
 pytestmark = pytest.mark.slow
 
@@ -116,7 +116,7 @@ def test_the_digest_lists_the_conflict_once_and_the_withheld_instruction(planted
         recorded = session.scalar(
             select(func.count())
             .select_from(EvidenceEvent)
-            .where(EvidenceEvent.kind == POLICY_CONFLICT)
+            .where(EvidenceEvent.kind == EvidenceKind.POLICY_CONFLICT)
         )
         figures = digest.collect_figures(
             session, config=planted.config, now=datetime.now(now.tzinfo)

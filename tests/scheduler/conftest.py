@@ -1,3 +1,5 @@
 """The Slack rig's fixtures, for test_slack.py."""
 
-from tests.support.slack_app import slack_rig, slack_standin  # noqa: F401  (fixtures)
+from tests.support.slack_app import slack_rig, slack_standin
+
+__all__ = ["slack_rig", "slack_standin"]

@@ -11,6 +11,7 @@ from governance.incidents import IncidentReport, Severity, report_incident
 from governance.models import RecordFields, RecordStatus
 from scheduler.digest_chart import render_chart
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 from tests.scheduler.support import live_record, queued
 
 
@@ -61,9 +62,19 @@ def busy_week(db, config, now):
             evidence.append(
                 session,
                 actor="U0ACME0011",
-                kind="answer.given",
+                kind=EvidenceKind.ANSWER_GIVEN,
                 subject="q",
-                payload={"question": question, "unknown_tools": tools},
+                payload={
+                    "question": question,
+                    "question_sha256": "0" * 64,
+                    "answer": "See the AI use policy.",
+                    "covered": True,
+                    "mode": "extractive",
+                    "retrieval": {"method": "hybrid", "confidence": 0.5},
+                    "citations": [],
+                    "tools": [],
+                    "unknown_tools": tools,
+                },
                 now=now - timedelta(days=1),
             )
 

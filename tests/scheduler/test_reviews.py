@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from governance import register, review_cadence, review_sweep, reviews
+from governance.approvals.service import open_request_for
 from governance.errors import PermissionDenied, ValidationProblem
 from governance.models import RecordStatus, RiskTier
 from governance.reviews import Retirement, ReviewAnswers, ReviewOutcome
@@ -198,8 +199,9 @@ def test_change_opens_a_new_version_and_goes_back_for_approval(db, sample_config
         )
     with db.session() as session:
         record = register.get_record(session, ref)
-        # submit_record hands over to approvals, which may open the request at once.
-        assert record.status in ("submitted", "in_review")
+        # submit_record opens the approval request for v2, which puts the record in review.
+        assert record.status == "in_review"
+        assert open_request_for(session, ref).version == 2
         assert (record.version, record.model_version) == (2, "gpt-5")
         assert record.next_review is None
         assert register.versions(session, record)[-1].reason.endswith("now uses GPT-5")

@@ -63,9 +63,17 @@ def database_url_for(backend: str, tmp_path: Path) -> Iterator[str]:
 
 @contextmanager
 def fresh_database(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A database at the latest revision."""
+    with empty_database(backend, tmp_path) as database:
+        database.ensure_schema()
+        yield database
+
+
+@contextmanager
+def empty_database(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A database with no schema yet, for tests of the upgrades themselves."""
     with database_url_for(backend, tmp_path) as url:
         database = Database(url)
-        database.ensure_schema()
         try:
             yield database
         finally:

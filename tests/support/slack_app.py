@@ -1,8 +1,13 @@
 """Run the real Bolt app over real HTTP against the Slack stand-in, and talk to it as Slack does.
 
-For other features' Slack tests (approvals, scheduler):
+For other features' Slack tests (approvals, scheduler), expose the fixtures through the
+directory's conftest.py:
 
-    from tests.support.slack_app import slack_rig, slack_standin  # noqa: F401  (fixtures)
+    from tests.support.slack_app import slack_rig, slack_standin
+
+    __all__ = ["slack_rig", "slack_standin"]
+
+then, in a test module there:
 
     def test_something(slack_rig):
         slack_rig.send_message("register", user="U0ACME0001")          # a DM, signed

@@ -6,7 +6,7 @@ from slack_bolt import Ack, App
 
 from bot.slack.blocks import SlackMessage, replace_block
 from bot.slack.blocks import context as note_block
-from bot.slack.ids import ActionId, EvidenceKind
+from bot.slack.ids import ActionId
 from bot.slack.listeners import after_ack, unit_of_work
 from bot.slack.payloads import Action, BlockActions
 from bot.slack.services import Services, inbound
@@ -14,6 +14,7 @@ from bot.slack.state import ChoiceState, FeedbackState, ThreadState
 from governance.errors import StaleActionError
 from governance.text import esc
 from store import evidence
+from store.evidence_kinds import EvidenceKind
 
 
 def ack_action(ack: Ack) -> None:
@@ -76,7 +77,7 @@ def register(app: App, services: Services) -> None:
             evidence.append(
                 work.session,
                 actor=user,
-                kind=EvidenceKind.FEEDBACK,
+                kind=EvidenceKind.ANSWER_FEEDBACK,
                 subject=state.answer,
                 payload={
                     "vote": state.vote,

@@ -6,24 +6,16 @@ privately through the command's response_url after the ack.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.flows import start_registration_in_dm
 from bot.slack.ids import Command
+from bot.slack.incidents import open_report_form
 from bot.slack.listeners import after_ack
 from bot.slack.middleware import PAYLOAD
-from bot.slack.payloads import BlockActions, SlashCommand
+from bot.slack.payloads import SlashCommand
 from bot.slack.services import Services, inbound
 from intake.replies import Inbound, Reply
-
-INCIDENT_SOON = (
-    "Incident reporting in Slack is coming soon. Until then, tell your governance lead directly."
-)
-# The incident feature sets this to a function (services, payload) → None that opens its form.
-IncidentFlow = Callable[[Services, SlashCommand | BlockActions], None]
-INCIDENT_FLOW: list[IncidentFlow] = []
 
 
 def thread_of(command: SlashCommand) -> str:
@@ -41,8 +33,6 @@ def ack_text(command: SlashCommand) -> str | None:
         return "Looking that up in the policies…" if command.text.strip() else ASK_HOW
     if command.command == Command.REGISTER:
         return "I've sent you a direct message to register your AI use."
-    if command.command == Command.INCIDENT and not INCIDENT_FLOW:
-        return INCIDENT_SOON
     return None
 
 
@@ -101,9 +91,7 @@ def register(app: App, services: Services) -> None:
 
     @after_ack(services, SlashCommand)
     def report_incident(command: SlashCommand) -> None:
-        note_ack(services, command)
-        for flow in INCIDENT_FLOW:
-            flow(services, command)
+        open_report_form(services, command)
 
     app.command(Command.HELP.value)(ack=ack_command, lazy=[show_help])
     app.command(Command.ASK.value)(ack=ack_command, lazy=[ask])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 
 from bot.slack.flows import ask_and_dm, start_registration_in_dm
-from bot.slack.handlers.commands import INCIDENT_FLOW, INCIDENT_SOON
-from bot.slack.home import ask_modal, build_home_view, info_modal
+from bot.slack.home import ask_modal, build_home_view
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.incidents import open_report_form
 from bot.slack.listeners import after_ack, trigger_of, unit_of_work
 from bot.slack.payloads import AppHomeOpened, BlockActions, EventCallback, ViewSubmission
 from bot.slack.services import Services
@@ -44,15 +44,7 @@ def register(app: App, services: Services) -> None:
 
     @after_ack(services, BlockActions)
     def incident_from_home(payload: BlockActions) -> None:
-        if INCIDENT_FLOW:  # the incident feature's report form, as /ai-incident opens it
-            for flow in INCIDENT_FLOW:
-                flow(services, payload)
-        else:
-            services.messenger.open_view(
-                trigger_of(payload),
-                info_modal("Report an incident", INCIDENT_SOON),
-                payload.user_id,
-            )
+        open_report_form(services, payload)  # the same form /ai-incident opens
         publish_home(services, payload, payload.user_id)
 
     @after_ack(services, ViewSubmission)

@@ -1,0 +1,82 @@
+"""Every kind of message the outbox sends, named once with what it tells whom.
+
+The kind is stored on each outbox row (and in its notice); senders and renderers read the
+notice, not the kind, so the kind is for people reading the table and for the audit pack. Some
+values equal an evidence kind ("incident.reported"): the message tells people about the event
+the ledger records. See store.evidence_kinds for the ledger's catalogue.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OutboxKind(StrEnum):
+    """What an outbox message is: value (the stored kind) and meaning."""
+
+    meaning: str
+
+    def __new__(cls, value: str, meaning: str) -> OutboxKind:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    APPROVAL_REQUEST = (
+        "approval.request",
+        "Posted in the governance channel: an AI use needs approval (the thread's first message).",
+    )
+    APPROVAL_DM = "approval.dm", "An approver is asked, by direct message, to decide an approval."
+    APPROVAL_DECISION = (
+        "approval.decision",
+        "In the approval's thread: an approver decided.",
+    )
+    APPROVAL_REQUESTER = (
+        "approval.requester",
+        "The requester is told an approver decided on their request.",
+    )
+    APPROVAL_DM_UPDATE = (
+        "approval.dm_update",
+        "An approver's request message loses its buttons: decided or replaced.",
+    )
+    APPROVAL_SUPERSEDED = (
+        "approval.superseded",
+        "In the approval's thread: the request was replaced by a newer version.",
+    )
+    APPROVAL_OUTCOME = (
+        "approval.outcome",
+        "The outcome of an approval request, in its thread and to the requester.",
+    )
+    APPROVAL_NUDGE = "approval.nudge", "An approver is reminded of an overdue approval."
+    APPROVAL_ESCALATION = (
+        "approval.escalation",
+        "In the approval's thread and to each governance lead: an approval is still undecided.",
+    )
+    REVIEW_DUE = "review.due", "An owner is asked to do the periodic review of an AI use."
+    REVIEW_REMINDER = "review.reminder", "An owner is reminded of an overdue periodic review."
+    REVIEW_ESCALATION = (
+        "review.escalation",
+        "The governance leads are told a periodic review is overdue.",
+    )
+    REVIEW_LAPSED = (
+        "review.lapsed",
+        "The owner and the leads are told a record was flagged or suspended for a lapsed review.",
+    )
+    INCIDENT_REPORTED = (
+        "incident.reported",
+        "The owner and the leads are told an AI incident was reported.",
+    )
+    INCIDENT_FOLLOW_UP = (
+        "incident.follow_up",
+        "The owner and the leads are asked where an open incident stands.",
+    )
+    INCIDENT_CLOSED = (
+        "incident.closed",
+        "The people involved are told an incident was closed, with cause and corrective action.",
+    )
+    INTAKE_EXPIRED = (
+        "intake.expired",
+        "A requester is told their unfinished registration was closed.",
+    )
+    DIGEST_WEEKLY = "digest.weekly", "The weekly governance digest, in the digest channel."
+    DIGEST_CHART = "digest.chart", "The weekly digest's chart, in the digest's thread."
