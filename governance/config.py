@@ -20,7 +20,9 @@ from pydantic import (
 )
 
 from governance.errors import ConfigError
+from governance.frameworks import frameworks
 from governance.models import DataCategory, Deployment, RiskTier
+from governance.pii import KNOWN_RECOGNISERS, unknown_recognisers
 
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -181,28 +183,37 @@ class GatewaySettings(Strict):
     upstreams: list[Upstream] = Field(default_factory=list)
     # Presidio entity types looked for; those in `block` refuse the request, the rest are
     # replaced by placeholders unless the use is approved for personal data.
-    recognisers: list[str] = Field(
-        default_factory=lambda: [
-            "EMAIL_ADDRESS",
-            "PHONE_NUMBER",
-            "PERSON",
-            "CREDIT_CARD",
-            "IBAN_CODE",
-            "IP_ADDRESS",
-            "UK_NINO",
-            "NHS",
-            "UK_PASSPORT",
-            "US_SSN",
-        ]
-    )
+    recognisers: list[str] = Field(default_factory=lambda: list(KNOWN_RECOGNISERS))
     block: list[str] = Field(default_factory=lambda: ["CREDIT_CARD", "US_SSN", "UK_NINO"])
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     requests_per_minute: int = Field(default=600, ge=1)
     store_text: bool = False
+    # The register record AIMS Bot's own LLM calls run under (AIMS_LLM); unset: the record
+    # titled "AIMS Bot".
+    self_record: str | None = None
+
+    @field_validator("recognisers", "block")
+    @classmethod
+    def _known_recognisers(cls, names: list[str]) -> list[str]:
+        unknown = unknown_recognisers(names)
+        if unknown:
+            raise ValueError(
+                f"unknown recogniser(s) {', '.join(unknown)}; known: {', '.join(KNOWN_RECOGNISERS)}"
+            )
+        return names
 
 
 class Intake(Strict):
     expire_after_hours: int = Field(default=72, ge=1)
+
+
+class StatementOfApplicability(Strict):
+    """`soa:` in aims.yaml: which ISO/IEC 42001 Annex A controls the organisation excludes, each
+    with its justification (clause 6.1.3). Every control not listed under `not_applicable` applies;
+    `applicable` may say why one does, in the organisation's words, for `aims soa` to show."""
+
+    not_applicable: dict[str, str] = Field(default_factory=dict)  # control id -> why excluded
+    applicable: dict[str, str] = Field(default_factory=dict)  # control id -> why included
 
 
 class OrgConfig(Strict):
@@ -221,6 +232,7 @@ class OrgConfig(Strict):
     policy_sources: list[str] = Field(default_factory=list)
     intake: Intake = Field(default_factory=Intake)
     gateway: GatewaySettings | None = None
+    soa: StatementOfApplicability = Field(default_factory=StatementOfApplicability)
 
     @field_validator("roles")
     @classmethod
@@ -264,7 +276,7 @@ class OrgConfig(Strict):
                             f"{', '.join(sorted(allowed_roles))}",
                         )
                     )
-        problems += self._catalogue_problems() + self._empty_routed_roles()
+        problems += self._catalogue_problems() + self._empty_routed_roles() + self._soa_problems()
         if problems:
             raise _LocatedError(problems)
         return self
@@ -290,6 +302,28 @@ class OrgConfig(Strict):
                         "aliases must be unique",
                     )
                 )
+        return problems
+
+    def _soa_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        known = frameworks().control_ids
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for section in ("not_applicable", "applicable"):
+            for control, justification in getattr(self.soa, section).items():
+                where: tuple[str | int, ...] = ("soa", section, control)
+                if control not in known:
+                    hint = _did_you_mean(control, sorted(known))
+                    problems.append(
+                        (where, f"{control!r} is not an ISO/IEC 42001 Annex A control{hint}")
+                    )
+                elif not justification.strip():
+                    problems.append(
+                        (where, f"give the justification for {control} in words (clause 6.1.3)")
+                    )
+        problems += [
+            (("soa", "applicable", control), f"{control} is also listed under not_applicable")
+            for control in self.soa.applicable
+            if control in self.soa.not_applicable
+        ]
         return problems
 
     def _empty_routed_roles(self) -> list[tuple[tuple[str | int, ...], str]]:

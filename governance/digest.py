@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from governance import outbox
 from governance.config import OrgConfig
 from governance.errors import ValidationProblem
+from governance.gateway.stats import GatewayStats, gateway_stats, shadow_line, use_line
 from governance.models import RecordStatus
 from governance.policy_findings import (
     FlaggedPassage,
@@ -72,6 +73,8 @@ class DigestFigures(BaseModel):
     # they are fixed, not only in the week they were found.
     policy_conflicts: list[PolicyConflict] = []
     withheld_passages: list[FlaggedPassage] = []
+    # The week's gateway figures per use; None when nothing went through it and no key exists.
+    gateway: GatewayStats | None = None
 
     @property
     def quiet(self) -> bool:
@@ -86,6 +89,7 @@ class DigestFigures(BaseModel):
                 self.unknown_tools,
                 self.policy_conflicts,
                 self.withheld_passages,
+                self.gateway,
             )
         )
 
@@ -118,7 +122,13 @@ def collect_figures(session: Session, *, config: OrgConfig, now: datetime) -> Di
         unknown_tools=_top(_unknown_tools(answers)),
         policy_conflicts=open_conflicts(session, config=config),
         withheld_passages=flagged_passages(session),
+        gateway=_gateway(session, since, now),
     )
+
+
+def _gateway(session: Session, since: datetime, now: datetime) -> GatewayStats | None:
+    stats = gateway_stats(session, since=since, until=now)
+    return stats if stats.any_activity else None
 
 
 def _new_registrations(session: Session, since: datetime, now: datetime) -> list[Item]:
@@ -273,6 +283,7 @@ def digest_text(figures: DigestFigures) -> str:
             "Tools people asked about that are not in the catalogue (possible shadow AI)",
             figures.unknown_tools,
         ),
+        *_gateway_sections(figures.gateway),
         _lines(
             "Policy text that contradicts the tool catalogue (fix the document or the catalogue)",
             [conflict_line(c) for c in figures.policy_conflicts],
@@ -284,6 +295,18 @@ def digest_text(figures: DigestFigures) -> str:
         ),
     ]
     return "\n\n".join([head, *sections])
+
+
+def _gateway_sections(stats: GatewayStats | None) -> list[str]:
+    """Per use: requests, redactions by kind, refusals by reason, keys; then, apart, requests
+    with unknown, revoked or missing keys."""
+    if stats is None:
+        return []
+    return [
+        _lines("AI requests through the gateway, per use", [use_line(u) for u in stats.uses]),
+        "*Requests with unknown, revoked or missing gateway keys (possible shadow AI):* "
+        + shadow_line(stats.shadow),
+    ]
 
 
 def _lines(title: str, lines: list[str]) -> str:

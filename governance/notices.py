@@ -73,6 +73,7 @@ class ChoiceAction(StrEnum):
     START_REVIEW = "review.start"
     SNOOZE_REVIEW = "review.snooze"
     CLOSE_INCIDENT = "incident.close"
+    GET_GATEWAY_KEY = "gateway.key"  # value: the record's ref
 
     @property
     def feature(self) -> str:

@@ -1,11 +1,16 @@
 """The one adapter every LLM call goes through (governance.ports.ChatModel): any LangChain chat
 model by `provider:model` (AIMS_LLM), with personal data redacted from what is sent, and no
-tools bound (a model can change nothing)."""
+tools bound (a model can change nothing).
+
+Wired by the composition root with a SelfUseGuard (governance/gateway/guard.py), every call is
+decided, redacted and recorded under AIMS Bot's own register record, by the gateway's rules;
+without one (tests that hand in a model) it redacts every kind of personal data it knows."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from governance.gateway.guard import Guarded, SelfUseGuard
 from governance.ports import Schema
 from retrieval.redaction import redact
 
@@ -28,9 +33,12 @@ def content_text(reply: Any) -> str:
 
 
 class LangChainChatModel:
-    def __init__(self, spec: str, model: Any | None = None) -> None:
+    def __init__(
+        self, spec: str, model: Any | None = None, guard: SelfUseGuard | None = None
+    ) -> None:
         self.spec = spec
         self._model = model
+        self.guard = guard
 
     @property
     def model_id(self) -> str:
@@ -48,9 +56,30 @@ class LangChainChatModel:
     def reply(self, system: str, user: str) -> str:
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        answer = self.model.invoke([SystemMessage(system), HumanMessage(redact(user).text)])
-        return content_text(answer)
+        if self.guard is None:
+            answer = self.model.invoke([SystemMessage(system), HumanMessage(redact(user).text)])
+            return content_text(answer)
+        guarded = self.guard.prepare([("system", system), ("user", user)])
+        sent_system, sent_user = guarded.texts
+        answer = self._call(guarded, [SystemMessage(sent_system), HumanMessage(sent_user)])
+        return guarded.answer(content_text(answer))
 
     def extract(self, prompt: str, schema: type[Schema]) -> Schema:
-        result = self.model.with_structured_output(schema).invoke(redact(prompt).text)
+        structured = self.model.with_structured_output(schema)
+        if self.guard is None:
+            result = structured.invoke(redact(prompt).text)
+        else:
+            guarded = self.guard.prepare([("user", prompt)])
+            result = self._call(guarded, guarded.texts[0], structured)
         return result if isinstance(result, schema) else schema.model_validate(result)
+
+    def _call(self, guarded: Guarded, sent: Any, runnable: Any | None = None) -> Any:
+        assert self.guard is not None
+        try:
+            answer = (runnable or self.model).invoke(sent)
+        except Exception:
+            self.guard.finish(guarded, "upstream_failed")
+            raise
+        text = answer if isinstance(answer, str) else content_text(answer)
+        self.guard.finish(guarded, "answered", str(text))
+        return answer

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from governance.context import AppContext, Providers
+from governance.gateway.guard import SelfUseGuard
 from governance.ports import Answerer, ChatModel
 from retrieval.chat_model import LangChainChatModel
 from retrieval.conflicts import conflicts_in, record_conflicts
@@ -27,7 +28,11 @@ def _vector_index(ctx: AppContext) -> VectorIndex:
 
 
 def _chat_model(ctx: AppContext) -> ChatModel | None:
-    return LangChainChatModel(ctx.settings.llm) if ctx.settings.llm else None
+    """AIMS_LLM's model, every call decided and recorded under AIMS Bot's own record."""
+    if not ctx.settings.llm:
+        return None
+    guard = SelfUseGuard(ctx.db, ctx.config, ctx.settings.llm)
+    return LangChainChatModel(ctx.settings.llm, guard=guard)
 
 
 def _answerer(ctx: AppContext) -> Answerer:

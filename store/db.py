@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,21 @@ SCHEMA_LOCK_KEY = 4_242_000
 # Revisions that were released but changed nothing, mapped to the revision they equal. Their
 # files are gone, so a database stamped at one is re-stamped before Alembic reads it.
 RETIRED_REVISIONS = {"0006": "0005"}  # 0006 was an empty placeholder
+
+
+# The unit of work open in this thread (or task), for the one caller that must write into it
+# rather than open a second transaction: AIMS Bot's own LLM calls record their gateway decision
+# in the transaction of the answer or intake turn they belong to (SQLite has one writer, and
+# that transaction holds it). See governance/gateway/guard.py.
+_OPEN_SESSION: ContextVar[Session | None] = ContextVar("aims_open_session", default=None)
+
+
+def open_session(database: Database) -> Session | None:
+    """The session `database.session()` has open in this context, if any."""
+    session = _OPEN_SESSION.get()
+    if session is None or session.get_bind() is not database.engine:
+        return None
+    return session
 
 
 def sqlite_url(path: Path) -> str:
@@ -101,6 +117,7 @@ class Database:
     def session(self) -> Iterator[Session]:
         """The unit of work: commit the change and its evidence together, or neither."""
         session = self._sessions()
+        token = _OPEN_SESSION.set(session)
         try:
             yield session
             session.commit()
@@ -108,6 +125,7 @@ class Database:
             session.rollback()
             raise
         finally:
+            _OPEN_SESSION.reset(token)
             session.close()
 
     def dispose(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from store.evidence_kinds import EvidenceKind, evidence_kind
@@ -42,6 +43,7 @@ _SECRET_VALUES = re.compile(
     r"\b(xox[abposre]-[A-Za-z0-9-]+"  # Slack bot, user and refresh tokens
     r"|xapp-[A-Za-z0-9-]+"  # Slack app-level tokens
     r"|sk-[A-Za-z0-9_-]{16,}"  # OpenAI / Anthropic style API keys
+    r"|aims_sk_[A-Za-z0-9_-]{16,}"  # AIMS gateway keys (a prefix, aims_sk_ + 4, stays)
     r"|gh[pousr]_[A-Za-z0-9]{20,}"  # GitHub tokens
     r"|AKIA[0-9A-Z]{16}"  # AWS access key ids
     r"|hooks\.slack\.com/(?:services|actions|app|commands)/[A-Za-z0-9/_-]+"  # webhooks and
@@ -162,35 +164,61 @@ def append(
     # Checked for shape: characters no column can store (replaced in the check only) do not
     # change it.
     known.check(_UNSTORABLE.sub("\ufffd", canonical_json(data)))
-    _lock_ledger(session)
-    last = session.execute(
-        select(EvidenceEvent.seq, EvidenceEvent.hash).order_by(EvidenceEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    seq, prev_hash = _next_link(session)
     moment = now or utcnow()
     body = _storable_json(canonical_json(redact_secrets(data)))
     actor, subject = _label(actor), _label(subject)
     occurred = timestamp(moment)
-    row = EvidenceEvent(
-        seq=seq,
-        occurred_at=moment,
+    digest = event_hash(
+        prev_hash=prev_hash,
+        occurred_at=occurred,
         actor=actor,
         kind=known.value,
         subject=subject,
         payload=body,
-        prev_hash=prev_hash,
-        hash=event_hash(
-            prev_hash=prev_hash,
-            occurred_at=occurred,
-            actor=actor,
-            kind=known.value,
-            subject=subject,
-            payload=body,
-        ),
     )
-    session.add(row)
-    session.flush()
-    return row
+    values: dict[str, Any] = {
+        "seq": seq,
+        "occurred_at": moment,
+        "actor": actor,
+        "kind": known.value,
+        "subject": subject,
+        "payload": body,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+    # A plain INSERT on the session's connection: the event is never changed after this, so
+    # it needs none of the ORM's change tracking (the row returned is a detached copy).
+    session.connection().execute(_INSERT, [values])
+    _remember_head(session, seq, digest)
+    return EvidenceEvent(**values)
+
+
+_INSERT = insert(EvidenceEvent)
+_HEAD = "aims_ledger_head"
+
+
+def _transaction(session: Session) -> Any:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _next_link(session: Session) -> tuple[int, str]:
+    """(sequence number, previous hash) for the next event. The ledger lock is taken and the
+    head read once per transaction (savepoint included): a second append in the same one
+    follows on from the first without asking the database again."""
+    cached = session.info.get(_HEAD)
+    if cached is not None and cached[0]() is _transaction(session):
+        session.flush()  # the caller's pending rows go first, as the head query would do
+        return cached[1] + 1, cached[2]
+    _lock_ledger(session)
+    last = session.execute(
+        select(EvidenceEvent.seq, EvidenceEvent.hash).order_by(EvidenceEvent.seq.desc()).limit(1)
+    ).first()
+    return (last[0] + 1, last[1]) if last else (1, GENESIS)
+
+
+def _remember_head(session: Session, seq: int, hash_: str) -> None:
+    session.info[_HEAD] = (weakref.ref(_transaction(session)), seq, hash_)
 
 
 APPEND_ONLY = "evidence is append-only: events can be added, never updated or deleted"

@@ -392,6 +392,82 @@ class SlackRejected(Payload):
     not_recorded_since_last: int
 
 
+# --- the enforcement gateway -----------------------------------------------------------------
+
+
+class GatewayKeyIssued(Payload):
+    key_id: str  # KEY-0001; the key itself is never recorded
+    key_prefix: str  # its first characters, to recognise it by
+    record_ref: str
+    version: int  # the record's version when the key was issued
+    via: str  # slack, cli
+
+
+class GatewayKeyRevoked(Payload):
+    key_id: str
+    key_prefix: str
+    record_ref: str
+    reason: str
+
+
+class GatewayOptionChanged(Payload):
+    record_ref: str
+    option: Literal["restore_placeholders"]
+    from_: bool = Field(alias="from")
+    to: bool
+
+
+class GatewayDecision(Payload):
+    """One request the gateway decided (forwarded as received, redacted, or refused).
+
+    Counts and hashes only: the prompt and answer text are kept only when `gateway.store_text`
+    is on, in `text`."""
+
+    key_id: str | None  # None: no key, or a key no use holds
+    key_prefix: str  # the first characters of the key as presented ("" without a key)
+    record_ref: str | None
+    version: int | None  # the approved version whose terms applied
+    model: str
+    outcome: Literal["allow", "redact", "refuse"]
+    reason: str | None  # governance.gateway.models.RefusalReason value, None when forwarded
+    message: str
+    found: dict[str, int]  # kind of personal data -> how many were found
+    redacted: dict[str, int]  # kind -> how many were replaced by placeholders
+    prompt_sha256_received: str
+    prompt_sha256_forwarded: str | None  # None: not forwarded
+    upstream: str | None
+    upstream_status: int | None
+    latency_ms: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    via: Literal["http", "in-process"]
+    text: dict[str, Any] | None = None  # {"prompt": ..., "answer": ...} with store_text only
+
+
+class GatewayCompleted(Payload):
+    """What came back for one forwarded request: written after the answer (or the failure),
+    linked to its `gateway.decision` event, which was durable before the request left."""
+
+    decision_seq: int  # the sequence number of the request's gateway.decision event
+    key_id: str | None
+    record_ref: str | None
+    model: str
+    upstream: str
+    stream: bool
+    outcome: Literal[
+        "answered", "upstream_error", "upstream_failed", "upstream_timeout", "cancelled"
+    ]
+    upstream_status: int | None  # None: no response (connection failed, timed out)
+    reference: str | None  # the reference id the caller was given for a failure
+    latency_ms: float  # from forwarding to the last byte of the answer
+    first_byte_ms: float | None  # from forwarding to the first byte (time to first token)
+    prompt_tokens: int | None  # as the upstream reported them in `usage`
+    completion_tokens: int | None
+    restored: int  # placeholders mapped back to the originals in the answer
+    answer_sha256: str | None  # of the answer body as the caller received it
+    text: dict[str, Any] | None = None  # {"answer": ...} with gateway.store_text only
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 
@@ -599,6 +675,34 @@ class EvidenceKind(StrEnum):
         "slack.rejected",
         "A request claiming to come from Slack was refused (bad signature, stale, malformed).",
         SlackRejected,
+    )
+
+    GATEWAY_KEY_ISSUED = (
+        "gateway.key.issued",
+        "A gateway key was issued for an approved AI use (recorded by id and prefix, never the "
+        "key).",
+        GatewayKeyIssued,
+    )
+    GATEWAY_KEY_REVOKED = (
+        "gateway.key.revoked",
+        "A gateway key was revoked, with the reason; requests with it are refused from then on.",
+        GatewayKeyRevoked,
+    )
+    GATEWAY_OPTION_CHANGED = (
+        "gateway.option.changed",
+        "A gateway option of an AI use was changed (restoring placeholders in answers).",
+        GatewayOptionChanged,
+    )
+    GATEWAY_DECISION = (
+        "gateway.decision",
+        "The gateway allowed, redacted or refused one AI request of an AI use, and why.",
+        GatewayDecision,
+    )
+    GATEWAY_COMPLETED = (
+        "gateway.completed",
+        "A request the gateway forwarded was answered or failed upstream: status, latency and "
+        "token counts, linked to its decision.",
+        GatewayCompleted,
     )
 
     def check(self, payload_json: str) -> BaseModel:

@@ -80,3 +80,11 @@ class OutboxKind(StrEnum):
     )
     DIGEST_WEEKLY = "digest.weekly", "The weekly governance digest, in the digest channel."
     DIGEST_CHART = "digest.chart", "The weekly digest's chart, in the digest's thread."
+    GATEWAY_KEY_ISSUED = (
+        "gateway.key.issued",
+        "The owner of an AI use is told a gateway key was issued for it (never the key itself).",
+    )
+    GATEWAY_KEY_REVOKED = (
+        "gateway.key.revoked",
+        "The owner of an AI use is told one of its gateway keys was revoked, and why.",
+    )

@@ -14,12 +14,14 @@ from bot.cli import (
     chat,
     digest,
     evidence,
+    gateway,
     incident,
     jobs,
     policies,
     register,
     run,
     setup,
+    soa,
 )
 from bot.cli.common import err_console
 from bot.context import build_context
@@ -55,6 +57,11 @@ app.add_typer(register.app, name="register", help="The AI register: list, show, 
 app.add_typer(evidence.app, name="evidence", help="The evidence ledger: verify and export.")
 app.add_typer(approvals.app, name="approvals", help="Approval requests: list, decide, resubmit.")
 app.add_typer(
+    gateway.app,
+    name="gateway",
+    help="The AI gateway: keys for approved uses, their options, what it decided.",
+)
+app.add_typer(
     policies.app,
     name="policies",
     help="Policy passages withheld or contradicting the catalogue; trust a document.",
@@ -65,6 +72,7 @@ digest.register_commands(app)
 chat.register_commands(app)
 run.register_commands(app)
 answers.register_commands(app)
+soa.register_commands(app)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ def prepare_demo(context: AppContext, target: Path, out: TextIO) -> None:
     """Point the context at the sample organisation in `target`, creating it on first use."""
     from bot.cli.setup import init_organisation
     from governance.catalogue import sync_catalogue
+    from governance.gateway.self_record import register_aims_bot
 
     config_path = target / "aims.yaml"
     created = not config_path.exists()
@@ -46,6 +47,8 @@ def prepare_demo(context: AppContext, target: Path, out: TextIO) -> None:
         context.__dict__.pop(cached, None)
     with context.db.session() as session:
         sync_catalogue(session, context.config, actor="aims chat")
+        if created:  # AIMS Bot is itself an AI use of the new organisation
+            register_aims_bot(session, context.config, actor="aims chat")
     if created:
         print(
             f"No aims.yaml here, so I set up the sample organisation (Acme) in {target}.\n"

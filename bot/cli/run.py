@@ -1,5 +1,6 @@
 """`aims run`: the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, HTTP mode otherwise),
-with the outbox sender and the scheduler in background threads."""
+with the outbox sender and the scheduler in background threads, and the AI gateway beside them
+when aims.yaml has a `gateway:` section."""
 
 from __future__ import annotations
 
@@ -36,10 +37,21 @@ def register_commands(app: typer.Typer) -> None:
                 f"Slack refused SLACK_BOT_TOKEN ({exc}). Copy the Bot User OAuth Token again "
                 "from OAuth & Permissions, and check SLACK_API_URL if you set it."
             )
+        gateway = None
+        if context.config.gateway is not None:
+            from bot.gateway.serve import start_in_thread
+
+            gateway = start_in_thread(context)  # before Slack's threads: it loads Presidio
+            settings = context.config.gateway
+            console.print(f"AIMS gateway on http://{settings.host}:{settings.port}/v1")
         mode = (
             "Socket Mode"
             if config.socket_mode
             else f"HTTP mode on port {port or context.settings.port}"
         )
         console.print(f"AIMS Bot starting in {mode}. Ctrl-C stops it.")
-        serve(context, slack_app, services, host=host, port=port or context.settings.port)
+        try:
+            serve(context, slack_app, services, host=host, port=port or context.settings.port)
+        finally:
+            if gateway is not None:
+                gateway.stop()

@@ -12,6 +12,7 @@ from bot.cli.common import app_context, console, fail
 from governance.catalogue import sync_catalogue
 from governance.config import OrgConfig
 from governance.errors import ConfigError
+from governance.gateway.self_record import register_aims_bot
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme"
 
@@ -59,9 +60,11 @@ def register_commands(app: typer.Typer) -> None:
         config = _checked_config(ctx)
         with context.db.session() as session:
             sync_catalogue(session, config, actor="aims init")
+            itself = register_aims_bot(session, config, actor="aims init").ref
         console.print(
             f"Created {config_path} with the sample organisation "
-            f"({len(config.catalogue)} tools in the catalogue).",
+            f"({len(config.catalogue)} tools in the catalogue; AIMS Bot itself is registered "
+            f"as {itself}).",
             highlight=False,
             soft_wrap=True,
         )

@@ -14,6 +14,7 @@ from bot.slack import middleware
 from bot.slack.approvals import register_approval_handlers
 from bot.slack.config import SlackConfig
 from bot.slack.errors import on_error
+from bot.slack.gateway_keys import register_gateway_handlers
 from bot.slack.handlers import actions, commands, home, messages
 from bot.slack.incidents import register_incident_handlers
 from bot.slack.messenger import Messenger, RouterFactory, default_router_factory, retry_handlers
@@ -75,6 +76,7 @@ def create_app(
     register_approval_handlers(app, services)
     register_incident_handlers(app, services)
     register_review_handlers(app, services)
+    register_gateway_handlers(app, services)
 
     @app.error
     def handle_error(error: Exception, context: BoltContext) -> BoltResponse | None:

@@ -19,9 +19,12 @@ from bot.slack.blocks import (
     plain,
     sections,
 )
+from bot.slack.gateway_keys import key_button
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from governance import register as register_service
 from governance.config import OrgConfig
+from governance.gateway.models import USABLE_STATUSES
+from governance.models import RecordStatus
 from governance.text import esc
 from store.models import AIUse
 
@@ -37,13 +40,29 @@ def record_line(record: AIUse) -> str:
     )
 
 
-def records_blocks(records: list[AIUse]) -> list[Block]:
+def record_blocks(record: AIUse, user: str) -> list[Block]:
+    """The record's line; the owner of a use that may call AI models gets a key button."""
+    blocks = sections(record_line(record))
+    if record.owner == user and can_have_key(record):
+        blocks[-1] = {
+            **blocks[-1],
+            "block_id": f"gateway:{record.ref}",
+            "accessory": key_button(record.ref),
+        }
+    return blocks
+
+
+def can_have_key(record: AIUse) -> bool:
+    return RecordStatus(record.status) in USABLE_STATUSES and not record.review_lapsed
+
+
+def records_blocks(records: list[AIUse], user: str = "") -> list[Block]:
     if not records:
         return [
             context("You have no AI uses on the register yet. Use *Register an AI use* to add one.")
         ]
     blocks = [
-        block for record in records[:MAX_RECORDS_SHOWN] for block in sections(record_line(record))
+        block for record in records[:MAX_RECORDS_SHOWN] for block in record_blocks(record, user)
     ]
     if len(records) > MAX_RECORDS_SHOWN:
         blocks.append(
@@ -79,7 +98,7 @@ def build_home_view(session: Session, user: str, config: OrgConfig) -> dict[str,
         *home_buttons(),
         divider(),
         header("Your AI uses"),
-        *records_blocks(records),
+        *records_blocks(records, user),
         divider(),
         header("Waiting for your approval"),
         *approvals_blocks(session, user, config),

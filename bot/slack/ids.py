@@ -100,3 +100,11 @@ class IncidentIds(StrEnum):
     ROOT_CAUSE = "incident_root_cause"
     ACTION = "incident_corrective_action"
     VALUE = "value"
+
+
+class GatewayIds(StrEnum):
+    """The "Get a gateway key" button (approval outcome notice, App Home) and the modal that
+    shows the key once."""
+
+    GET_KEY = "gateway_get_key"
+    KEY_MODAL = "gateway_key_modal"

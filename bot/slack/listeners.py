@@ -53,10 +53,12 @@ class Note:
 
 @dataclass(frozen=True)
 class Form:
-    """A modal, opened with the click's trigger."""
+    """A modal, opened with the click's trigger. A `secret` one (a gateway key shown once) is
+    opened without its content being recorded anywhere."""
 
     view: dict[str, Any]
     subject: str
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,9 @@ def on_click(
             if isinstance(shown, Note):
                 tell(services.messenger, click, shown.text)
             elif isinstance(shown, Form):
-                services.messenger.open_view(trigger_of(click), shown.view, shown.subject)
+                services.messenger.open_view(
+                    trigger_of(click), shown.view, shown.subject, secret=shown.secret
+                )
             if claim:
                 send_queued(services)
 

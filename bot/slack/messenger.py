@@ -19,6 +19,10 @@ from store import evidence
 from store.evidence_kinds import EvidenceKind
 
 log = logging.getLogger(__name__)
+# The Web API client logs every request and response body at DEBUG; a view showing a secret is
+# sent through a client whose logger's own level keeps those bodies out of every log.
+_SECRET_LOG = logging.getLogger(f"{__name__}.secret_views")
+_SECRET_LOG.setLevel(logging.WARNING)
 BOT_ACTOR = "aims-bot"
 
 
@@ -152,5 +156,36 @@ class Messenger:
     def publish_home(self, user: str, view: dict[str, Any]) -> None:
         self.call("views.publish", user, user_id=user, view=view)
 
-    def open_view(self, trigger_id: str, view: dict[str, Any], subject: str) -> None:
-        self.call("views.open", subject, trigger_id=trigger_id, view=view)
+    def open_view(
+        self, trigger_id: str, view: dict[str, Any], subject: str, *, secret: bool = False
+    ) -> None:
+        """Open a modal. A `secret` one (a gateway key, shown once) is recorded as opened,
+        without its content: the evidence says a view was shown, never what it held."""
+        if not secret:
+            self.call("views.open", subject, trigger_id=trigger_id, view=view)
+            return
+        response = self._quiet_client().api_call(
+            "views.open", json={"trigger_id": trigger_id, "view": view}
+        )
+        data = dict(response.data) if isinstance(response.data, dict) else {}
+        withheld = {"callback_id": view.get("callback_id"), "content": "withheld: a secret"}
+        self.record(
+            "views.open",
+            subject,
+            {"trigger_id": trigger_id, "view": withheld},
+            {"ok": data.get("ok")},
+        )
+
+    def _quiet_client(self) -> WebClient:
+        """The same client, logging no request or response bodies."""
+        client = self.client
+        return WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=client.headers,
+            retry_handlers=client.retry_handlers,
+            logger=_SECRET_LOG,
+        )

@@ -17,7 +17,7 @@ from bot.slack.blocks import (
     clip,
     sections,
 )
-from bot.slack.ids import ApprovalIds, IncidentIds, ReviewIds
+from bot.slack.ids import ApprovalIds, GatewayIds, IncidentIds, ReviewIds
 from governance.notices import ChoiceAction, Line, Notice, NoticeChoice, Style, Tone
 from governance.text import esc
 
@@ -40,6 +40,7 @@ ACTION_IDS: dict[ChoiceAction, str] = {
     ChoiceAction.START_REVIEW: ReviewIds.START,
     ChoiceAction.SNOOZE_REVIEW: ReviewIds.SNOOZE,
     ChoiceAction.CLOSE_INCIDENT: IncidentIds.CLOSE,
+    ChoiceAction.GET_GATEWAY_KEY: GatewayIds.GET_KEY,
 }
 
 

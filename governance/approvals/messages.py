@@ -154,8 +154,10 @@ def outcome(
     config: OrgConfig,
     *,
     edit: ApprovalAction | None = None,
+    gateway_key: bool = False,
 ) -> Notice:
-    """The request's outcome; with `edit`, the requester's choice to edit and resubmit."""
+    """The request's outcome; with `edit`, the requester's choice to edit and resubmit; with
+    `gateway_key`, the owner's choice to get a key for the gateway."""
     parts = []
     if result is RequestStatus.APPROVED_WITH_CONDITIONS:
         conditions = [c for d in decisions for c in d.conditions]
@@ -177,6 +179,12 @@ def outcome(
                 label="Edit and resubmit",
                 value=edit.model_dump_json(),
                 style="primary",
+            )
+        )
+    if gateway_key:
+        choices.append(
+            NoticeChoice(
+                action=ChoiceAction.GET_GATEWAY_KEY, label="Get a gateway key", value=record.ref
             )
         )
     return Notice(

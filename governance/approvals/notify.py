@@ -135,9 +135,14 @@ def outcome(
     config: OrgConfig,
 ) -> None:
     """The last reply in the thread; the requester hears too, with a way to edit and resubmit
-    when changes were requested."""
+    when changes were requested. An approved use's owner is offered a gateway key (told on
+    their own when someone else requested it)."""
     notice = messages.outcome(request, record, result, decisions, config)
     _in_thread(session, request, config, notice, "outcome")
+    approved = result in (RequestStatus.APPROVED, RequestStatus.APPROVED_WITH_CONDITIONS)
+    if approved and record.owner and record.owner != request.requester:
+        owner = messages.outcome(request, record, result, decisions, config, gateway_key=True)
+        outbox.notify(session, owner, key=f"{base_key(request)}:outcome:owner", to=record.owner)
     if not request.requester:
         return
     edit = None
@@ -145,7 +150,8 @@ def outcome(
         edit = ApprovalAction(
             request_id=request.id, ref=record.ref, version=request.version, slot="requester"
         )
-    told = messages.outcome(request, record, result, decisions, config, edit=edit)
+    key = approved and request.requester == record.owner
+    told = messages.outcome(request, record, result, decisions, config, edit=edit, gateway_key=key)
     outbox.notify(session, told, key=f"{base_key(request)}:outcome:requester", to=request.requester)
 
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import store.approval_models  # noqa: F401  (registers the tables on Base.metadata)
+import store.gateway_models  # noqa: F401
 import store.retrieval_models  # noqa: F401
 import store.review_models  # noqa: F401
 from store.models import Base

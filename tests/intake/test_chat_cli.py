@@ -68,11 +68,11 @@ def test_chat_registers_end_to_end_and_resumes_after_a_restart(
     assert "Picking up your unfinished registration" in second.stdout
     assert "Which team or business unit" not in second.stdout  # never asked again
     assert "Risk tier: LIMITED" in second.stdout
-    assert 'Filed AIU-0001 "Copilot to draft replies to customer complaints"' in second.stdout
+    assert 'Filed AIU-0002 "Copilot to draft replies to customer complaints"' in second.stdout
     assert ingested == [(fresh_machine / "policies").resolve()]  # first run only
 
     shown = runner.invoke(
-        app, ["--config", str(fresh_machine / "aims.yaml"), "register", "show", "AIU-0001"]
+        app, ["--config", str(fresh_machine / "aims.yaml"), "register", "show", "AIU-0002"]
     )
     assert shown.exit_code == 0, shown.output
     assert "Risk tier: limited" in shown.output and "Art. 50" in shown.output.replace("\n", " ")

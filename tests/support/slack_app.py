@@ -332,7 +332,8 @@ def find_element(
     option: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     for block in blocks:
-        for element in block.get("elements") or []:
+        accessory = [block["accessory"]] if block.get("accessory") else []
+        for element in [*(block.get("elements") or []), *accessory]:
             if action_id is not None and element.get("action_id") != action_id:
                 continue
             if label is not None and (element.get("text") or {}).get("text") != label:

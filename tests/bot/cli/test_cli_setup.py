@@ -19,19 +19,20 @@ def test_init_then_register_list_works_in_a_fresh_folder(run_cli, tmp_path, monk
     result = run_cli("init", target)
     assert result.exit_code == 0, result.output
     assert f"Created {target / 'aims.yaml'} with the sample organisation" in result.stdout
+    assert "AIMS Bot itself is registered as AIU-0001" in result.stdout
     assert f"Next: cd {target} && aims register list" in result.stdout
     assert (target / "aims.yaml").is_file() and (target / ".aims" / "aims.db").is_file()
 
     monkeypatch.chdir(target)  # as the printed next step says
     listed = run_cli("register", "list")
     assert listed.exit_code == 0, listed.output
-    assert "The register is empty" in listed.stdout
-    assert json.loads(run_cli("register", "list", "--json").stdout) == []
+    [itself] = json.loads(run_cli("register", "list", "--json").stdout)
+    assert (itself["ref"], itself["title"], itself["status"]) == ("AIU-0001", "AIMS Bot", "live")
     checked = run_cli("config", "check")
     assert checked.exit_code == 0 and checked.stdout.startswith("OK ")
     verified = run_cli("evidence", "verify")
     assert verified.exit_code == 0
-    assert verified.stdout.strip() == "OK 1 events"  # the catalogue sync
+    assert verified.stdout.strip() == "OK 2 events"  # the catalogue sync, AIMS Bot's record
 
 
 @needs_sample

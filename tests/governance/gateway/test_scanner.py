@@ -1,0 +1,108 @@
+"""The scanner on requests: every text part, typed numbered placeholders, restoring answers
+(including streamed ones split anywhere)."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.config import GatewaySettings
+from governance.gateway.models import ChatRequest
+from governance.gateway.scanner import PiiScanner, StreamRestorer, non_text_parts, restore
+from governance.pii import KNOWN_RECOGNISERS, PiiAnalyzer, analyzer_for
+
+
+@pytest.fixture(scope="module")
+def scanner() -> PiiScanner:
+    return PiiScanner(GatewaySettings().recognisers)
+
+
+def chat(*contents) -> ChatRequest:
+    return ChatRequest(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": content} for content in contents],
+    )
+
+
+def test_every_text_is_scanned_and_the_same_value_keeps_its_placeholder(scanner):
+    request = chat(
+        "Write to jane.doe@example.com and Dr Ada Lovelace.",
+        [
+            {"type": "text", "text": "cc bob@example.org and jane.doe@example.com"},
+            {"type": "text", "text": "call +44 20 7946 0958"},
+        ],
+    )
+    found = scanner.scan(request)
+    assert found.counts() == {"EMAIL_ADDRESS": 3, "PERSON": 1, "PHONE_NUMBER": 1}
+    redacted, mapping = scanner.redact(request, found, ["EMAIL_ADDRESS", "PERSON", "PHONE_NUMBER"])
+    first, second = redacted.messages
+    assert first.content == "Write to <EMAIL_ADDRESS_1> and <PERSON_1>."
+    assert second.content[0]["text"] == "cc <EMAIL_ADDRESS_2> and <EMAIL_ADDRESS_1>"
+    assert second.content[1] == {"type": "text", "text": "call <PHONE_NUMBER_1>"}
+    assert mapping == {
+        "<EMAIL_ADDRESS_1>": "jane.doe@example.com",
+        "<PERSON_1>": "Dr Ada Lovelace",
+        "<EMAIL_ADDRESS_2>": "bob@example.org",
+        "<PHONE_NUMBER_1>": "+44 20 7946 0958",
+    }
+    assert request.messages[0].content.startswith("Write to jane")  # the original is untouched
+
+
+def test_only_the_kinds_asked_for_are_replaced(scanner):
+    request = chat("jane.doe@example.com and Dr Ada Lovelace")
+    redacted, mapping = scanner.redact(request, scanner.scan(request), ["PERSON"])
+    assert redacted.messages[0].content == "jane.doe@example.com and <PERSON_1>"
+    assert list(mapping) == ["<PERSON_1>"]
+
+
+def test_a_placeholder_the_caller_wrote_is_never_reused(scanner):
+    request = chat("<EMAIL_ADDRESS_1> is a template; the real one is jane.doe@example.com")
+    redacted, mapping = scanner.redact(request, scanner.scan(request), ["EMAIL_ADDRESS"])
+    assert redacted.messages[0].content.endswith("is <EMAIL_ADDRESS_2>")
+    assert restore("<EMAIL_ADDRESS_1> / <EMAIL_ADDRESS_2>", mapping) == (
+        "<EMAIL_ADDRESS_1> / jane.doe@example.com"
+    )
+
+
+def test_text_without_personal_data_is_left_alone(scanner):
+    request = chat("May I use Copilot on a board paper from 2025?")
+    found = scanner.scan(request)
+    assert found.counts() == {}
+    assert scanner.redact(request, found, ["EMAIL_ADDRESS"]) == (request, {})
+
+
+def test_non_text_parts_are_named():
+    request = chat(
+        [{"type": "image_url", "image_url": {"url": "x"}}, {"type": "text", "text": "x"}]
+    )
+    assert non_text_parts(request) == ["image_url"]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 100])
+def test_a_streamed_answer_is_restored_wherever_the_chunks_split(size):
+    mapping = {"<EMAIL_ADDRESS_1>": "jane@example.com", "<PERSON_1>": "Dr Ada"}
+    answer = "Dear <PERSON_1>, we wrote to <EMAIL_ADDRESS_1>. x < y and <NOT_OURS_9> stay."
+    restorer = StreamRestorer(mapping)
+    pieces = [restorer.feed(answer[i : i + size]) for i in range(0, len(answer), size)]
+    assert "".join(pieces) + restorer.flush() == restore(answer, mapping)
+    assert restore(answer, mapping) == (
+        "Dear Dr Ada, we wrote to jane@example.com. x < y and <NOT_OURS_9> stay."
+    )
+
+
+def test_the_recognisers_are_the_configured_ones_and_unknown_names_are_refused():
+    assert analyzer_for(["EMAIL_ADDRESS"]).recognisers == ("EMAIL_ADDRESS",)
+    only_mail = PiiScanner(["EMAIL_ADDRESS"])
+    assert only_mail.scan(chat("jane@example.com, +44 20 7946 0958")).counts() == {
+        "EMAIL_ADDRESS": 1
+    }
+    with pytest.raises(ValueError, match="unknown recogniser"):
+        PiiAnalyzer(["EMAIL_ADDRESS", "SHOE_SIZE"])
+    with pytest.raises(ValueError, match="SHOE_SIZE"):
+        GatewaySettings(recognisers=["SHOE_SIZE"])
+    assert set(GatewaySettings().recognisers) == set(KNOWN_RECOGNISERS)
+
+
+def test_context_words_lift_weak_patterns():
+    analyzer = analyzer_for(KNOWN_RECOGNISERS)
+    assert [s.kind for s in analyzer.find("My passport number is AB1234567.")] == ["UK_PASSPORT"]
+    assert analyzer.find("Order code AB1234567 shipped.") == []
