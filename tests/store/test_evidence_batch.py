@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, exc, select, text
@@ -23,8 +20,8 @@ from store.db import Database, sqlite_url
 from store.evidence_batch import CommitterClosed, EvidenceCommitError, GroupCommitter
 from store.evidence_kinds import EvidenceKind, PayloadMismatch, UnknownEvidenceKind
 from store.models import EvidenceEvent
+from tests.support.replicas import assert_one_chain, run_together
 
-REPO = Path(__file__).resolve().parents[2]
 LIVENESS = 60.0  # seconds: how long a step may take before the test calls it stuck
 
 
@@ -36,18 +33,6 @@ def _append(committer: GroupCommitter, actor: str, number: int) -> int:
     return committer.append(
         actor=actor, kind=EvidenceKind.RECORD_UPDATED, subject="AIU-0001", payload=_payload(number)
     )
-
-
-def _ledger(db: Database) -> list[evidence.LedgerLine]:
-    with db.session() as session:
-        return list(evidence.iter_ledger(session))
-
-
-def _assert_one_chain(db: Database, count: int) -> list[evidence.LedgerLine]:
-    lines = _ledger(db)
-    assert evidence.verify(lines).describe() == f"OK {count} events"
-    assert [line.seq for line in lines] == list(range(1, count + 1))
-    return lines
 
 
 def _wait_until(condition: Callable[[], bool], what: str) -> None:
@@ -126,7 +111,7 @@ def test_appends_from_50_threads_all_commit_with_distinct_seqs_in_one_chain(db):
     assert set(outcomes.values()) == {each}, outcomes
     everything = [seq for actor_seqs in seqs.values() for seq in actor_seqs]
     assert sorted(everything) == list(range(1, threads * each + 1))
-    lines = _assert_one_chain(db, threads * each)
+    lines = assert_one_chain(db, threads * each)
     by_seq = {line.seq: line for line in lines}
     for actor, actor_seqs in seqs.items():  # each seq returned is that caller's own event
         assert [by_seq[seq].actor for seq in actor_seqs] == [actor] * each
@@ -144,7 +129,7 @@ def test_no_batch_is_larger_than_max_batch(db):
             callers.start(f"c{index}", lambda index=index: _append(committer, "U0MANY", index))
         _wait_until(lambda: committer.pending == 20, "twenty events queue behind it")
     callers.join()
-    _assert_one_chain(db, 21)
+    assert_one_chain(db, 21)
     assert committer.batches == 1 + 5
 
 
@@ -195,7 +180,7 @@ def test_an_append_returns_only_once_its_event_is_visible_from_another_connectio
                 callers.start(f"U0LOOK{index}", lambda a=f"U0LOOK{index}": append_then_look(a))
             outcomes = callers.join()
         assert all(isinstance(seq, int) for seq in outcomes.values()), outcomes
-        _assert_one_chain(db, 21)
+        assert_one_chain(db, 21)
     finally:
         reader.close()
 
@@ -233,7 +218,7 @@ def test_an_invalid_payload_fails_only_its_caller_and_the_rest_of_its_batch_comm
     assert isinstance(outcomes.pop("unknown"), UnknownEvidenceKind)
     assert sorted(outcomes.values()) == list(range(1, 10))  # type: ignore[type-var]
     assert committer.batches == 2  # the held one and the one holding good and bad events
-    lines = _assert_one_chain(db, 9)
+    lines = assert_one_chain(db, 9)
     assert "U0BAD" not in {line.actor for line in lines}
 
 
@@ -258,7 +243,7 @@ def test_close_commits_what_was_handed_over_and_refuses_later_appends(db):
     outcomes = callers.join()
     assert sorted(outcomes.values()) == [1, 2, 3, 4, 5, 6]  # type: ignore[type-var]
     assert committer.batches == 3
-    _assert_one_chain(db, 6)
+    assert_one_chain(db, 6)
     with pytest.raises(CommitterClosed):
         _append(committer, "U0LATE", 5)
     with pytest.raises(CommitterClosed):
@@ -271,7 +256,7 @@ def test_close_commits_what_was_handed_over_and_refuses_later_appends(db):
             )
         )
     committer.close()  # twice is fine
-    _assert_one_chain(db, 6)
+    assert_one_chain(db, 6)
 
 
 def test_as_many_callers_as_last_time_do_not_wait_out_the_window(db):
@@ -296,7 +281,7 @@ def test_leaving_the_context_flushes(db):
         seqs = [_append(committer, "U0ONE", number) for number in range(3)]
     assert seqs == [1, 2, 3]
     assert committer.closed
-    _assert_one_chain(db, 3)
+    assert_one_chain(db, 3)
 
 
 def test_a_failed_commit_fails_every_caller_in_the_batch_and_nothing_is_written(db):
@@ -326,7 +311,7 @@ def test_a_failed_commit_fails_every_caller_in_the_batch_and_nothing_is_written(
             assert _append(committer, "U0AFTER", 1) == 2
     finally:
         event.remove(db.engine, "commit", refuse_commit)
-    lines = _assert_one_chain(db, 2)
+    lines = assert_one_chain(db, 2)
     assert [line.actor for line in lines] == ["U0BEFORE", "U0AFTER"]
 
 
@@ -405,7 +390,7 @@ def test_async_appends_from_many_tasks_commit_without_blocking_the_loop(db):
         seqs, _, bad = asyncio.run(scenario(committer))
     assert sorted(seqs) == list(range(1, tasks + 2))
     assert isinstance(bad, PayloadMismatch)
-    lines = _assert_one_chain(db, tasks + 1)
+    lines = assert_one_chain(db, tasks + 1)
     assert {line.seq: line.actor for line in lines}[seqs[5]] == "U0TASK004"
 
 
@@ -442,35 +427,11 @@ print("done", len(seqs), len(set(seqs)), flush=True)
 
 def test_two_processes_each_with_its_own_committer_keep_one_chain(db):
     replicas, threads, each = 2, 10, 40
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", REPLICA, db.url, f"U0R{index}", str(threads), str(each)],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for index in range(replicas)
-    ]
-    try:
-        for process in processes:
-            assert process.stdout is not None
-            assert process.stdout.readline().strip() == "ready", process.stderr
-        for process in processes:  # both start together
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        for process in processes:
-            out, err = process.communicate(timeout=240)
-            assert process.returncode == 0, err
-            assert out.strip() == f"done {threads * each} {threads * each}"
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
+    scripts = [[REPLICA, db.url, f"U0R{i}", str(threads), str(each)] for i in range(replicas)]
+    done = f"done {threads * each} {threads * each}"
+    assert run_together(scripts, timeout=240) == [done] * replicas
     total = replicas * threads * each
-    lines = _assert_one_chain(db, total)
+    lines = assert_one_chain(db, total)
     per_replica = {f"U0R{index}": 0 for index in range(replicas)}
     for line in lines:
         per_replica[line.actor[:4]] += 1

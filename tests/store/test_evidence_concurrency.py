@@ -6,15 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
 from store import evidence
 from store.db import Database, sqlite_url
 from store.evidence_kinds import EvidenceKind
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.replicas import REPO, assert_one_chain, run_together
 
 # One replica: connect, say it is ready, wait for "go", then append one event per transaction
 # (as every governance service does) and report how many it wrote.
@@ -41,41 +39,12 @@ print("done", count, flush=True)
 
 
 def _run_writers(url: str, writers: int, each: int) -> None:
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, url, f"U0WRITER{index}", str(each)],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for index in range(writers)
-    ]
-    try:
-        for process in processes:
-            assert process.stdout is not None
-            assert process.stdout.readline().strip() == "ready", process.stderr
-        for process in processes:  # both start together
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        for process in processes:
-            out, err = process.communicate(timeout=120)
-            assert process.returncode == 0, err
-            assert out.strip() == f"done {each}"
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
+    scripts = [[WRITER, url, f"U0WRITER{index}", str(each)] for index in range(writers)]
+    assert run_together(scripts, timeout=120) == [f"done {each}"] * writers
 
 
 def _assert_one_intact_chain(db: Database, writers: int, each: int) -> None:
-    with db.session() as session:
-        lines = list(evidence.iter_ledger(session))
-    result = evidence.verify(lines)
-    assert result.describe() == f"OK {writers * each} events"
-    assert [line.seq for line in lines] == list(range(1, writers * each + 1))
+    lines = assert_one_chain(db, writers * each)
     per_writer = {line.actor: 0 for line in lines}
     for line in lines:
         per_writer[line.actor] += 1
