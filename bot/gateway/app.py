@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 import httpx
@@ -567,7 +566,9 @@ class Gateway:
         assert terms is not None
         data = [
             {"id": model, "object": "model", "created": 0, "owned_by": owner}
-            for model, owner in callable_models(terms.allowed_models, self.settings.upstreams)
+            for model, owner in policy.callable_models(
+                terms.allowed_models, self.settings.upstreams
+            )
         ]
         return JSONResponse({"object": "list", "data": data})
 
@@ -582,36 +583,6 @@ def _failed(reference: str, what: str) -> Decision:
         RefusalReason.SCAN_FAILED,
         f"The gateway failed closed: {what}, so it was not forwarded (reference {reference}).",
     )
-
-
-def _literal_prefix(pattern: str) -> str:
-    cut = min((i for i, c in enumerate(pattern) if c in "*?["), default=len(pattern))
-    return pattern[:cut]
-
-
-def _overlap(pattern: str, served: str) -> bool:
-    """Whether some model id could match both patterns (by their literal prefixes)."""
-    if fnmatchcase(pattern, served) or fnmatchcase(served, pattern):
-        return True
-    a, b = _literal_prefix(pattern), _literal_prefix(served)
-    wild_a, wild_b = a != pattern, b != served
-    return wild_a and wild_b and (a.startswith(b) or b.startswith(a))
-
-
-def callable_models(allowed: tuple[str, ...], upstreams: list[Upstream]) -> list[tuple[str, str]]:
-    """(model id or pattern, upstream) for each allowed pattern some upstream serves: a literal
-    id when the pattern is one, else the pattern itself."""
-    found: list[tuple[str, str]] = []
-    for pattern in allowed:
-        literal = _literal_prefix(pattern) == pattern
-        for upstream in upstreams:
-            if literal and policy.model_allowed(pattern, upstream.models):
-                found.append((pattern, upstream.name))
-                break
-            if not literal and any(_overlap(pattern, served) for served in upstream.models):
-                found.append((pattern, upstream.name))
-                break
-    return found
 
 
 # --- the app ------------------------------------------------------------------------------

@@ -32,6 +32,36 @@ def model_allowed(model: str, patterns: tuple[str, ...] | list[str]) -> bool:
     return any(fnmatchcase(model, pattern) for pattern in patterns)
 
 
+def _literal_prefix(pattern: str) -> str:
+    cut = min((i for i, c in enumerate(pattern) if c in "*?["), default=len(pattern))
+    return pattern[:cut]
+
+
+def _overlap(pattern: str, served: str) -> bool:
+    """Whether some model id could match both patterns (by their literal prefixes)."""
+    if fnmatchcase(pattern, served) or fnmatchcase(served, pattern):
+        return True
+    a, b = _literal_prefix(pattern), _literal_prefix(served)
+    wild_a, wild_b = a != pattern, b != served
+    return wild_a and wild_b and (a.startswith(b) or b.startswith(a))
+
+
+def callable_models(allowed: tuple[str, ...], upstreams: list[Upstream]) -> list[tuple[str, str]]:
+    """(model id or pattern, upstream) for each allowed pattern some upstream serves: a literal
+    id when the pattern is one, else the pattern itself."""
+    found: list[tuple[str, str]] = []
+    for pattern in allowed:
+        literal = _literal_prefix(pattern) == pattern
+        for upstream in upstreams:
+            if literal and model_allowed(pattern, upstream.models):
+                found.append((pattern, upstream.name))
+                break
+            if not literal and any(_overlap(pattern, served) for served in upstream.models):
+                found.append((pattern, upstream.name))
+                break
+    return found
+
+
 def upstream_for(model: str, settings: GatewaySettings) -> Upstream | None:
     return next((u for u in settings.upstreams if model_allowed(model, u.models)), None)
 
