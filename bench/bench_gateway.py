@@ -43,6 +43,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.bench_evidence import decision_payload  # noqa: E402
+from bench.workspace import sample_organisation  # noqa: E402
 from bot.context import build_context  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from governance.gateway.keys import issue_key  # noqa: E402
@@ -174,27 +176,7 @@ async def first_token(client: Any, url: str, key: str, count: int) -> list[float
 
 
 def decisions_per_second(db: Database, events: int = 4000, callers: int = 64) -> float:
-    payload = {
-        "key_id": "KEY-0001",
-        "key_prefix": "aims_sk_abcd",
-        "record_ref": "AIU-0001",
-        "version": 1,
-        "model": "gpt-4o-mini",
-        "outcome": "redact",
-        "reason": None,
-        "message": "AIU-0001 is not approved for personal data; EMAIL_ADDRESS replaced.",
-        "found": {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1},
-        "redacted": {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1},
-        "prompt_sha256_received": "a" * 64,
-        "prompt_sha256_forwarded": "b" * 64,
-        "upstream": "standin",
-        "upstream_status": None,
-        "latency_ms": None,
-        "prompt_tokens": None,
-        "completion_tokens": None,
-        "via": "http",
-        "text": None,
-    }
+    payload = decision_payload(1)
 
     async def run(ledger: GroupCommitter) -> float:
         remaining = iter(range(events))
@@ -297,9 +279,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="aims-bench-gateway-"))
     try:
-        org = work / "org"
-        org.mkdir()
-        shutil.copy2(REPO / "examples" / "acme" / "aims.yaml", org / "aims.yaml")
+        org = sample_organisation(work)
         upstream_port, gateway_port = free_port(), free_port()
         upstream = f"http://127.0.0.1:{upstream_port}/v1"
         config = configure_gateway(org, upstream, requests_per_minute=1_000_000)

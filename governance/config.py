@@ -216,6 +216,17 @@ class StatementOfApplicability(Strict):
     applicable: dict[str, str] = Field(default_factory=dict)  # control id -> why included
 
 
+class AuditSettings(Strict):
+    """`audit:` in aims.yaml: the audit pack (`aims audit pack`, `/aims audit` in Slack)."""
+
+    # `/aims audit` uploads the pack's zip to the lead's direct messages instead of naming the
+    # folder it was written to on the bot's machine (evidence and register leave the server).
+    upload_to_slack: bool = False
+    # The AI management system's scope (ISO/IEC 42001 clause 4.3) in the organisation's words,
+    # shown at the top of the pack; unset: what AIMS Bot covers.
+    scope: str | None = Field(default=None, min_length=1)
+
+
 class OrgConfig(Strict):
     organisation: Organisation
     people: list[Person] = Field(min_length=1)
@@ -233,6 +244,7 @@ class OrgConfig(Strict):
     intake: Intake = Field(default_factory=Intake)
     gateway: GatewaySettings | None = None
     soa: StatementOfApplicability = Field(default_factory=StatementOfApplicability)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @field_validator("roles")
     @classmethod

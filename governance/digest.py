@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from governance import outbox
+from governance.audit.digests import latest_digest
 from governance.config import OrgConfig
 from governance.errors import ValidationProblem
 from governance.gateway.stats import GatewayStats, gateway_stats, shadow_line, use_line
@@ -35,7 +36,7 @@ from governance.policy_findings import (
     withheld_line,
 )
 from governance.reviews import REVIEWABLE, fmt_day, local_today
-from store import evidence
+from store import evidence, ledger_verify
 from store.evidence_kinds import EvidenceKind
 from store.models import AIUse, EvidenceEvent
 from store.outbox_kinds import OutboxKind
@@ -58,6 +59,17 @@ class Count(BaseModel):
     count: int
 
 
+class LedgerHead(BaseModel):
+    """The ledger's head and its latest signed digest, printed every week so a copy of them
+    lives outside the database (an auditor compares it with what the ledger says later)."""
+
+    seq: int
+    head_hash: str
+    digest: int | None = None  # the latest signed digest's number; None: not signed
+    signature: str | None = None  # the first 16 hex of sha256 of that digest's signature
+    key: str | None = None  # the first 16 hex of the fingerprint of the key that signed it
+
+
 class DigestFigures(BaseModel):
     organisation: str
     week_start: date
@@ -75,6 +87,7 @@ class DigestFigures(BaseModel):
     withheld_passages: list[FlaggedPassage] = []
     # The week's gateway figures per use; None when nothing went through it and no key exists.
     gateway: GatewayStats | None = None
+    ledger: LedgerHead | None = None  # None: the ledger is empty
 
     @property
     def quiet(self) -> bool:
@@ -123,6 +136,25 @@ def collect_figures(session: Session, *, config: OrgConfig, now: datetime) -> Di
         policy_conflicts=open_conflicts(session, config=config),
         withheld_passages=flagged_passages(session),
         gateway=_gateway(session, since, now),
+        ledger=ledger_head(session),
+    )
+
+
+def ledger_head(session: Session) -> LedgerHead | None:
+    head = session.execute(
+        select(EvidenceEvent.seq, EvidenceEvent.hash).order_by(EvidenceEvent.seq.desc()).limit(1)
+    ).first()
+    if head is None:
+        return None
+    signed = latest_digest(session)
+    if signed is None:
+        return LedgerHead(seq=head[0], head_hash=head[1])
+    return LedgerHead(
+        seq=head[0],
+        head_hash=head[1],
+        digest=signed["digest"],
+        signature=ledger_verify.signature_fingerprint(str(signed["signature"])),
+        key=ledger_verify.short(str(signed["key_fingerprint"])),
     )
 
 
@@ -254,11 +286,12 @@ def digest_text(figures: DigestFigures) -> str:
         f"*Weekly AI governance digest, {figures.organisation}*: "
         f"{fmt_day(figures.week_start)} to {fmt_day(figures.week_end)}"
     )
+    ledger = ledger_line(figures.ledger)
     if figures.quiet:
         return (
             f"{head}\nNothing to report this week: no new registrations, no approvals "
             "waiting, no reviews due or overdue, no open incidents, no policy questions and "
-            "nothing to fix in the policy documents."
+            f"nothing to fix in the policy documents.\n\n{ledger}"
         )
     sections = [
         _section("New registrations", figures.new_registrations, lambda i: i.detail),
@@ -293,8 +326,22 @@ def digest_text(figures: DigestFigures) -> str:
             "the document, or trust it with `aims policies trust`)",
             [withheld_line(p) for p in figures.withheld_passages],
         ),
+        ledger,
     ]
     return "\n\n".join([head, *sections])
+
+
+def ledger_line(ledger: LedgerHead | None) -> str:
+    """The head of the evidence ledger, for the record outside the database."""
+    if ledger is None:
+        return "*Evidence ledger:* empty"
+    head = f"*Evidence ledger:* head #{ledger.seq} `{ledger_verify.short(ledger.head_hash)}`"
+    if ledger.digest is None:
+        return f"{head}; not signed (`aims keys init` makes a signing key)"
+    return (
+        f"{head}; latest signed digest no. {ledger.digest}, signature `{ledger.signature}` "
+        f"(key `{ledger.key}`). Kept here so a copy lives outside the database."
+    )
 
 
 def _gateway_sections(stats: GatewayStats | None) -> list[str]:

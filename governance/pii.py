@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -99,14 +99,90 @@ def import_presidio(*, without_ml: bool = False) -> None:
                         del sys.modules[name]
 
 
-def _gated(recognizer: Any, gate: re.Pattern[str]) -> Any:
-    """The recogniser, skipped on texts its pre-check finds nothing in."""
+# Pre-checks of kinds whose every match is digits and characters at most NEAR_DIGIT away from
+# one (the two letters of "GB82", the space in "AB 12") read only the stretches around digits,
+# joined by newlines, which none of them can match across: a few dozen characters of a prompt
+# with a phone number in it, not all of it.
+NEAR_DIGIT = 2
+_NEAR_DIGIT_GATES = frozenset({"IBAN_CODE", "UK_NINO", "NHS", "UK_PASSPORT", "US_SSN"})
+_DIGITS = re.compile(r"\d+")
+_NEAR = threading.local()
+
+
+def _near_digits(text: str) -> str:
+    """The stretches of `text` within NEAR_DIGIT characters of a digit, newline-joined (worked
+    out once per text: the analyzer asks for each recogniser in turn, in one thread)."""
+    if getattr(_NEAR, "text", None) is text:
+        return str(_NEAR.stretches)
+    pieces: list[str] = []
+    start = end = -1
+    for run in _DIGITS.finditer(text):
+        low, high = max(0, run.start() - NEAR_DIGIT), run.end() + NEAR_DIGIT
+        if low > end:
+            if end > start:
+                pieces.append(text[start:end])
+            start = low
+        end = high
+    if end > start:
+        pieces.append(text[start:end])
+    _NEAR.text, _NEAR.stretches = text, "\n".join(pieces)
+    return str(_NEAR.stretches)
+
+
+# Recognisers whose every match lies inside a known kind of stretch run on those stretches
+# (plus one character each side, so word boundaries read as in the whole text) instead of on
+# the whole text: an e-mail address within the run of non-space characters around an "@", a
+# card number within a run of digits, spaces and dashes.
+_CARD_RUN = re.compile(r"\d[\d -]{11,}\d")
+_SPACES = (" ", "\n", "\t")
+
+
+def _around_at_signs(text: str) -> list[tuple[int, int]]:
+    stretches: list[tuple[int, int]] = []
+    at = text.find("@")
+    while at >= 0:
+        start = max(text.rfind(space, 0, at) for space in _SPACES) + 1
+        ends = [end for end in (text.find(space, at) for space in _SPACES) if end >= 0]
+        end = min(ends) if ends else len(text)
+        stretches.append((start, end))
+        at = text.find("@", end)
+    return stretches
+
+
+def _card_runs(text: str) -> list[tuple[int, int]]:
+    return [run.span() for run in _CARD_RUN.finditer(text)]
+
+
+_STRETCHES: dict[str, Callable[[str], list[tuple[int, int]]]] = {
+    "EMAIL_ADDRESS": _around_at_signs,
+    "CREDIT_CARD": _card_runs,
+}
+
+
+def _gated(
+    recognizer: Any,
+    gate: re.Pattern[str],
+    *,
+    near_digits: bool = False,
+    stretches: Callable[[str], list[tuple[int, int]]] | None = None,
+) -> Any:
+    """The recogniser, skipped on texts its pre-check finds nothing in, and run only on the
+    `stretches` that can hold a match when it has them."""
     analyze = recognizer.analyze
 
     def gated_analyze(text: str, entities: list[str], *args: Any, **kwargs: Any) -> Any:
-        if gate.search(text) is None:
+        if gate.search(_near_digits(text) if near_digits else text) is None:
             return []
-        return analyze(text, entities, *args, **kwargs)
+        if stretches is None:
+            return analyze(text, entities, *args, **kwargs)
+        results: dict[tuple[int, int], Any] = {}
+        for first, last in stretches(text):
+            start = max(0, first - 1)
+            for result in analyze(text[start : last + 1], entities, *args, **kwargs):
+                result.start += start
+                result.end += start
+                results.setdefault((result.start, result.end), result)
+        return list(results.values())
 
     recognizer.analyze = gated_analyze
     return recognizer
@@ -170,7 +246,9 @@ def _titled_name_recognizer() -> Any:
     return PatternRecognizer(supported_entity="PERSON", patterns=[pattern], name="TitledName")
 
 
-def _recognizer(name: str) -> Any:
+def presidio_recognizer(name: str) -> Any:
+    """Presidio's recogniser for entity type `name`, as configured here (offline e-mail
+    validation, phone numbers by digit run, titled names), without the pre-checks."""
     from presidio_analyzer.predefined_recognizers import (
         CreditCardRecognizer,
         IbanRecognizer,
@@ -193,7 +271,16 @@ def _recognizer(name: str) -> Any:
         "UK_PASSPORT": UkPassportRecognizer,
         "US_SSN": UsSsnRecognizer,
     }
-    return _gated(makers[name](), _GATES[name])
+    return makers[name]()
+
+
+def _recognizer(name: str) -> Any:
+    return _gated(
+        presidio_recognizer(name),
+        _GATES[name],
+        near_digits=name in _NEAR_DIGIT_GATES,
+        stretches=_STRETCHES.get(name),
+    )
 
 
 class PiiAnalyzer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -88,24 +88,31 @@ def write_export(records: Sequence[AIUse], path: Path, fmt: str) -> int:
 
 def _write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
 
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "AI register"
-    sheet.append(list(COLUMNS))
+    fill_sheet(sheet, COLUMNS, ([_flat(row[column]) for column in COLUMNS] for row in rows))
+    workbook.save(path)
+
+
+def fill_sheet(sheet: Any, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A bold, frozen header row, then the rows: text stays text (a title like "=SUM(...)" is
+    not a formula) and a cell of several lines wraps."""
+    from openpyxl.styles import Alignment, Font
+
+    sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for row in rows:
-        sheet.append([_flat(row[column]) for column in COLUMNS])
+        sheet.append(list(row))
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # a title like "=SUM(...)" is text, not a formula
+                cell.data_type = "s"
             if isinstance(cell.value, str) and "\n" in cell.value:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-    workbook.save(path)
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:

@@ -169,6 +169,20 @@ def parse_period(text: str, timezone: str) -> Period:
     return period
 
 
+def period_text(period: Period | None, zone: ZoneInfo) -> str:
+    """The period as a person reads it, in the organisation's timezone (the end is exclusive)."""
+    if period is None:
+        return "the whole ledger"
+    start, end = period
+    first = _when(start, zone) if start else "the first event"
+    last = f"before {_when(end, zone)}" if end else "now"
+    return f"{first} to {last} ({zone.key})"
+
+
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -26,6 +27,7 @@ class JobRunContext:
     config: OrgConfig
     now: datetime
     worker: str
+    data_dir: Path | None = None  # where the ledger's signing key and digest log live
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,16 @@ def _digest(job: JobRunContext) -> str:
     )
 
 
+def _ledger_digest(job: JobRunContext) -> str:
+    from governance.audit.digests import digest_now
+    from governance.audit.signing import DataDir
+
+    if job.data_dir is None:
+        return "skipped: the scheduler was not given the data directory"
+    place = DataDir(job.data_dir)
+    return digest_now(job.session, place, now=job.now, actor=job.worker).summary
+
+
 # The one list. A test checks ids are unique and stable; add a job here and nowhere else.
 JOBS: tuple[Job, ...] = (
     Job(
@@ -135,6 +147,14 @@ JOBS: tuple[Job, ...] = (
         _digest_trigger,
         _digest,
         misfire_grace=timedelta(days=2),
+    ),
+    Job(
+        "ledger-digest",
+        "Sign a digest of the evidence ledger (when events were added and a key exists)",
+        lambda config: CronTrigger(minute=0, timezone=_tz(config)),
+        _ledger_digest,
+        misfire_grace=timedelta(hours=1),
+        exclusive=True,
     ),
 )
 

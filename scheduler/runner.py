@@ -11,6 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -49,6 +50,7 @@ def run_job(
     *,
     now: datetime | None = None,
     worker: str | None = None,
+    data_dir: Path | None = None,
 ) -> RunOutcome:
     """Run one job now, optionally as if at `now`. The job's work commits as one unit, or not
     at all: a crash before the commit leaves everything claimable for the next run."""
@@ -61,7 +63,8 @@ def run_job(
             if job.exclusive and not _only_runner(session, job_id):
                 summary = "skipped: another replica is running it"
             else:
-                summary = job.run(JobRunContext(session, config, as_of, worker or worker_name()))
+                run = JobRunContext(session, config, as_of, worker or worker_name(), data_dir)
+                summary = job.run(run)
         outcome = RunOutcome(job_id, True, summary, _ms_since(clock))
     except Exception as exc:
         ref = uuid.uuid4().hex[:8]
@@ -109,18 +112,19 @@ def _record(db: Database, outcome: RunOutcome, started: datetime, as_of: datetim
 
 # --- the entry point APScheduler calls (by reference, so the job store can persist it) ------
 
-_bound: tuple[Database, OrgConfig] | None = None
+_bound: tuple[Database, OrgConfig, Path | None] | None = None
 
 
-def bind(db: Database, config: OrgConfig) -> None:
-    """Give scheduled runs this process's database and config (set when the scheduler starts)."""
+def bind(db: Database, config: OrgConfig, data_dir: Path | None = None) -> None:
+    """Give scheduled runs this process's database, config and data directory (set when the
+    scheduler starts)."""
     global _bound
-    _bound = (db, config)
+    _bound = (db, config, data_dir)
 
 
 def run_scheduled(job_id: str) -> None:
     if _bound is None:
         log.error("job %s fired before the scheduler was bound to a database", job_id)
         return
-    db, config = _bound
-    run_job(db, config, job_id)
+    db, config, data_dir = _bound
+    run_job(db, config, job_id, data_dir=data_dir)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -76,9 +77,9 @@ def _sync_one(scheduler: BaseScheduler, config: OrgConfig, job: Job) -> bool:
     return True
 
 
-def start(db: Database, config: OrgConfig) -> BackgroundScheduler:
+def start(db: Database, config: OrgConfig, data_dir: Path | None = None) -> BackgroundScheduler:
     """Start the scheduler in background threads; `aims scheduler` then just waits."""
-    runner.bind(db, config)
+    runner.bind(db, config, data_dir)
     scheduler = build_scheduler(db, config)
     # Paused first, so the stored jobs are reconciled with JOBS before any of them fires.
     scheduler.start(paused=True)
@@ -99,5 +100,5 @@ def next_runs(config: OrgConfig, now: datetime) -> dict[str, datetime | None]:
 
 def start_for_context(ctx: AppContext) -> Callable[[], None]:
     """Start the scheduler for `aims run`; returns the function that stops it."""
-    scheduler = start(ctx.db, ctx.config)
+    scheduler = start(ctx.db, ctx.config, ctx.data_dir)
     return lambda: scheduler.shutdown(wait=False)

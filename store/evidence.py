@@ -2,30 +2,34 @@
 
 Each event's hash covers the previous hash, time, actor, kind, subject and canonical payload;
 the sequence number is the event's position and is checked separately, so verification can
-tell an edited payload from a deleted, inserted or reordered event.
+tell an edited payload from a deleted, inserted or reordered event. The hashing, the export
+line format and the verification itself live in store/ledger_verify.py, the standalone verifier
+audit packs carry; this module writes the ledger and reads it back.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import weakref
-from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from store import ledger_verify
 from store.evidence_kinds import EvidenceKind, evidence_kind
+from store.ledger_verify import GENESIS, LedgerLine, event_hash, iter_export
 from store.models import EvidenceEvent, utcnow
 
-GENESIS = "0" * 64
+# The chain's verification is the standalone verifier's; callers know it from here too.
+verify = ledger_verify.verify
+VerifyResult = ledger_verify.VerifyResult
+
 # Any constant works; it only has to be the same for every writer of this database. On Postgres
 # it is paired with the ledger table's oid, so ledgers in two schemas of one database (replicas
 # of two organisations, parallel test runs) do not queue behind each other.
@@ -74,9 +78,7 @@ class AppendOnlyViolation(RuntimeError):
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    )
+    return ledger_verify.canonical_json(value, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:
@@ -91,8 +93,18 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+_PLAIN = (int, float, type(None))  # bool is an int
+
+
 def redact_secrets(value: Any) -> Any:
     """Tokens and secrets never enter the ledger, whatever payload a caller hands over."""
+    # The commonest shapes first: this runs on every value of every event.
+    if isinstance(value, str):
+        return _SECRET_VALUES.sub(REDACTED, value)
+    if isinstance(value, _PLAIN):
+        return value
+    if type(value) is dict:
+        return {str(key): _redact_item(str(key), item) for key, item in value.items()}
     if hasattr(value, "model_dump"):
         value = value.model_dump(mode="json")
     if isinstance(value, Mapping):
@@ -106,7 +118,7 @@ def redact_secrets(value: Any) -> Any:
 
 
 def _redact_item(key: str, item: Any) -> Any:
-    if not _SECRET_KEYS.search(key) or item is None or isinstance(item, bool):
+    if not _names_secret(key) or item is None or isinstance(item, bool):
         return redact_secrets(item)  # `has_token: true` says nothing secret
     is_count = isinstance(item, int | float) and not isinstance(item, bool)
     if is_count and _TOKEN_COUNT_KEYS.search(key):
@@ -114,32 +126,22 @@ def _redact_item(key: str, item: Any) -> Any:
     return REDACTED
 
 
+@lru_cache(maxsize=4096)
+def _names_secret(key: str) -> bool:
+    # Payloads repeat the same few keys; every append asks about each of them.
+    return _SECRET_KEYS.search(key) is not None
+
+
 def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def event_hash(
-    *, prev_hash: str, occurred_at: str, actor: str, kind: str, subject: str, payload: str
-) -> str:
-    body = canonical_json(
-        {
-            "prev": prev_hash,
-            "time": occurred_at,
-            "actor": actor,
-            "kind": kind,
-            "subject": subject,
-            "payload": payload,
-        }
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def _lock_ledger(session: Session) -> None:
+def _lock_ledger(connection: Connection) -> None:
     # SQLite already holds the database write lock (BEGIN IMMEDIATE, see store.db). On Postgres
     # the transaction-scoped advisory lock is held until the caller commits or rolls back, and
     # under READ COMMITTED the next statement sees the previous holder's committed event.
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
+    if connection.dialect.name == "postgresql":
+        connection.execute(
             text("SELECT pg_advisory_xact_lock(:key, 'evidence_events'::regclass::oid::int)"),
             {"key": LEDGER_LOCK_KEY},
         )
@@ -159,39 +161,97 @@ def append(
     The kind must be in the catalogue (store.evidence_kinds) and the payload must match its
     kind's model: otherwise a ValueError (UnknownEvidenceKind, PayloadMismatch), nothing
     written."""
-    known = evidence_kind(kind)
-    data = dict(payload or {})
+    new = _checked(NewEvent(actor, kind, subject, payload))
+    seq, prev_hash = _next_link(session)
+    values = _linked(new, seq, prev_hash, now or utcnow())
+    session.connection().execute(_INSERT, [values])
+    _remember_head(session, seq, values["hash"])
+    return EvidenceEvent(**values)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    actor: str
+    kind: EvidenceKind
+    subject: str
+    payload: Mapping[str, Any] | None = None
+
+
+def append_many(connection: Connection, events: Sequence[NewEvent]) -> list[int | Exception]:
+    """Append `events` in order, with one INSERT, in the transaction open on `connection` (the
+    group committer's batches: a Core connection, none of the ORM session's work per batch).
+
+    Per event: its sequence number, or the error that refused it (the ValueError of a payload
+    its kind does not accept; that event is not written, the others are). A database error is
+    raised, and the caller's rollback writes nothing."""
+    outcomes: list[int | Exception] = []
+    checked: list[_Checked] = []
+    for new in events:
+        try:
+            checked.append(_checked(new))
+        except Exception as exc:  # refused before anything is written: only this event fails
+            outcomes.append(exc)
+        else:
+            outcomes.append(len(checked) - 1)
+    if not checked:
+        return outcomes
+    seq, prev_hash = _head(connection)
+    moment = utcnow()
+    rows: list[dict[str, Any]] = []
+    for item in checked:
+        rows.append(_linked(item, seq, prev_hash, moment))
+        seq, prev_hash = seq + 1, rows[-1]["hash"]
+    connection.execute(_INSERT, rows)
+    return [
+        outcome if isinstance(outcome, Exception) else int(rows[outcome]["seq"])
+        for outcome in outcomes
+    ]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    kind: str
+    actor: str
+    subject: str
+    body: str  # canonical JSON, secrets redacted, storable
+
+
+def _checked(new: NewEvent) -> _Checked:
+    """The event validated against its kind and made ready to store; a ValueError
+    (UnknownEvidenceKind, PayloadMismatch) if it may not be."""
+    known = evidence_kind(new.kind)
+    data = dict(new.payload or {})
+    plain = canonical_json(data)
     # Checked for shape: characters no column can store (replaced in the check only) do not
     # change it.
-    known.check(_UNSTORABLE.sub("\ufffd", canonical_json(data)))
-    seq, prev_hash = _next_link(session)
-    moment = now or utcnow()
-    body = _storable_json(canonical_json(redact_secrets(data)))
-    actor, subject = _label(actor), _label(subject)
-    occurred = timestamp(moment)
+    known.check(_UNSTORABLE.sub("\ufffd", plain))
+    # Signatures and public keys (the ledger's own kinds) are public by design: redacting their
+    # "signature" fields would destroy them.
+    redacted = data if known.verbatim else redact_secrets(data)
+    body = _storable_json(plain if redacted == data else canonical_json(redacted))
+    return _Checked(known.value, _label(new.actor), _label(new.subject), body)
+
+
+def _linked(event: _Checked, seq: int, prev_hash: str, moment: datetime) -> dict[str, Any]:
+    """The row of `event` as number `seq`, hashed onto the chain after `prev_hash`."""
     digest = event_hash(
         prev_hash=prev_hash,
-        occurred_at=occurred,
-        actor=actor,
-        kind=known.value,
-        subject=subject,
-        payload=body,
+        occurred_at=timestamp(moment),
+        actor=event.actor,
+        kind=event.kind,
+        subject=event.subject,
+        payload=event.body,
     )
-    values: dict[str, Any] = {
+    return {
         "seq": seq,
         "occurred_at": moment,
-        "actor": actor,
-        "kind": known.value,
-        "subject": subject,
-        "payload": body,
+        "actor": event.actor,
+        "kind": event.kind,
+        "subject": event.subject,
+        "payload": event.body,
         "prev_hash": prev_hash,
         "hash": digest,
     }
-    # A plain INSERT on the session's connection: the event is never changed after this, so
-    # it needs none of the ORM's change tracking (the row returned is a detached copy).
-    session.connection().execute(_INSERT, [values])
-    _remember_head(session, seq, digest)
-    return EvidenceEvent(**values)
 
 
 _INSERT = insert(EvidenceEvent)
@@ -207,14 +267,30 @@ def _next_link(session: Session) -> tuple[int, str]:
     head read once per transaction (savepoint included): a second append in the same one
     follows on from the first without asking the database again."""
     cached = session.info.get(_HEAD)
+    session.flush()  # the caller's pending rows go first, as the head query would do
     if cached is not None and cached[0]() is _transaction(session):
-        session.flush()  # the caller's pending rows go first, as the head query would do
         return cached[1] + 1, cached[2]
-    _lock_ledger(session)
-    last = session.execute(
-        select(EvidenceEvent.seq, EvidenceEvent.hash).order_by(EvidenceEvent.seq.desc()).limit(1)
-    ).first()
+    return _head(session.connection())
+
+
+def _head(connection: Connection) -> tuple[int, str]:
+    """(sequence number, previous hash) for the next event, under the ledger lock."""
+    _lock_ledger(connection)
+    last = connection.execute(_HEAD_QUERY).first()
     return (last[0] + 1, last[1]) if last else (1, GENESIS)
+
+
+_EVENTS = EvidenceEvent.__table__
+_HEAD_QUERY = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """(sequence number, hash) of the last event ((0, GENESIS) when empty), with the ledger
+    locked until the caller's transaction ends: nothing is appended between reading the head
+    and acting on it."""
+    seq, prev_hash = _next_link(session)
+    _remember_head(session, seq - 1, prev_hash)
+    return seq - 1, prev_hash
 
 
 def _remember_head(session: Session, seq: int, hash_: str) -> None:
@@ -241,47 +317,7 @@ def _refuse_bulk_changes(state: ORMExecuteState) -> None:
         raise AppendOnlyViolation(APPEND_ONLY)
 
 
-# --- export and verification -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LedgerLine:
-    seq: int
-    occurred_at: str
-    actor: str
-    kind: str
-    subject: str
-    payload: str
-    prev_hash: str
-    hash: str
-
-    def recomputed_hash(self) -> str:
-        return event_hash(
-            prev_hash=self.prev_hash,
-            occurred_at=self.occurred_at,
-            actor=self.actor,
-            kind=self.kind,
-            subject=self.subject,
-            payload=self.payload,
-        )
-
-    def to_json(self) -> str:
-        return canonical_json(self.__dict__)
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    ok: bool
-    count: int
-    bad_seq: int | None = None
-    damage: str | None = None
-    detail: str = ""
-
-    def describe(self) -> str:
-        if self.ok:
-            return f"OK {self.count} events"
-        return f"BROKEN at sequence {self.bad_seq}: {self.damage} ({self.detail})"
-
+# --- export and verification ---------------------------------------------------------------
 
 _LEDGER_COLUMNS = (
     EvidenceEvent.seq,
@@ -315,116 +351,9 @@ def iter_ledger(session: Session, batch: int = 5000) -> Iterator[LedgerLine]:
         last = rows[-1].seq
 
 
-def verify(lines: Iterable[LedgerLine]) -> VerifyResult:
-    """Recompute the chain and name the first broken link and the kind of damage.
-
-    Streams: it holds the two previous events and the next one, so a ledger or export of any
-    size verifies in constant memory (only a broken link makes it read on, looking for the one
-    hash the damaged event points to).
-
-    `bad_seq` is the sequence number at which the chain stops being trustworthy: the edited
-    event, the first missing one, the first position holding the wrong event, or the forged one.
-    A hash chain alone cannot notice events cut from the end; compare `count` and the last hash
-    with a copy kept elsewhere (an earlier export) for that.
-    """
-    stream = iter(lines)
-    behind: deque[LedgerLine] = deque(maxlen=2)
-    expected_prev, previous_seq, index = GENESIS, 0, 0
-    line = next(stream, None)
-    while line is not None:
-        following = next(stream, None)
-        if line.recomputed_hash() != line.hash:
-            return VerifyResult(
-                False, index, line.seq, "payload edited", "its content no longer matches its hash"
-            )
-        if line.prev_hash != expected_prev:
-            return _diagnose_link(line, index, behind, following, stream, expected_prev)
-        if line.seq != previous_seq + 1:
-            return _diagnose_numbering(line, index, following, expected_prev, previous_seq)
-        expected_prev, previous_seq = line.hash, line.seq
-        behind.append(line)
-        line, index = following, index + 1
-    return VerifyResult(True, index)
-
-
-def _diagnose_numbering(
-    line: LedgerLine,
-    index: int,
-    following: LedgerLine | None,
-    expected_prev: str,
-    previous_seq: int,
-) -> VerifyResult:
-    """The link holds but the number does not follow on: inserted, reordered or deleted."""
-    if following is not None and following.prev_hash == expected_prev:
-        return VerifyResult(
-            False,
-            index,
-            line.seq,
-            "event inserted",
-            f"event {following.seq} links past it to event {previous_seq}",
-        )
-    if line.seq <= previous_seq:
-        return VerifyResult(
-            False,
-            index,
-            previous_seq + 1,
-            "events reordered",
-            f"event {line.seq} comes after event {previous_seq}",
-        )
-    return VerifyResult(
-        False,
-        index,
-        previous_seq + 1,
-        "event deleted",
-        f"event {line.seq} follows event {previous_seq}",
-    )
-
-
-def _diagnose_link(
-    line: LedgerLine,
-    index: int,
-    behind: deque[LedgerLine],
-    following: LedgerLine | None,
-    rest: Iterator[LedgerLine],
-    expected_prev: str,
-) -> VerifyResult:
-    previous_seq = behind[-1].seq if behind else 0
-    ahead = chain([following] if following is not None else [], rest)
-    linked = next((later for later in ahead if later.hash == line.prev_hash), None)
-    if linked is not None:
-        return VerifyResult(
-            False,
-            index,
-            previous_seq + 1,
-            "events reordered",
-            f"event {line.seq} is in place of event {previous_seq + 1} and links to "
-            f"event {linked.seq}, which comes after it",
-        )
-    if following is not None and following.prev_hash == expected_prev:
-        return VerifyResult(
-            False,
-            index,
-            line.seq,
-            "event inserted",
-            f"event {following.seq} links past it to event {previous_seq}",
-        )
-    if len(behind) == 2 and line.prev_hash == behind[0].hash:
-        return VerifyResult(
-            False,
-            index,
-            previous_seq,
-            "event inserted",
-            f"event {line.seq} links past it to event {behind[0].seq}",
-        )
-    detail = f"event {line.seq} links to an event that is no longer there"
-    if index and line.seq == previous_seq + 1:
-        # Numbers run on, so either later events were renumbered after a deletion, or event
-        # `previous_seq` was rewritten with a fresh hash; the chain cannot tell which.
-        detail += f" (or event {previous_seq} was rewritten with a new hash)"
-    return VerifyResult(False, index, previous_seq + 1, "event deleted", detail)
-
-
 def export_jsonl(session: Session, path: Path) -> int:
+    """Write every event as one line `{"seq":N,"hash":"...","event":<the hashed body>}` (see
+    store/ledger_verify.py); returns how many."""
     count = 0
     with path.open("w", encoding="utf-8") as handle:
         for line in iter_ledger(session):
@@ -433,31 +362,11 @@ def export_jsonl(session: Session, path: Path) -> int:
     return count
 
 
-_LINE_TYPES = {name: (int if name == "seq" else str) for name in LedgerLine.__annotations__}
-
-
 def read_jsonl(path: Path) -> list[LedgerLine]:
     return list(iter_jsonl(path))
 
 
 def iter_jsonl(path: Path) -> Iterator[LedgerLine]:
-    """An export's lines one at a time (verify streams them); a bad line names its number."""
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw)
-                if not isinstance(data, dict):
-                    raise TypeError("expected one JSON object")
-                wrong = [
-                    name
-                    for name, kind in _LINE_TYPES.items()
-                    if not isinstance(data.get(name), kind) or isinstance(data.get(name), bool)
-                ]
-                if wrong:
-                    raise TypeError(f"missing or mistyped: {', '.join(wrong)}")
-                line = LedgerLine(**data)
-            except (json.JSONDecodeError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: not an evidence export line ({exc})") from exc
-            yield line
+    """An export's lines one at a time (verify streams them), in this format or the earlier
+    flat one; a line that is neither is a ValueError naming the file and line number."""
+    return iter_export(path)

@@ -33,6 +33,7 @@ was committing have usually outlived it already.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection
 
 from store import evidence
 from store.db import Database
@@ -134,6 +135,7 @@ class GroupCommitter:
         self._enough = max_batch  # how many queued events end the current window
         self.batches = 0  # transactions committed
         self.committed = 0  # events committed in them
+        self._connection: Connection | None = None  # the committing thread's own
         self._thread = threading.Thread(target=self._run, name="evidence-group-commit", daemon=True)
         self._thread.start()
 
@@ -174,6 +176,25 @@ class GroupCommitter:
 
         self._enqueue(_Pending(actor, kind, subject, payload, settle))
         return await future
+
+    def submit(
+        self,
+        *,
+        actor: str,
+        kind: EvidenceKind,
+        subject: str,
+        payload: Mapping[str, Any] | None = None,
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        """Hand one event over without waiting for it: for events nobody acts on (the gateway's
+        completion records). `on_failure(error)` runs in the committing thread if it is not
+        recorded; nothing runs when it is. Raises CommitterClosed after close()."""
+
+        def settle(_seq: int | None, error: BaseException | None) -> None:
+            if error is not None:
+                on_failure(error)
+
+        self._enqueue(_Pending(actor, kind, subject, payload, settle))
 
     @property
     def pending(self) -> int:
@@ -238,6 +259,21 @@ class GroupCommitter:
                 self._in_flight -= len(stranded)
             _fail_all(stranded, exc)
             raise
+        finally:
+            self._disconnect()
+
+    def _connected(self) -> Connection:
+        # One connection held for the thread's life: checking one out of the pool and resetting
+        # it on return cost as much as the rest of a one-event transaction.
+        if self._connection is None:
+            self._connection = self._db.engine.connect()
+        return self._connection
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
 
     def _next_batch(self) -> list[_Pending] | None:
         with self._ready:
@@ -265,26 +301,24 @@ class GroupCommitter:
         done: list[tuple[_Pending, int]] = []
         refused: list[tuple[_Pending, BaseException]] = []
         try:
-            with self._db.session() as session:
-                for item in batch:
-                    try:
-                        row = evidence.append(
-                            session,
-                            actor=item.actor,
-                            kind=item.kind,
-                            subject=item.subject,
-                            payload=item.payload,
-                        )
-                    except Exception as exc:
-                        # Refused before it wrote anything (evidence.append validates first):
-                        # only this caller fails. A database error, or anything that left the
-                        # transaction unusable, fails the batch.
-                        if isinstance(exc, SQLAlchemyError) or not session.is_active:
-                            raise
-                        refused.append((item, exc))
+            connection = self._connected()
+            with connection.begin():
+                outcomes = evidence.append_many(
+                    connection,
+                    [
+                        evidence.NewEvent(item.actor, item.kind, item.subject, item.payload)
+                        for item in batch
+                    ],
+                )
+                for item, outcome in zip(batch, outcomes, strict=True):
+                    # A refused event was refused before it wrote anything: only its caller
+                    # fails. A database error fails the whole batch (below).
+                    if isinstance(outcome, Exception):
+                        refused.append((item, outcome))
                     else:
-                        done.append((item, row.seq))
+                        done.append((item, outcome))
         except BaseException as exc:
+            self._disconnect()  # the next batch starts on a fresh connection
             failed = {id(item) for item, _ in refused}
             _fail_all([item for item in batch if id(item) not in failed], exc)
             for item, error in refused:

@@ -468,6 +468,42 @@ class GatewayCompleted(Payload):
     text: dict[str, Any] | None = None  # {"answer": ...} with gateway.store_text only
 
 
+# --- the ledger's own integrity: signing keys and signed digests -------------------------------
+
+
+class VerbatimPayload(Payload):
+    """Signatures, public keys and hashes: public by design, so stored as written. Secret
+    redaction would take a "signature" field for a secret and destroy it."""
+
+
+class LedgerKeyCreated(VerbatimPayload):
+    fingerprint: str  # "ed25519:" + sha256 of the raw public key, hex
+    public_key_pem: str  # the private key never enters the ledger
+    algorithm: Literal["ed25519"]
+
+
+class LedgerKeyRotated(VerbatimPayload):
+    previous_fingerprint: str
+    fingerprint: str
+    public_key_pem: str
+    endorsement: str  # hex signature by the previous key over b"aims-key-rotation:" + fingerprint
+    reason: str
+
+
+class LedgerDigest(VerbatimPayload):
+    """A signed digest of the chain (store/ledger_verify.py checks it)."""
+
+    digest: int  # 1, 2, 3 ... per ledger
+    first_seq: int  # the events this digest adds: the previous digest's last_seq + 1 ...
+    last_seq: int  # ... to this one
+    head_hash: str  # the hash of event last_seq
+    event_count: int  # events 1..last_seq
+    created_at: datetime
+    previous_signature: str | None  # the previous digest's signature (None for digest 1)
+    key_fingerprint: str
+    signature: str  # hex Ed25519 signature over the digest without this field, canonical JSON
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 
@@ -704,6 +740,28 @@ class EvidenceKind(StrEnum):
         "token counts, linked to its decision.",
         GatewayCompleted,
     )
+
+    LEDGER_KEY_CREATED = (
+        "ledger.key_created",
+        "A key for signing digests of the ledger was created; its public key and fingerprint.",
+        LedgerKeyCreated,
+    )
+    LEDGER_KEY_ROTATED = (
+        "ledger.key_rotated",
+        "A governance lead replaced the ledger's signing key; the old key endorsed the new one.",
+        LedgerKeyRotated,
+    )
+    LEDGER_DIGEST = (
+        "ledger.digest",
+        "A signed digest of the ledger: the events it covers, the head hash and the previous "
+        "digest's signature.",
+        LedgerDigest,
+    )
+
+    @property
+    def verbatim(self) -> bool:
+        """Whether its payloads are stored as written, without secret redaction."""
+        return issubclass(self.payload_model, VerbatimPayload)
 
     def check(self, payload_json: str) -> BaseModel:
         """The payload (its JSON text) read with this kind's model; PayloadMismatch if it does

@@ -11,12 +11,14 @@ import typer
 from bot.cli import (
     answers,
     approvals,
+    audit,
     chat,
     digest,
     evidence,
     gateway,
     incident,
     jobs,
+    keys,
     policies,
     register,
     run,
@@ -73,6 +75,8 @@ chat.register_commands(app)
 run.register_commands(app)
 answers.register_commands(app)
 soa.register_commands(app)
+audit.register_commands(app)
+keys.register_commands(app)
 
 
 def main() -> None:

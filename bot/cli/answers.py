@@ -5,7 +5,6 @@ Retrieval is imported inside the commands, so `aims --help` does not load the em
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli.common import app_context, console, err_console, fail, print_json
+from bot.cli.common import app_context, cli_actor, console, err_console, fail, print_json
 from bot.cli.policies import plain, print_conflict, print_flagged, trust_hint
 from bot.context import AppContext
 from governance.policy_findings import FlaggedPassage, flagged_passages
@@ -53,7 +52,7 @@ def ingest(
         fail("no policy sources: list them under policy_sources in aims.yaml, or pass paths")
     with _ingest_progress() as on_event, context.db.session() as session:
         report = ingest_policies(
-            context, session, paths=targets, actor=_actor(None), prune=prune, progress=on_event
+            context, session, paths=targets, actor=cli_actor(None), prune=prune, progress=on_event
         )
     with context.db.session() as session:
         withheld = flagged_passages(session)
@@ -156,13 +155,13 @@ def ask(
     context = app_context(ctx)
     answerer = get_answerer(context)
     if question is not None:
-        _answer_one(context, answerer, question, as_json=as_json, actor=_actor(actor))
+        _answer_one(context, answerer, question, as_json=as_json, actor=cli_actor(actor))
         return
     if sys.stdin.isatty():
         fail('give a question, like: aims ask "Can I use ChatGPT?", or pipe questions on stdin')
     for line in sys.stdin:
         if line.strip():
-            _answer_one(context, answerer, line, as_json=as_json, actor=_actor(actor))
+            _answer_one(context, answerer, line, as_json=as_json, actor=cli_actor(actor))
             if not as_json:
                 console.rule(style="dim")
 
@@ -213,12 +212,3 @@ def _print_answer(answer: PolicyAnswer) -> None:
 def _plain(text: str, style: str | None = None) -> None:
     """Print policy text as it is: no Rich markup, no re-wrapping of long lines."""
     console.print(text, style=style, highlight=False, markup=False, soft_wrap=True)
-
-
-def _actor(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"

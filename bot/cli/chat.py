@@ -34,7 +34,7 @@ def _needs_demo(ctx: typer.Context, context: AppContext) -> bool:
 
 def prepare_demo(context: AppContext, target: Path, out: TextIO) -> None:
     """Point the context at the sample organisation in `target`, creating it on first use."""
-    from bot.cli.setup import init_organisation
+    from bot.cli.setup import init_organisation, sign_new_ledger
     from governance.catalogue import sync_catalogue
     from governance.gateway.self_record import register_aims_bot
 
@@ -45,14 +45,16 @@ def prepare_demo(context: AppContext, target: Path, out: TextIO) -> None:
     context.config_path = config_path
     for cached in ("config", "data_dir", "db"):
         context.__dict__.pop(cached, None)
+    signing = ""
     with context.db.session() as session:
         sync_catalogue(session, context.config, actor="aims chat")
         if created:  # AIMS Bot is itself an AI use of the new organisation
             register_aims_bot(session, context.config, actor="aims chat")
+            signing = sign_new_ledger(session, context)
     if created:
         print(
             f"No aims.yaml here, so I set up the sample organisation (Acme) in {target}.\n"
-            f"Other commands use it with: aims --config {config_path} ...",
+            f"Other commands use it with: aims --config {config_path} ...\n{signing}",
             file=out,
         )
         _ingest(context, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import Any, NoReturn
@@ -10,6 +11,11 @@ import typer
 from rich.console import Console
 
 from bot.context import AppContext, build_context
+
+PERIOD_HELP = (
+    "FROM..TO: dates are whole days in the organisation's timezone (TO included), or ISO "
+    "times; leave an end out for an open period. Default: the whole ledger."
+)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,3 +43,13 @@ def existing_file(path: Path) -> Path:
     if not path.is_file():
         fail(f"{path}: no such file")
     return path
+
+
+def cli_actor(explicit: str | None) -> str:
+    """Who is acting, as evidence records it: `--as`, else the operating-system user."""
+    if explicit:
+        return explicit
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

@@ -78,7 +78,9 @@ def run(
     """Run one job now (it does only what is due, so running it again is safe)."""
     context = app_context(ctx)
     try:
-        outcome = run_job(context.db, context.config, job_id, now=parse_moment(now))
+        outcome = run_job(
+            context.db, context.config, job_id, now=parse_moment(now), data_dir=context.data_dir
+        )
     except AimsError as exc:
         fail(str(exc))
     if not outcome.ok:
@@ -94,7 +96,7 @@ def register_commands(root: typer.Typer) -> None:
 def scheduler_command(ctx: typer.Context) -> None:
     """Run the scheduler on its own (without the Slack app) until interrupted."""
     context = app_context(ctx)
-    scheduler = service.start(context.db, context.config)
+    scheduler = service.start(context.db, context.config, context.data_dir)
     console.print(
         f"Scheduler running {len(scheduler.get_jobs())} jobs; Ctrl-C stops it. "
         "Messages it queues are sent by `aims run`."

@@ -7,12 +7,16 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from sqlalchemy.orm import Session
 
 from bot.cli.common import app_context, console, fail
+from governance.audit.keys import init_key
 from governance.catalogue import sync_catalogue
 from governance.config import OrgConfig
-from governance.errors import ConfigError
+from governance.context import AppContext
+from governance.errors import AimsError, ConfigError
 from governance.gateway.self_record import register_aims_bot
+from store.ledger_verify import short
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme"
 
@@ -31,6 +35,18 @@ def init_organisation(target: Path) -> Path:
     if (SAMPLE / "policies").is_dir():
         shutil.copytree(SAMPLE / "policies", target / "policies", dirs_exist_ok=True)
     return config
+
+
+def sign_new_ledger(session: Session, context: AppContext) -> str:
+    """A new organisation's ledger is signed from its first events (`aims keys init`)."""
+    try:
+        change = init_key(session, context, actor="aims init")
+    except AimsError as exc:
+        return f"No signing key was made ({exc}); see `aims keys show`."
+    return (
+        f"The evidence ledger is signed with key {short(change.fingerprint)} (kept at "
+        f"{change.where}; back it up outside this machine)."
+    )
 
 
 def _checked_config(ctx: typer.Context) -> OrgConfig:
@@ -61,6 +77,7 @@ def register_commands(app: typer.Typer) -> None:
         with context.db.session() as session:
             sync_catalogue(session, config, actor="aims init")
             itself = register_aims_bot(session, config, actor="aims init").ref
+            signing = sign_new_ledger(session, context)
         console.print(
             f"Created {config_path} with the sample organisation "
             f"({len(config.catalogue)} tools in the catalogue; AIMS Bot itself is registered "
@@ -68,6 +85,7 @@ def register_commands(app: typer.Typer) -> None:
             highlight=False,
             soft_wrap=True,
         )
+        console.print(signing, highlight=False, soft_wrap=True)
         console.print(
             f"Next: cd {directory} && aims register list", highlight=False, soft_wrap=True
         )

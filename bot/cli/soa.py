@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli.common import app_context, console, fail, print_json
+from bot.cli.common import PERIOD_HELP, app_context, console, fail, print_json
 from governance import soa as service
 from governance.errors import ValidationProblem
 from governance.soa import ControlStatus, Period, SoaStatus
@@ -27,12 +27,7 @@ KINDS_SHOWN = 4  # evidence kinds listed per control in the table (--json has th
 def soa_command(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="One JSON document, for scripts."),
-    period: str | None = typer.Option(
-        None,
-        "--period",
-        help="FROM..TO: dates are whole days in the organisation's timezone (TO included), or "
-        "ISO times; leave an end out for an open period. Default: the whole ledger.",
-    ),
+    period: str | None = typer.Option(None, "--period", help=PERIOD_HELP),
 ) -> None:
     """The Statement of Applicability: each ISO/IEC 42001 Annex A control, whether it applies,
     how AIMS Bot implements it and the evidence that it operated."""
@@ -52,7 +47,7 @@ def soa_command(
         Text.assemble(
             ("Statement of Applicability", "bold"),
             f" — {context.config.organisation.name} — ISO/IEC 42001 Annex A\n",
-            f"Period: {_period_text(chosen, zone)}\n",
+            f"Period: {service.period_text(chosen, zone)}\n",
             _summary_text(rows),
         )
     )
@@ -82,15 +77,6 @@ def _document(name: str, period: Period | None, rows: list[ControlStatus]) -> di
             for row in rows
         ],
     }
-
-
-def _period_text(period: Period | None, zone: ZoneInfo) -> str:
-    if period is None:
-        return "the whole ledger"
-    start, end = period
-    first = _when(start, zone) if start else "the first event"
-    last = f"before {_when(end, zone)}" if end else "now"
-    return f"{first} to {last} ({zone.key})"
 
 
 def _summary_text(rows: list[ControlStatus]) -> Text:
@@ -156,10 +142,6 @@ def _evidence(row: ControlStatus, zone: ZoneInfo) -> Text:
 
 def _day(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d")
-
-
-def _when(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def register_commands(root: typer.Typer) -> None:

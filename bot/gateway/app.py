@@ -14,36 +14,25 @@ error body is OpenAI-shaped; nothing the caller sends can make it answer 500.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import os
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from anyio import to_thread
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.gateway.access import AccessCache, RateLimiter, bearer_key, key_fingerprint
 from bot.gateway.errors import error_body, error_response, reference_id
-from bot.gateway.upstream import (
-    Relay,
-    UpstreamPool,
-    relay_events,
-    relay_raw,
-    restore_answer,
-    sse_error,
-    upstream_headers,
-)
+from bot.gateway.forward import Forwarder, Forwarding
 from governance.config import GatewaySettings, Upstream
 from governance.context import AppContext
 from governance.errors import ConfigError
@@ -59,7 +48,7 @@ from governance.gateway.models import (
     Scan,
     UseTerms,
 )
-from governance.gateway.record import Completion, completed_payload, decision_payload, sha256
+from governance.gateway.record import decision_payload, sha256
 from governance.gateway.scanner import PiiScanner, non_text_parts
 from governance.gateway.terms import load_access
 from store.evidence_batch import GroupCommitter
@@ -67,10 +56,7 @@ from store.evidence_kinds import EvidenceKind
 
 log = logging.getLogger(__name__)
 
-INLINE_SCAN_CHARS = 16_384
-COMPLETION_FLUSH_SECONDS = 0.25  # longest a gateway.completed event waits to be handed over
-COMPLETION_BATCH = 64  # longer prompts are scanned in a worker thread
-SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+INLINE_SCAN_CHARS = 16_384  # longer prompts are scanned in a worker thread
 
 
 def gateway_settings(ctx: AppContext) -> GatewaySettings:
@@ -109,7 +95,7 @@ class Call:
 
 class Gateway:
     """The gateway's state for one process: settings, scanner, key cache, rate limiter, the
-    evidence group committer and one pooled client per upstream."""
+    evidence group committer and the forwarder (pooled connections per upstream)."""
 
     def __init__(self, ctx: AppContext, settings: GatewaySettings | None = None) -> None:
         self.ctx = ctx
@@ -118,11 +104,8 @@ class Gateway:
         self.access = AccessCache(self._load_access)
         self.limiter = RateLimiter(self.settings.requests_per_minute)
         self.upstreams: dict[str, Upstream] = {u.name: u for u in self.settings.upstreams}
-        self.pools: dict[str, UpstreamPool] = {}
+        self.forwarder = Forwarder(self.settings, self._submit)
         self.committer: GroupCommitter | None = None
-        self._background: set[asyncio.Task[None]] = set()
-        self._completions: list[dict[str, Any]] = []
-        self._flush_timer: asyncio.TimerHandle | None = None
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -130,7 +113,7 @@ class Gateway:
         # No batching window: events that arrive while a batch commits form the next batch,
         # so a lone request never waits and a busy gateway still commits many per transaction.
         self.committer = GroupCommitter(self.ctx.db, window_ms=0)
-        self.pools = {name: UpstreamPool(upstream) for name, upstream in self.upstreams.items()}
+        self.forwarder.start()
         for upstream in self.settings.upstreams:
             if upstream.api_key_env and upstream.api_key_env not in os.environ:
                 log.warning(
@@ -144,11 +127,7 @@ class Gateway:
         )
 
     async def stop(self) -> None:
-        self._flush_completions()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
-        for pool in self.pools.values():
-            await pool.aclose()
+        await self.forwarder.stop()
         if self.committer is not None:
             await to_thread.run_sync(self.committer.close)
 
@@ -162,6 +141,19 @@ class Gateway:
         assert self.committer is not None, "the gateway was not started"
         return await self.committer.append_async(
             actor=actor, kind=kind, subject=subject, payload=payload
+        )
+
+    def _submit(
+        self,
+        kind: EvidenceKind,
+        subject: str,
+        actor: str,
+        payload: Any,
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        assert self.committer is not None, "the gateway was not started"
+        self.committer.submit(
+            actor=actor, kind=kind, subject=subject, payload=payload, on_failure=on_failure
         )
 
     async def record_decision(
@@ -181,41 +173,14 @@ class Gateway:
             via="http",
             text=text,
         )
-        if self._completions:
-            # Earlier completions ride in this decision's transaction: handed over first.
-            self._flush_completions()
-            await asyncio.sleep(0)
+        # Earlier completions ride in this decision's transaction: handed over first.
+        self.forwarder.flush_completions()
         return await self._record(
             EvidenceKind.GATEWAY_DECISION,
             subject=payload["record_ref"] or "gateway",
             actor=payload["key_id"] or "gateway:unknown-key",
             payload=payload,
         )
-
-    def _flush_completions(self) -> None:
-        """Hand the waiting completion events to the group committer."""
-        if self._flush_timer is not None:
-            self._flush_timer.cancel()
-            self._flush_timer = None
-        waiting, self._completions = self._completions, []
-        loop = asyncio.get_running_loop()
-        for payload in waiting:
-            task = loop.create_task(self._record_completion(payload))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-
-    async def _record_completion(self, payload: dict[str, Any]) -> None:
-        try:
-            await self._record(
-                EvidenceKind.GATEWAY_COMPLETED,
-                subject=payload["record_ref"] or "gateway",
-                actor=payload["key_id"] or "gateway:unknown-key",
-                payload=payload,
-            )
-        except Exception:
-            log.exception(
-                "gateway: could not record the completion of decision %s", payload["decision_seq"]
-            )
 
     async def refuse(
         self, call: Call, decision: Decision, headers: dict[str, str] | None = None
@@ -298,9 +263,7 @@ class Gateway:
         outgoing = (
             call.body
             if forwarded is request
-            else json.dumps(
-                forwarded.model_dump(mode="json", exclude_unset=True), ensure_ascii=False
-            ).encode()
+            else forwarded.model_dump_json(exclude_unset=True).encode()
         )
         try:
             seq = await self.record_decision(call, decision, sha256(outgoing))
@@ -313,10 +276,16 @@ class Gateway:
                 f"(reference {reference}). Try again shortly.",
                 RefusalReason.SCAN_FAILED.value,
             )
-        upstream = self.upstreams[decision.upstream]
+        job = Forwarding(
+            seq=seq,
+            upstream=self.upstreams[decision.upstream],
+            key=call.key,
+            terms=call.terms,
+            model=call.model,
+            stream=request.stream,
+        )
         restoring = mapping if call.terms and call.terms.restore_placeholders else {}
-        forward = self._stream if request.stream else self._once
-        return await forward(call, seq, upstream, outgoing, restoring)
+        return await self.forwarder.forward(job, outgoing, restoring)
 
     async def _read_body(self, http: Request) -> bytes:
         limit = self.settings.max_request_bytes
@@ -336,6 +305,15 @@ class Gateway:
     def _parse(self, call: Call) -> str | None:
         """None when the body is a chat request, else what is wrong with it."""
         try:
+            # One pass in pydantic's parser for a well-formed request; what is wrong with any
+            # other body is worked out below, on the slower path.
+            call.request = ChatRequest.model_validate_json(call.body)
+        except ValueError:
+            return self._problem(call)
+        return self._non_text(call.request)
+
+    def _problem(self, call: Call) -> str | None:
+        try:
             data = json.loads(call.body)
         except (ValueError, UnicodeDecodeError):
             return "The request body is not valid JSON."
@@ -352,7 +330,11 @@ class Gateway:
             if isinstance(model, str):  # recorded with the refusal
                 call.request = ChatRequest.model_construct(model=model[:200], messages=[])
             return f"The request is not a valid chat completion request: {problems}."
-        others = non_text_parts(call.request)
+        return self._non_text(call.request)
+
+    @staticmethod
+    def _non_text(request: ChatRequest) -> str | None:
+        others = non_text_parts(request)
         if others:
             return (
                 f"The gateway scans text only, so it does not accept content parts of type "
@@ -374,178 +356,6 @@ class Gateway:
         return self.scanner.scan(request)
 
     # --- forwarding ---------------------------------------------------------------------
-
-    async def _once(
-        self, call: Call, seq: int, upstream: Upstream, body: bytes, mapping: dict[str, str]
-    ) -> Response:
-        relay = Relay()
-        try:
-            answer = (
-                await self.pools[upstream.name]
-                .client()
-                .post("chat/completions", content=body, headers=upstream_headers(upstream))
-            )
-        except httpx.TimeoutException:
-            return self._upstream_failed(call, seq, upstream, relay, "upstream_timeout")
-        except httpx.HTTPError as exc:
-            log.warning("gateway: upstream %s failed: %r", upstream.name, exc)
-            return self._upstream_failed(call, seq, upstream, relay, "upstream_failed")
-        relay.first_byte = relay.finished = time.perf_counter()
-        relay.status = answer.status_code
-        if answer.status_code >= 400:
-            return self._upstream_error(call, seq, upstream, relay, answer.content)
-        keep_text = self.settings.store_text
-        content = restore_answer(answer.content, mapping, relay, keep_text)
-        relay.digest.update(content)
-        self._complete(call, seq, upstream, relay, "answered", None)
-        return Response(content, status_code=answer.status_code, media_type="application/json")
-
-    async def _stream(
-        self, call: Call, seq: int, upstream: Upstream, body: bytes, mapping: dict[str, str]
-    ) -> Response:
-        relay = Relay()
-        client = self.pools[upstream.name].client()
-        outgoing = client.build_request(
-            "POST", "chat/completions", content=body, headers=upstream_headers(upstream)
-        )
-        try:
-            answer = await client.send(outgoing, stream=True)
-        except httpx.TimeoutException:
-            return self._upstream_failed(call, seq, upstream, relay, "upstream_timeout")
-        except httpx.HTTPError as exc:
-            log.warning("gateway: upstream %s failed: %r", upstream.name, exc)
-            return self._upstream_failed(call, seq, upstream, relay, "upstream_failed")
-        relay.status = answer.status_code
-        if answer.status_code >= 400:
-            try:
-                content = await answer.aread()
-            except httpx.HTTPError:
-                content = b""
-            finally:
-                await answer.aclose()
-            relay.finished = time.perf_counter()
-            return self._upstream_error(call, seq, upstream, relay, content)
-        keep_text = self.settings.store_text
-        chunks = (
-            relay_events(answer, mapping, relay, keep_text)
-            if mapping or keep_text
-            else relay_raw(answer, relay)
-        )
-        return StreamingResponse(
-            self._relay(call, seq, upstream, relay, answer, chunks),
-            status_code=answer.status_code,
-            media_type="text/event-stream",
-            headers=SSE_HEADERS,
-        )
-
-    async def _relay(
-        self,
-        call: Call,
-        seq: int,
-        upstream: Upstream,
-        relay: Relay,
-        answer: httpx.Response,
-        chunks: AsyncIterator[bytes],
-    ) -> AsyncIterator[bytes]:
-        outcome: Completion = "cancelled"
-        reference = None
-        try:
-            async for chunk in chunks:
-                yield chunk
-            outcome = "answered"
-        except httpx.HTTPError as exc:
-            timed_out = isinstance(exc, httpx.TimeoutException)
-            outcome = "upstream_timeout" if timed_out else "upstream_failed"
-            reference = reference_id()
-            log.warning("gateway: upstream %s broke off (%s): %r", upstream.name, reference, exc)
-            yield sse_error(
-                f"The upstream {'timed out' if timed_out else 'failed'} in the middle of the "
-                f"answer (reference {reference}).",
-                outcome,
-            )
-        finally:
-            relay.finished = time.perf_counter()
-            await answer.aclose()
-            self._complete(call, seq, upstream, relay, outcome, reference)
-
-    def _upstream_failed(
-        self, call: Call, seq: int, upstream: Upstream, relay: Relay, outcome: Completion
-    ) -> Response:
-        relay.finished = time.perf_counter()
-        reference = reference_id()
-        self._complete(call, seq, upstream, relay, outcome, reference)
-        status = 504 if outcome == "upstream_timeout" else 502
-        what = "did not answer in time" if status == 504 else "could not be reached"
-        return error_response(
-            status,
-            f"The provider ({upstream.name}) {what} (reference {reference}). Try again later.",
-            outcome,
-        )
-
-    def _upstream_error(
-        self, call: Call, seq: int, upstream: Upstream, relay: Relay, content: bytes
-    ) -> Response:
-        """An upstream's own error: a 4xx (a problem with the request) passes through as it
-        is when OpenAI-shaped; a 5xx becomes a 502 with a reference id."""
-        reference = reference_id()
-        status = relay.status or 502
-        self._complete(call, seq, upstream, relay, "upstream_error", reference)
-        if 400 <= status < 500:
-            with contextlib.suppress(ValueError):
-                data = json.loads(content)
-                if isinstance(data, dict) and isinstance(data.get("error"), dict):
-                    return Response(content, status_code=status, media_type="application/json")
-            return error_response(
-                status,
-                f"The provider ({upstream.name}) refused the request with status {status} "
-                f"(reference {reference}).",
-                "upstream_error",
-            )
-        log.warning("gateway: upstream %s answered %s (%s)", upstream.name, status, reference)
-        return error_response(
-            502,
-            f"The provider ({upstream.name}) failed with status {status} (reference "
-            f"{reference}). Try again later.",
-            "upstream_failed",
-        )
-
-    def _complete(
-        self,
-        call: Call,
-        seq: int,
-        upstream: Upstream,
-        relay: Relay,
-        outcome: Completion,
-        reference: str | None,
-    ) -> None:
-        finished = relay.finished or time.perf_counter()
-        payload = completed_payload(
-            decision_seq=seq,
-            key=call.key,
-            terms=call.terms,
-            model=call.model,
-            upstream=upstream.name,
-            stream=bool(call.request and call.request.stream),
-            outcome=outcome,
-            upstream_status=relay.status,
-            reference=reference,
-            latency_ms=(finished - relay.started) * 1000,
-            first_byte_ms=relay.elapsed_ms(relay.first_byte),
-            usage=relay.usage,
-            restored=relay.restored,
-            answer_sha256=relay.digest.hexdigest() if outcome == "answered" else None,
-            text={"answer": "".join(relay.answer)} if self.settings.store_text else None,
-        )
-
-        # Not on the caller's path: written with the next decision's transaction, or within
-        # COMPLETION_FLUSH_SECONDS (a crash can lose that much of these; never a decision).
-        self._completions.append(payload)
-        if len(self._completions) >= COMPLETION_BATCH:
-            self._flush_completions()
-        elif self._flush_timer is None:
-            self._flush_timer = asyncio.get_running_loop().call_later(
-                COMPLETION_FLUSH_SECONDS, self._flush_completions
-            )
 
     # --- models and health --------------------------------------------------------------
 

@@ -34,6 +34,7 @@ def make_server(
         lifespan="on",
         timeout_graceful_shutdown=5,
         server_header=False,
+        proxy_headers=False,  # nothing here reads the client's address; skip the middleware
     )
     return uvicorn.Server(config)
 

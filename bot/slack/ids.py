@@ -46,6 +46,12 @@ class Command(StrEnum):
     INCIDENT = "/ai-incident"
 
 
+class AimsSubcommand(StrEnum):
+    """The first word after /aims (anything else shows the help)."""
+
+    AUDIT = "audit"
+
+
 class ApprovalIds(StrEnum):
     """Approval buttons (on approver DMs and the requester's changes-requested note) and the
     reason and edit modals."""

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import logging
+import urllib.request
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
@@ -44,6 +46,15 @@ def default_router_factory(ctx: AppContext) -> RouterLike:
 
     router: RouterLike = Router(ctx)
     return router
+
+
+def _post_bytes(url: str, content: bytes, filename: str, timeout: int) -> None:
+    request = urllib.request.Request(
+        url, data=content, method="POST", headers={"Content-Type": "application/octet-stream"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        if response.status >= 300:
+            raise SlackClientError(f"upload of {filename} failed: HTTP {response.status}")
 
 
 def retry_handlers(max_retry_count: int = 3) -> list[Any]:
@@ -148,6 +159,42 @@ class Messenger:
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self.call("chat.update", channel, channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def upload(
+        self,
+        channel: str,
+        *,
+        filename: str,
+        content: bytes,
+        title: str,
+        comment: str,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Files upload v2: ask for an upload URL, send the bytes there, then share the file
+        in `channel` (recorded without its bytes). Returns the file id."""
+        target = self.client.files_getUploadURLExternal(filename=filename, length=len(content))
+        _post_bytes(str(target["upload_url"]), content, filename, self.client.timeout)
+        self.client.files_completeUploadExternal(
+            files=[{"id": target["file_id"], "title": title}],
+            channel_id=channel,
+            initial_comment=comment,
+            thread_ts=thread_ts,
+        )
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        self.record(
+            "files.upload_v2",
+            channel,
+            {
+                "filename": filename,
+                "title": title,
+                "bytes": len(content),
+                "channel_id": channel,
+                "initial_comment": comment,
+                **extra,
+            },
+            {"file_id": target["file_id"]},
+        )
+        return str(target["file_id"])
 
     def open_dm(self, user: str) -> str:
         data = self.call("conversations.open", user, users=user)

@@ -19,7 +19,6 @@ import base64
 import logging
 import os
 import socket
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -91,44 +90,17 @@ def plan_for(session: Session, message: OutboundMessage) -> Plan:
 
 
 def _upload(messenger: Messenger, channel: str, plan: Plan) -> None:
-    """Files upload v2: ask for an upload URL, send the bytes there, then share the file."""
-    attachment, thread_ts = plan.attachment, plan.thread_ts
+    attachment = plan.attachment
     if attachment is None:
         raise ValueError("an upload without an attachment")
-    content = base64.b64decode(attachment.content_base64, validate=True)
-    filename, title = attachment.filename, attachment.title or attachment.filename
-    client = messenger.client
-    target = client.files_getUploadURLExternal(filename=filename, length=len(content))
-    _post_bytes(client, str(target["upload_url"]), content, filename)
-    extra = {"thread_ts": thread_ts} if thread_ts else {}
-    client.files_completeUploadExternal(
-        files=[{"id": target["file_id"], "title": title}],
-        channel_id=channel,
-        initial_comment=plan.text,
-        thread_ts=thread_ts,
-    )
-    messenger.record(
-        "files.upload_v2",
+    messenger.upload(
         channel,
-        {
-            "filename": filename,
-            "title": title,
-            "bytes": len(content),
-            "channel_id": channel,
-            "initial_comment": plan.text,
-            **extra,
-        },
-        {"file_id": target["file_id"]},
+        filename=attachment.filename,
+        content=base64.b64decode(attachment.content_base64, validate=True),
+        title=attachment.title or attachment.filename,
+        comment=plan.text,
+        thread_ts=plan.thread_ts,
     )
-
-
-def _post_bytes(client: WebClient, url: str, content: bytes, filename: str) -> None:
-    request = urllib.request.Request(
-        url, data=content, method="POST", headers={"Content-Type": "application/octet-stream"}
-    )
-    with urllib.request.urlopen(request, timeout=client.timeout) as response:  # noqa: S310
-        if response.status >= 300:
-            raise SlackClientError(f"upload of {filename} failed: HTTP {response.status}")
 
 
 def send(messenger: Messenger, plan: Plan) -> tuple[str, str | None]:

@@ -20,6 +20,7 @@ STABLE_IDS = [
     "approval-escalations",
     "intake-expiry",
     "weekly-digest",
+    "ledger-digest",
 ]
 
 

@@ -284,6 +284,30 @@ def test_leaving_the_context_flushes(db):
     assert_one_chain(db, 3)
 
 
+def test_a_submitted_event_is_committed_without_its_caller_waiting_and_a_refusal_is_reported(db):
+    failures: list[BaseException] = []
+    with GroupCommitter(db, window_ms=0) as committer:
+        with _ledger_held(db):  # nothing can commit: submit must return all the same
+            committer.submit(
+                actor="U0SUBMIT",
+                kind=EvidenceKind.RECORD_UPDATED,
+                subject="AIU-0001",
+                payload=_payload(1),
+                on_failure=failures.append,
+            )
+            committer.submit(
+                actor="U0BAD",
+                kind=EvidenceKind.RECORD_UPDATED,
+                subject="AIU-0001",
+                payload={"version": "not a number", "changes": {}},
+                on_failure=failures.append,
+            )
+            assert committer.in_flight == 2
+    assert [type(error) for error in failures] == [PayloadMismatch]
+    lines = assert_one_chain(db, 1)
+    assert lines[0].actor == "U0SUBMIT"
+
+
 def test_a_failed_commit_fails_every_caller_in_the_batch_and_nothing_is_written(db):
     broken = threading.Event()
 

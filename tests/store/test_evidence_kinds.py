@@ -20,6 +20,9 @@ from store.outbox_kinds import OutboxKind
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("governance", "intake", "retrieval", "scheduler", "store", "bot")
 CATALOGUES = {ROOT / "store" / "evidence_kinds.py", ROOT / "store" / "outbox_kinds.py"}
+# The standalone verifier audit packs carry cannot import the catalogue; it spells out the
+# ledger's own kinds, and a test below holds them to the catalogue's.
+STANDALONE = ROOT / "store" / "ledger_verify.py"
 # Kinds already in ledgers in the field: renaming one would orphan (and, in the hash chain,
 # fix forever) every event recorded under it. Add new kinds freely; never remove these.
 RECORDED_KINDS = {
@@ -180,6 +183,16 @@ def test_every_kind_has_a_meaning_and_a_payload_model():
     assert len(set(meanings)) == len(meanings), "two kinds say they mean the same thing"
 
 
+def test_the_standalone_verifier_names_the_ledgers_own_kinds_as_the_catalogue_does():
+    from store import ledger_verify
+
+    assert (ledger_verify.KEY_CREATED, ledger_verify.KEY_ROTATED, ledger_verify.DIGEST) == (
+        EvidenceKind.LEDGER_KEY_CREATED,
+        EvidenceKind.LEDGER_KEY_ROTATED,
+        EvidenceKind.LEDGER_DIGEST,
+    )
+
+
 def test_every_outbox_kind_has_a_meaning_and_a_notice_refuses_any_other_kind():
     for kind in OutboxKind:
         assert kind.meaning.strip() and "\n" not in kind.meaning, kind
@@ -196,7 +209,7 @@ def test_every_outbox_kind_has_a_meaning_and_a_notice_refuses_any_other_kind():
 def _product_sources() -> Iterator[tuple[Path, ast.Module]]:
     for package in PRODUCT:
         for path in sorted((ROOT / package).rglob("*.py")):
-            if "migrations" not in path.parts and path not in CATALOGUES:
+            if "migrations" not in path.parts and path not in {*CATALOGUES, STANDALONE}:
                 yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 

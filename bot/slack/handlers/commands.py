@@ -1,4 +1,5 @@
-"""Slash commands: /aims (help), /ai-ask, /ai-register, /ai-status, /ai-incident.
+"""Slash commands: /aims (help; /aims audit for governance leads), /ai-ask, /ai-register,
+/ai-status, /ai-incident.
 
 Each acks at once (with a short private note when the work takes a moment) and answers
 privately through the command's response_url after the ack.
@@ -6,15 +7,19 @@ privately through the command's response_url after the ack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import Ack, App, BoltContext
 
+from bot.slack.audit import audit_ack, make_pack, subcommand
 from bot.slack.flows import start_registration_in_dm
-from bot.slack.ids import Command
+from bot.slack.ids import AimsSubcommand, Command
 from bot.slack.incidents import open_report_form
 from bot.slack.listeners import after_ack
 from bot.slack.middleware import PAYLOAD
 from bot.slack.payloads import SlashCommand
 from bot.slack.services import Services, inbound
+from governance.config import OrgConfig
 from intake.replies import Inbound, Reply
 
 
@@ -27,28 +32,33 @@ ASK_HOW = (
 )
 
 
-def ack_text(command: SlashCommand) -> str | None:
+def ack_text(command: SlashCommand, config: OrgConfig) -> str | None:
     """The instant private note a command acks with (None: a bare ack, the answer follows)."""
     if command.command == Command.ASK:
         return "Looking that up in the policies…" if command.text.strip() else ASK_HOW
     if command.command == Command.REGISTER:
         return "I've sent you a direct message to register your AI use."
+    if command.command == Command.HELP:
+        return audit_ack(command, config)
     return None
 
 
-def ack_command(ack: Ack, context: BoltContext) -> None:
-    command = context.get(PAYLOAD)
-    text = ack_text(command) if isinstance(command, SlashCommand) else None
-    # Bolt refuses ack(text=None): a bare ack when the answer follows (or a form opens).
-    if text is None:
-        ack()
-    else:
-        ack(text=text)
+def acker(services: Services) -> Callable[[Ack, BoltContext], None]:
+    def ack_command(ack: Ack, context: BoltContext) -> None:
+        command = context.get(PAYLOAD)
+        text = ack_text(command, services.ctx.config) if isinstance(command, SlashCommand) else None
+        # Bolt refuses ack(text=None): a bare ack when the answer follows (or a form opens).
+        if text is None:
+            ack()
+        else:
+            ack(text=text)
+
+    return ack_command
 
 
 def note_ack(services: Services, command: SlashCommand) -> None:
     """The ack's note is an outbound message too: record it (after the ack, off its path)."""
-    text = ack_text(command)
+    text = ack_text(command, services.ctx.config)
     if text is not None:
         services.messenger.record(
             "ack", command.user_id, {"command": command.command, "text": text}
@@ -70,8 +80,13 @@ def register(app: App, services: Services) -> None:
         services.messenger.respond_replies(command.response_url, replies, thread_of(command))
 
     @after_ack(services, SlashCommand)
-    def show_help(command: SlashCommand) -> None:
-        answer(command, services.router().help())
+    def aims(command: SlashCommand) -> None:
+        word, rest = subcommand(command)
+        if word == AimsSubcommand.AUDIT:
+            note_ack(services, command)
+            make_pack(services, command, rest)
+        else:
+            answer(command, services.router().help())
 
     @after_ack(services, SlashCommand)
     def ask(command: SlashCommand) -> None:
@@ -93,7 +108,8 @@ def register(app: App, services: Services) -> None:
     def report_incident(command: SlashCommand) -> None:
         open_report_form(services, command)
 
-    app.command(Command.HELP.value)(ack=ack_command, lazy=[show_help])
+    ack_command = acker(services)
+    app.command(Command.HELP.value)(ack=ack_command, lazy=[aims])
     app.command(Command.ASK.value)(ack=ack_command, lazy=[ask])
     app.command(Command.REGISTER.value)(ack=ack_command, lazy=[start_registration])
     app.command(Command.STATUS.value)(ack=ack_command, lazy=[show_status])

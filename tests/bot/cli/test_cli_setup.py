@@ -22,6 +22,12 @@ def test_init_then_register_list_works_in_a_fresh_folder(run_cli, tmp_path, monk
     assert "AIMS Bot itself is registered as AIU-0001" in result.stdout
     assert f"Next: cd {target} && aims register list" in result.stdout
     assert (target / "aims.yaml").is_file() and (target / ".aims" / "aims.db").is_file()
+    key_file = target / ".aims" / "ledger-signing-key.pem"
+    assert (
+        "The evidence ledger is signed with key " in result.stdout
+        and str(key_file) in result.stdout
+    )
+    assert key_file.stat().st_mode & 0o777 == 0o600
 
     monkeypatch.chdir(target)  # as the printed next step says
     listed = run_cli("register", "list")
@@ -32,7 +38,9 @@ def test_init_then_register_list_works_in_a_fresh_folder(run_cli, tmp_path, monk
     assert checked.exit_code == 0 and checked.stdout.startswith("OK ")
     verified = run_cli("evidence", "verify")
     assert verified.exit_code == 0
-    assert verified.stdout.strip() == "OK 2 events"  # the catalogue sync, AIMS Bot's record
+    # The catalogue sync, AIMS Bot's record, the signing key and the first signed digest.
+    assert verified.stdout.startswith("OK   hash chain: 4 events, head #4 ")
+    assert "FAIL" not in verified.stdout and "SKIP" not in verified.stdout
 
 
 @needs_sample

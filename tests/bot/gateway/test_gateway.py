@@ -4,6 +4,7 @@ ChatOpenAI as callers, the OpenAI stand-in as the provider (it records what it r
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import openai
@@ -367,3 +368,28 @@ def test_aims_evidence_verify_passes_after_gateway_traffic(rig):
         env={"AIMS_DATABASE_URL": rig.db.url},
     )
     assert result.exit_code == 0 and result.output.startswith("OK "), result.output
+
+
+def test_with_store_text_the_prompt_and_answer_are_kept_with_secrets_redacted(make_rig):
+    """`gateway.store_text: true` keeps what was asked and answered in the ledger (an
+    organisation that must show what was sent may choose it); tokens in it still never are."""
+    rig = make_rig(store_text=True)
+    key, _ = rig.key_for()
+    prompt = "Mail jane.doe@example.com with the token sk-abcdefghijklmnopqrstuvwx attached."
+    answer = ask(rig, key, prompt).choices[0].message.content
+    streamed = "".join(
+        chunk.choices[0].delta.content or ""
+        for chunk in ask(rig, key, "Stream this back, please.", stream=True)
+        if chunk.choices
+    )
+    decided = decisions(rig.db)
+    assert "jane.doe@example.com" in decided[0]["text"]["prompt"]  # as received
+    assert "sk-abcdefghijklmnopqrstuvwx" not in str(decided)
+    assert "[redacted]" in decided[0]["text"]["prompt"]
+    deadline = time.monotonic() + 5  # completions are recorded off the caller's path
+    while len(completed := events(rig.db, EvidenceKind.GATEWAY_COMPLETED)) < 2:
+        assert time.monotonic() < deadline, "the completions were not recorded"
+        time.sleep(0.05)
+    kept = [c["text"]["answer"] for c in sorted(completed, key=lambda c: c["decision_seq"])]
+    assert kept == [answer.replace("sk-abcdefghijklmnopqrstuvwx", "[redacted]"), streamed]
+    chain_ok(rig.db)

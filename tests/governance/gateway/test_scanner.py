@@ -106,3 +106,31 @@ def test_context_words_lift_weak_patterns():
     analyzer = analyzer_for(KNOWN_RECOGNISERS)
     assert [s.kind for s in analyzer.find("My passport number is AB1234567.")] == ["UK_PASSPORT"]
     assert analyzer.find("Order code AB1234567 shipped.") == []
+
+
+TEXTS_FOR_EVERY_KIND = [
+    "jane.doe@example.com wrote first",
+    "last words to <jane.doe@example.com>",
+    "(mail: a.b-c@mail.example.co.uk), or x@y.org;z@w.net\nthen 4111 1111 1111 1111.",
+    "card 4111-1111-1111-1111/5500 0000 0000 0004 and 12 4111111111111111 99",
+    "no address @ all, and a stray @ sign @example.com and me@localhost\there",
+    "numbers 1234 5678 9012 3456 7 near +44 20 7946 0958 but no card",
+    "Ünïcode name ünï.cøde@exämple.de and émile@example.fr…",
+    "IBAN GB82 WEST 1234 5698 7654 32, NINO AB 12 34 56 C, NHS 943 476 5919, passport 123456789",
+    "SSN 078-05-1120 and 219-09-9999; IP 192.168.0.1 and fe80::1; Dr Ada Lovelace called",
+    "digits far apart: 1" + " word" * 40 + " 2 and at the end AB123456C",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS_FOR_EVERY_KIND)
+@pytest.mark.parametrize("kind", KNOWN_RECOGNISERS)
+def test_pre_checks_and_stretches_never_change_what_a_recogniser_finds(kind, text):
+    """Recognisers are skipped when a cheap pre-check finds nothing, and the costly ones run on
+    the stretches that can hold a match (the gateway scans every request); what each finds must
+    be what Presidio's recogniser finds in the whole text."""
+    from governance import pii
+
+    def spans(recognizer) -> list[tuple[int, int, float]]:
+        return sorted((r.start, r.end, r.score) for r in recognizer.analyze(text, [kind]))
+
+    assert spans(pii._recognizer(kind)) == spans(pii.presidio_recognizer(kind))
