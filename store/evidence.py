@@ -227,7 +227,15 @@ def _checked(new: NewEvent) -> _Checked:
     known.check(_UNSTORABLE.sub("\ufffd", plain))
     # Signatures and public keys (the ledger's own kinds) are public by design: redacting their
     # "signature" fields would destroy them.
-    redacted = data if known.verbatim else redact_secrets(data)
+    verbatim = known.verbatim_fields
+    redacted = (
+        {
+            key: value if key in verbatim else redact_secrets({key: value})[key]
+            for key, value in data.items()
+        }
+        if verbatim
+        else redact_secrets(data)
+    )
     body = _storable_json(plain if redacted == data else canonical_json(redacted))
     return _Checked(known.value, _label(new.actor), _label(new.subject), body)
 

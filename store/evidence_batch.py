@@ -48,6 +48,8 @@ from store import evidence
 from store.db import Database
 from store.evidence_kinds import EvidenceKind
 
+HELD_IDLE_SECONDS = 10.0  # a connection unused this long is returned to the pool
+
 # settle(seq, None) on commit; settle(None, error) on failure.
 Settle = Callable[[int | None, BaseException | None], None]
 
@@ -136,6 +138,7 @@ class GroupCommitter:
         self.batches = 0  # transactions committed
         self.committed = 0  # events committed in them
         self._connection: Connection | None = None  # the committing thread's own
+        self._used_at = 0.0
         self._thread = threading.Thread(target=self._run, name="evidence-group-commit", daemon=True)
         self._thread.start()
 
@@ -263,10 +266,16 @@ class GroupCommitter:
             self._disconnect()
 
     def _connected(self) -> Connection:
-        # One connection held for the thread's life: checking one out of the pool and resetting
-        # it on return cost as much as the rest of a one-event transaction.
+        # One connection held while batches keep coming: checking one out of the pool and
+        # resetting it on return cost as much as the rest of a one-event transaction. After a
+        # quiet spell it goes back and a fresh one is checked out, which the pool pings first
+        # (the server may have dropped an idle connection meanwhile).
+        now = time.monotonic()
+        if self._connection is not None and now - self._used_at > HELD_IDLE_SECONDS:
+            self._disconnect()
         if self._connection is None:
             self._connection = self._db.engine.connect()
+        self._used_at = now
         return self._connection
 
     def _disconnect(self) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -473,7 +473,10 @@ class GatewayCompleted(Payload):
 
 class VerbatimPayload(Payload):
     """Signatures, public keys and hashes: public by design, so stored as written. Secret
-    redaction would take a "signature" field for a secret and destroy it."""
+    redaction would take a "signature" field for a secret and destroy it. Fields named in
+    `REDACTED_AS_USUAL` (free text someone typed) are still redacted."""
+
+    REDACTED_AS_USUAL: ClassVar[frozenset[str]] = frozenset()
 
 
 class LedgerKeyCreated(VerbatimPayload):
@@ -488,6 +491,8 @@ class LedgerKeyRotated(VerbatimPayload):
     public_key_pem: str
     endorsement: str  # hex signature by the previous key over b"aims-key-rotation:" + fingerprint
     reason: str
+
+    REDACTED_AS_USUAL: ClassVar[frozenset[str]] = frozenset({"reason"})
 
 
 class LedgerDigest(VerbatimPayload):
@@ -759,9 +764,13 @@ class EvidenceKind(StrEnum):
     )
 
     @property
-    def verbatim(self) -> bool:
-        """Whether its payloads are stored as written, without secret redaction."""
-        return issubclass(self.payload_model, VerbatimPayload)
+    def verbatim_fields(self) -> frozenset[str]:
+        """The payload fields stored as written, without secret redaction (signatures and
+        public keys of the ledger's own kinds); none for every other kind."""
+        model = self.payload_model
+        if not issubclass(model, VerbatimPayload):
+            return frozenset()
+        return frozenset(model.model_fields) - model.REDACTED_AS_USUAL
 
     def check(self, payload_json: str) -> BaseModel:
         """The payload (its JSON text) read with this kind's model; PayloadMismatch if it does

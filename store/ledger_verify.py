@@ -900,7 +900,9 @@ def _coverage_check(facts: ChainFacts, signed: _Signed, log_name: str) -> Check:
             break
     for digest in signed.log or []:
         last = digest["last_seq"]
-        if last > facts.count:
+        # A digest is itself recorded as the event after the last one it covers: a ledger
+        # that ends at `last` lost that record, however well the events before it hash.
+        if last >= facts.count:
             problems.append(_cut(facts, signed, digest, log_name))
             break
         found = facts.hashes.get(last, "")
@@ -937,7 +939,8 @@ def _cut(facts: ChainFacts, signed: _Signed, digest: dict[str, Any], log_name: s
     latest = (signed.log or [digest])[-1]
     found = (
         f"digest {latest['digest']} of {when(latest)} in {log_name} covers events up to "
-        f"#{latest['last_seq']}, but the ledger ends at #{facts.count}"
+        f"#{latest['last_seq']} and was recorded as #{latest['last_seq'] + 1}, but the ledger "
+        f"ends at #{facts.count}"
     )
     own = signed.ledger[-1][1] if signed.ledger else None
     if own is None:

@@ -10,7 +10,6 @@ pooling, HTTP/1.1 and the error types callers see stay httpx's and httpcore's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -20,6 +19,8 @@ import httpx
 
 # httpcore's own check: an idle keep-alive connection with bytes waiting was closed by the peer.
 from httpcore._utils import is_socket_readable
+
+CLOSE_SECONDS = 1.0
 
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
@@ -54,8 +55,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def aclose(self) -> None:
         self._writer.close()
-        with contextlib.suppress(OSError, ssl.SSLError, asyncio.CancelledError):
-            await self._writer.wait_closed()
+        try:
+            # A peer that never finishes the TLS close must not hold the caller.
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self._writer.wait_closed()
+        except TimeoutError:
+            self._writer.transport.abort()
+        except (OSError, ssl.SSLError):
+            pass
 
     async def start_tls(
         self,
@@ -67,10 +74,11 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             async with asyncio.timeout(timeout):
                 await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
         except TimeoutError as exc:
-            await self.aclose()
+            # Dropped, not closed: a closing handshake could wait on the peer that stalled.
+            self._writer.transport.abort()
             raise httpcore.ConnectTimeout(str(exc) or "TLS handshake timed out") from exc
         except (OSError, ssl.SSLError) as exc:
-            await self.aclose()
+            self._writer.transport.abort()
             raise httpcore.ConnectError(str(exc)) from exc
         self._socket = self._writer.get_extra_info("socket")
         return self

@@ -97,13 +97,17 @@ class Forwarder:
             self._flush_timer = None
         waiting, self._completions = self._completions, []
         for payload in waiting:
-            self._submit(
-                EvidenceKind.GATEWAY_COMPLETED,
-                payload["record_ref"] or "gateway",
-                payload["key_id"] or "gateway:unknown-key",
-                payload,
-                functools.partial(_not_recorded, payload["decision_seq"]),
-            )
+            not_recorded = functools.partial(_not_recorded, payload["decision_seq"])
+            try:
+                self._submit(
+                    EvidenceKind.GATEWAY_COMPLETED,
+                    payload["record_ref"] or "gateway",
+                    payload["key_id"] or "gateway:unknown-key",
+                    payload,
+                    not_recorded,
+                )
+            except Exception as exc:  # the committer closed (shutting down): say so, go on
+                not_recorded(exc)
 
     async def _once(self, job: Forwarding, body: bytes, mapping: dict[str, str]) -> Response:
         relay = Relay()

@@ -95,6 +95,9 @@ def build_pack(
         step.start("Signing a digest of the ledger")
         digest = pack_signing.sign_digest(ctx, now=now, actor=actor)
         figures = _figures_and_sheets(ctx, staging, period=period, actor=actor, now=now, step=step)
+        # The digest log first: a digest signed while the ledger is exported (the hourly job)
+        # then covers only events the export holds.
+        pack_signing.copy_digest_log(ctx, staging / "digests.jsonl")
         step.start("Exporting the evidence ledger")
         with ctx.db.session() as session:
             events = export_jsonl(session, staging / "evidence.jsonl")
@@ -192,7 +195,6 @@ def _last_line(path: Path) -> dict[str, Any] | None:
 def _write_verification(
     ctx: AppContext, staging: Path, figures: PackFigures, keys: list[str]
 ) -> None:
-    pack_signing.copy_digest_log(ctx, staging / "digests.jsonl")
     (staging / "public_key.pem").write_text("".join(key + "\n" for key in keys), "ascii")
     (staging / "verify_pack.py").write_text(pack_signing.verifier_source(), "utf-8")
     info = figures.info
@@ -212,6 +214,8 @@ def _zip(folder: Path, target: Path, name: str, step: Progress) -> None:
     """The pack's files in a zip, under the folder name `name` (as it unpacks)."""
     files = [folder / file for file in FILES]
     step.start("Writing the zip", total=sum(path.stat().st_size for path in files))
+    # Readable by its owner only, like the folder beside it: it holds the whole ledger.
+    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             archive.write(path, f"{name}/{path.name}")

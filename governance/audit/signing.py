@@ -11,6 +11,7 @@ store). The ledger records the public key and its fingerprint (`ledger.key_creat
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,8 @@ from store import ledger_verify
 from store.evidence_kinds import EvidenceKind
 from store.ledger_verify import fingerprint_of_pem, short
 from store.models import EvidenceEvent
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ENV_KEY_FILE",
@@ -141,6 +144,11 @@ def load_key(ctx: HasDataDir) -> SigningKey | None:
                 f"stopped after the ledger recorded it; move it to {place.path}"
             )
         return None
+    if place.path.stat().st_mode & 0o077:
+        log.warning(
+            "the ledger's signing key %s can be read by other users of this machine; chmod 600 it",
+            place.path,
+        )
     return _parse(place.path.read_bytes(), place.describe())
 
 

@@ -124,7 +124,7 @@ class Finding(BaseModel):
 
     kind: str  # Presidio entity type, e.g. EMAIL_ADDRESS
     message: int  # index into messages
-    part: int | None  # index into a list content, None for string content
+    part: int | None  # list content index; None: string content; -1, -2…: tool call arguments
     start: int
     end: int
 

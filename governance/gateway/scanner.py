@@ -26,8 +26,10 @@ MAX_PLACEHOLDER = 48  # longer than any "<KIND_n>" the scanner makes
 
 
 def text_parts(request: ChatRequest) -> Iterator[tuple[int, int | None, str]]:
-    """(message index, part index or None, text) for every text the request carries: string
-    contents, and the `text` of list contents' text parts."""
+    """(message index, part, text) for every text the request carries: string contents (part
+    None), the `text` of list contents' text parts (part 0, 1, …), and the arguments of tool
+    calls an assistant message made earlier in the conversation (part -1, -2, …: a model's
+    arguments often repeat what the user wrote)."""
     for m, message in enumerate(request.messages):
         content = message.content
         if isinstance(content, str):
@@ -36,6 +38,23 @@ def text_parts(request: ChatRequest) -> Iterator[tuple[int, int | None, str]]:
             for p, part in enumerate(content):
                 if part.get("type") == "text" and isinstance(part.get("text"), str):
                     yield m, p, part["text"]
+        for c, call in enumerate(tool_calls(message)):
+            arguments = call.get("function", {}).get("arguments")
+            if isinstance(arguments, str):
+                yield m, tool_call_part(c), arguments
+
+
+def tool_calls(message: ChatMessage) -> list[dict[str, Any]]:
+    calls = (message.model_extra or {}).get("tool_calls")
+    if not isinstance(calls, list):
+        return []
+    return [call if isinstance(call, dict) else {} for call in calls]
+
+
+def tool_call_part(index: int) -> int:
+    """The part number of an assistant message's tool call `index` (negative: apart from the
+    content's parts)."""
+    return -1 - index
 
 
 def non_text_parts(request: ChatRequest) -> list[str]:
@@ -81,7 +100,7 @@ class PiiScanner:
         taken = "\n".join(texts.values())
         placeholders: dict[tuple[str, str], str] = {}
         counters: dict[str, int] = {}
-        order = sorted(chosen, key=lambda f: (f.message, -1 if f.part is None else f.part, f.start))
+        order = sorted(chosen, key=lambda f: (f.message, _reading_order(f.part), f.start))
         for finding in order:
             value = texts[(finding.message, finding.part)][finding.start : finding.end]
             if (finding.kind, value) in placeholders:
@@ -107,6 +126,13 @@ class PiiScanner:
         return request.model_copy(update={"messages": messages}), mapping
 
 
+def _reading_order(part: int | None) -> int:
+    """Content first (a string, then list parts in order), then tool calls in order."""
+    if part is None:
+        return -1
+    return part if part >= 0 else 1_000_000 - part
+
+
 def _anonymize(text: str, findings: list[Finding], placeholders: dict[tuple[str, str], str]) -> str:
     from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
@@ -130,15 +156,24 @@ def _anonymize(text: str, findings: list[Finding], placeholders: dict[tuple[str,
 def _with_texts(
     message: ChatMessage, m: int, replaced: dict[tuple[int, int | None], str]
 ) -> ChatMessage:
+    update: dict[str, Any] = {}
     content = message.content
-    if isinstance(content, str):
-        return message.model_copy(update={"content": replaced.get((m, None), content)})
-    assert isinstance(content, list)
-    parts = [
-        {**part, "text": replaced[(m, p)]} if (m, p) in replaced else part
-        for p, part in enumerate(content)
-    ]
-    return message.model_copy(update={"content": parts})
+    if isinstance(content, str) and (m, None) in replaced:
+        update["content"] = replaced[(m, None)]
+    elif isinstance(content, list):
+        update["content"] = [
+            {**part, "text": replaced[(m, p)]} if (m, p) in replaced else part
+            for p, part in enumerate(content)
+        ]
+    calls = tool_calls(message)
+    if any((m, tool_call_part(c)) in replaced for c in range(len(calls))):
+        update["tool_calls"] = [
+            {**call, "function": {**call["function"], "arguments": replaced[where]}}
+            if (where := (m, tool_call_part(c))) in replaced
+            else call
+            for c, call in enumerate(calls)
+        ]
+    return message.model_copy(update=update)
 
 
 def restore(text: str, mapping: dict[str, str]) -> str:

@@ -39,6 +39,19 @@ def _swap_key(ledger: SignedLedger, folder: Path) -> None:
         digests.append_digest(session, forged, ledger.place)
 
 
+def _cut_at_the_latest_digest(ledger: SignedLedger, _folder: Path) -> None:
+    """Every event the latest digest covers is still there; only its own record is gone."""
+    latest = digests.digest_log(ledger.place)[-1]
+    t.db_truncate(ledger.db, latest["last_seq"] + 1)
+
+
+def _backup_from_just_before_a_digest(ledger: SignedLedger, folder: Path) -> None:
+    ledger.add(3, hours=4)
+    backup = t.Backup(ledger.db, folder)
+    ledger.digest(hours=4)  # committed after the backup was taken
+    backup.restore()
+
+
 Tamper = Callable[[SignedLedger, Path], None]
 CASES: list[tuple[str, Tamper, str]] = [
     ("payload edited", lambda ledger, _: t.db_edit_payload(ledger.db, 5), "payload edited"),
@@ -47,7 +60,13 @@ CASES: list[tuple[str, Tamper, str]] = [
     ("event inserted", lambda ledger, _: t.db_insert_after(ledger.db, 5), "event inserted"),
     ("tail cut", lambda ledger, _: t.db_truncate(ledger.db, 27), "events cut from the end"),
     ("chain rewritten", lambda ledger, _: t.db_rewrite_from(ledger.db, 5), "chain rewritten"),
+    ("tail cut at a digest", _cut_at_the_latest_digest, "events cut from the end"),
     ("older backup restored", _restore_older_backup, "restored from an older backup (rolled"),
+    (
+        "backup from before a digest",
+        _backup_from_just_before_a_digest,
+        "restored from an older backup (rolled",
+    ),
     ("key swapped", _swap_key, "key swapped"),
 ]
 
@@ -80,9 +99,10 @@ def test_what_is_found_names_the_digest_its_time_and_the_events(ledger, org_file
         "FAIL coverage: events cut from the end or the database restored from an older backup "
         "(rolled back): digest 3 of 2026-11-24 11:30 UTC in "
     ) in result.stdout
-    assert "covers events up to #28, but the ledger ends at #26; its own latest digest is " in (
-        result.stdout
-    )
+    assert (
+        "covers events up to #28 and was recorded as #29, but the ledger ends at #26; its own "
+        "latest digest is "
+    ) in result.stdout
     assert "so the record of digest 3 is gone with the events after #26" in result.stdout
 
 

@@ -103,8 +103,9 @@ def test_the_folder_and_the_zip_beside_it_hold_every_file(built: Built) -> None:
         assert sorted(archive.namelist()) == sorted(f"acme-q4/{name}" for name in FILES)
         for name in FILES:
             assert archive.read(f"acme-q4/{name}") == (folder / name).read_bytes(), name
-    # Nothing half-written is left beside them.
+    # Nothing half-written is left beside them, and only their owner can read them.
     assert sorted(path.name for path in folder.parent.iterdir()) == ["acme-q4", "acme-q4.zip"]
+    assert folder.stat().st_mode & 0o077 == 0 and built.result.zip.stat().st_mode & 0o077 == 0
     verifier = REPO / "store" / "ledger_verify.py"
     assert (folder / "verify_pack.py").read_bytes() == verifier.read_bytes()
     assert "python verify_pack.py ." in (folder / "VERIFY.md").read_text(encoding="utf-8")
@@ -270,3 +271,11 @@ def test_the_pack_verifies_on_a_machine_with_only_python_and_cryptography(
     assert lines and all(line.startswith("OK") for line in lines), result.stdout
     assert any("hash chain" in line and f"{built.result.events} events" in line for line in lines)
     assert any("signature" in line for line in lines)
+
+
+def test_the_private_key_is_in_no_file_of_the_pack(built: Built) -> None:
+    key_file = built.ctx.data_dir / "ledger-signing-key.pem"
+    secret = b"".join(key_file.read_bytes().splitlines()[1:-1])  # the PEM's base64 body
+    assert secret
+    for path in [*built.folder.iterdir(), built.result.zip]:
+        assert secret not in path.read_bytes(), path.name

@@ -129,7 +129,12 @@ def test_a_rotation_is_endorsed_by_the_old_key_which_is_kept(db, place, now, sam
     old = _init(db, place, now)
     with db.session() as session:
         change = keys.rotate_key(
-            session, place, actor=LEAD, reason="a lead left", config=sample_config, now=now
+            session,
+            place,
+            actor=LEAD,
+            reason="a lead left; her old token xoxb-1234-5678-abcdefgh is revoked",
+            config=sample_config,
+            now=now,
         )
     archived = place.data_dir / f"ledger-signing-key.{signing.short(old.fingerprint)}.pem"
     assert change.archived == archived and _mode(archived) == 0o600
@@ -137,9 +142,9 @@ def test_a_rotation_is_endorsed_by_the_old_key_which_is_kept(db, place, now, sam
     assert kept.fingerprint == old.fingerprint
     assert signing.load_key(place).fingerprint == change.fingerprint != old.fingerprint
     rotated = json.loads(_ledger(db)[-2].payload)
-    assert rotated["reason"] == "a lead left" and rotated["previous_fingerprint"] == (
-        old.fingerprint
-    )
+    # The lead's words are redacted as usual; the key material is kept as written.
+    assert rotated["reason"] == "a lead left; her old token [redacted] is revoked"
+    assert rotated["previous_fingerprint"] == old.fingerprint
     assert ledger_verify.signature_valid(
         ledger_verify.load_public_key(kept.public_pem),
         rotated["endorsement"],
@@ -159,3 +164,12 @@ def test_a_rotation_rolled_back_leaves_the_old_key_in_place(db, place, now, samp
     with db.session() as session:
         kinds = [line.kind for line in evidence.iter_ledger(session)]
     assert EvidenceKind.LEDGER_KEY_ROTATED not in kinds
+
+
+def test_a_key_file_others_can_read_is_warned_about(db, place, now, caplog):
+    _init(db, place, now)
+    key_file = place.data_dir / signing.KEY_FILE
+    assert signing.load_key(place) is not None and "can be read by other users" not in caplog.text
+    key_file.chmod(0o644)
+    assert signing.load_key(place) is not None
+    assert f"signing key {key_file} can be read by other users of this machine" in caplog.text

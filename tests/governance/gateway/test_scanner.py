@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from governance.config import GatewaySettings
@@ -134,3 +136,30 @@ def test_pre_checks_and_stretches_never_change_what_a_recogniser_finds(kind, tex
         return sorted((r.start, r.end, r.score) for r in recognizer.analyze(text, [kind]))
 
     assert spans(pii._recognizer(kind)) == spans(pii.presidio_recognizer(kind))
+
+
+def test_arguments_of_earlier_tool_calls_are_scanned_and_redacted(scanner):
+    """A model's tool-call arguments repeat what users wrote; sent back in the conversation,
+    they are personal data like any message text."""
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "send_mail", "arguments": '{"to": "jane.doe@example.com"}'},
+    }
+    request = ChatRequest(
+        model="gpt-4o",
+        messages=[
+            {"role": "user", "content": "Mail jane.doe@example.com the minutes."},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "sent"},
+        ],
+    )
+    found = scanner.scan(request)
+    assert found.counts() == {"EMAIL_ADDRESS": 2}
+    redacted, mapping = scanner.redact(request, found, ["EMAIL_ADDRESS"])
+    forwarded = json.loads(redacted.model_dump_json(exclude_unset=True))
+    assert forwarded["messages"][0]["content"] == "Mail <EMAIL_ADDRESS_1> the minutes."
+    [sent] = forwarded["messages"][1]["tool_calls"]
+    assert sent["function"] == {"name": "send_mail", "arguments": '{"to": "<EMAIL_ADDRESS_1>"}'}
+    assert sent["id"] == "call_1" and mapping == {"<EMAIL_ADDRESS_1>": "jane.doe@example.com"}
+    assert "jane.doe" not in json.dumps(forwarded)
