@@ -141,9 +141,7 @@ def collect_figures(session: Session, *, config: OrgConfig, now: datetime) -> Di
 
 
 def ledger_head(session: Session) -> LedgerHead | None:
-    head = session.execute(
-        select(EvidenceEvent.seq, EvidenceEvent.hash).order_by(EvidenceEvent.seq.desc()).limit(1)
-    ).first()
+    head = evidence.head(session)
     if head is None:
         return None
     signed = latest_digest(session)

@@ -292,6 +292,12 @@ _EVENTS = EvidenceEvent.__table__
 _HEAD_QUERY = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
 
 
+def head(session: Session) -> tuple[int, str] | None:
+    """(sequence number, hash) of the last event, as committed; None for an empty ledger."""
+    last = session.connection().execute(_HEAD_QUERY).first()
+    return (int(last[0]), str(last[1])) if last else None
+
+
 def lock_head(session: Session) -> tuple[int, str]:
     """(sequence number, hash) of the last event ((0, GENESIS) when empty), with the ledger
     locked until the caller's transaction ends: nothing is appended between reading the head

@@ -154,11 +154,3 @@ def latest_by_subject(
         for subject, seq in rows:
             found[subject].append(seq)
     return found
-
-
-def head(session: Session) -> tuple[int, str] | None:
-    """The ledger's last event: (sequence number, hash); None for an empty ledger."""
-    row = session.execute(
-        select(EvidenceEvent.seq, EvidenceEvent.hash).order_by(EvidenceEvent.seq.desc()).limit(1)
-    ).first()
-    return (int(row[0]), str(row[1])) if row else None
