@@ -163,6 +163,10 @@ class CatalogueTool(Strict):
     url: str | None = None
     # Provider model ids this tool may call through the gateway (fnmatch patterns, e.g. "gpt-4o*").
     models: list[str] = Field(default_factory=list)
+    # Facts procurement already settled, so the intake does not ask a requester for them.
+    data_location: str | None = Field(default=None, min_length=1)
+    contract_dpa: Literal["yes", "in progress", "no", "not sure"] | None = None
+    provenance: str | None = Field(default=None, min_length=1)
 
 
 class Upstream(Strict):
@@ -207,6 +211,18 @@ class Intake(Strict):
     expire_after_hours: int = Field(default=72, ge=1)
 
 
+class ApprovalSettings(Strict):
+    """`approvals:` in aims.yaml."""
+
+    # Separation of duties: unless this is true, every approval needs at least one decision by
+    # someone other than the requester.
+    allow_self_approval: bool = False
+    # A minimal-tier, internal use of an approved catalogue tool within its allowed data:
+    # "lead": one governance lead approves it; "conditions": it is approved at once with the
+    # catalogue's conditions recorded; "off": routed like any other record.
+    fast_track: Literal["off", "lead", "conditions"] = "lead"
+
+
 class StatementOfApplicability(Strict):
     """`soa:` in aims.yaml: which ISO/IEC 42001 Annex A controls the organisation excludes, each
     with its justification (clause 6.1.3). Every control not listed under `not_applicable` applies;
@@ -242,6 +258,7 @@ class OrgConfig(Strict):
     catalogue: list[CatalogueTool] = Field(default_factory=list)
     policy_sources: list[str] = Field(default_factory=list)
     intake: Intake = Field(default_factory=Intake)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     gateway: GatewaySettings | None = None
     soa: StatementOfApplicability = Field(default_factory=StatementOfApplicability)
     audit: AuditSettings = Field(default_factory=AuditSettings)

@@ -100,6 +100,8 @@ class RecordFields(BaseModel):
     tier_reasons: list[str] = Field(default_factory=list)
     tier_override: str = ""
     conditions: list[str] = Field(default_factory=list)
+    # Fields the requester said they don't know yet: unknown, not a value, for reviewers to settle.
+    open_items: list[str] = Field(default_factory=list)
     next_review: date | None = None
     review_lapsed: bool = False
 

@@ -85,6 +85,7 @@ class AIUse(Base):
     tier_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     tier_override: Mapped[str] = mapped_column(Text, default="")
     conditions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    open_items: Mapped[list[Any]] = mapped_column(JSON, default=list)
     next_review: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     review_lapsed: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(32), index=True)
