@@ -211,7 +211,21 @@ class Router:
 
     # -- internals ----------------------------------------------------------------------------
     def _intake_turn(self, session: Session, inbound: Inbound) -> list[Reply]:
-        return flow.turn(session, self.ctx.config, inbound, now=self._now(), engine=self._engine())
+        replies = flow.turn(
+            session, self.ctx.config, inbound, now=self._now(), engine=self._engine()
+        )
+        if not any(reply.kind is ReplyKind.ASIDE for reply in replies):
+            return replies
+        # A policy question asked mid-registration is answered in place; the registration's
+        # question follows it. The turn is saved first, so the answer runs in its own session.
+        session.commit()
+        answered: list[Reply] = []
+        for reply in replies:
+            if reply.kind is ReplyKind.ASIDE:
+                answered += self._ask(inbound.model_copy(update={"text": reply.text}))
+            else:
+                answered.append(reply)
+        return answered
 
     def _engine(self) -> IntakeEngine:
         """The intake engine with the context's embedder (unless turned off) and chat model."""

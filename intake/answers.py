@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from governance.config import CatalogueTool, OrgConfig
+from governance.tiering_rules import DECISION_NONE
+from intake.places import place
 from intake.rules import detect_audience, detect_data, detect_tool
 from intake.rules_conduct import detect_agency, detect_decisions, detect_oversight
 from intake.rules_org import detect_supplier, make_title, match_person, parse_unit_answer
 from intake.slots import NONE_OF_THESE, Slot
+from intake.tool_choice import tool_candidates
 
 ANSWER_LIMIT = 1000
 DESCRIPTION_LIMIT = 4000
@@ -18,6 +22,18 @@ DESCRIPTION_LIMIT = 4000
 
 class Problem(Exception):
     """The answer cannot be used; the message says how to answer instead."""
+
+
+class Ambiguous(Problem):
+    """The answer names a word several catalogue tools share; the requester picks one."""
+
+    def __init__(self, tools: list[str]) -> None:
+        super().__init__(f"Several tools in the catalogue go by that name: {', '.join(tools)}.")
+        self.tools = tools
+
+
+# Lookup of a typed name in the workspace's people (Slack's users), beyond aims.yaml.
+PeopleLookup = Callable[[str], str | None]
 
 
 @dataclass
@@ -37,6 +53,49 @@ _NO = re.compile(
     r"not really|never|none)\b",
     re.I,
 )
+
+
+# A reply that says nothing a free-text field could hold: "yes" is not a vendor.
+_NON_ANSWER = re.compile(
+    r"^\s*(?:yes|no|y|n|yep|yeah|yup|nope|nah|ok|okay|sure|fine|true|false|maybe|none|"
+    r"nothing|n/?a|lol|idk|\?+|-+|\.+|x+|tbd|tbc)\s*[.!?]*\s*$",
+    re.I,
+)
+_BARE_YES_NO = re.compile(
+    r"^\s*(?:yes|y|yep|yeah|yup|sure|correct|no|n|nope|nah)\s*[.!]*\s*$", re.I
+)
+# What each free-text field expects, said when a reply is not one.
+_EXPECTED = {
+    "tool": "Name the AI tool, product or model (e.g. ChatGPT Enterprise), or say "
+    '"built in-house" or "don\'t know".',
+    "vendor": 'Name the company that supplies it (e.g. Microsoft), or say "don\'t know".',
+    "business_unit": "Name the team or business unit (e.g. Customer Operations).",
+    "title": "Give the register a short title of a few words.",
+    "affected_people": "Name the groups of people its output affects (e.g. customers, job "
+    'applicants), or say "skip".',
+    "permissions": 'Name the systems the agent can reach and what it does there (e.g. "read '
+    'Jira, comment on tickets").',
+    "provenance": 'Name the model and where it comes from (e.g. "OpenAI GPT-4o via Microsoft"), '
+    'or say "don\'t know".',
+    "logging_arrangements": 'Say what is logged, where and for how long (e.g. "Zendesk keeps '
+    'chat transcripts for 12 months"), or say "don\'t know".',
+    "escalation_route": 'Say who people contact and how (e.g. "the #ai-support channel, or '
+    '@Priya"), or say "don\'t know".',
+}
+
+
+def is_yes_or_no(text: str) -> bool | None:
+    """True for a bare yes, False for a bare no, None for anything longer."""
+    if not _BARE_YES_NO.match(text):
+        return None
+    return bool(_YES.match(text))
+
+
+def _says_something(name: str, answer: str) -> None:
+    if name not in _EXPECTED:
+        return
+    if _NON_ANSWER.match(answer):
+        raise Problem(f'"{answer.strip()}" doesn\'t answer that. {_EXPECTED[name]}')
 
 
 def check_text(text: str, *, limit: int = ANSWER_LIMIT) -> str:
@@ -194,7 +253,7 @@ _CHOICE_WORDS: dict[str, list[tuple[str, str]]] = {
             r"we decide|humans? decide",
             "recommends",
         ),
-        (r"^\s*yes\b|decides|automatic", "decides"),
+        (r"decides|automatic", "decides"),
     ],
     "decision_stakes": [
         (r"significant|major|serious|big|a lot|very|high|important", "significant"),
@@ -230,36 +289,39 @@ def _choice(slot: Slot, text: str) -> str:
     choice = _by_choice(slot, text)
     if choice is not None:
         return choice
+    yes_no = is_yes_or_no(text)
+    if yes_no is not None:
+        if slot.name == "decisions_about_people" and yes_no is False:
+            return DECISION_NONE
+        labels = "; ".join(f"{i}. {label}" for i, (_, label) in enumerate(slot.choices, 1))
+        raise Problem(f"That question has more than a yes or no answer. Which one: {labels}?")
+    if slot.name == "data_location":
+        if (where := place(text)) is not None:
+            return where
+        raise Problem(
+            f'I don\'t know "{text.strip()[:60]}" as a country or region. Type a country '
+            '(e.g. Ireland), a region (UK, EU/EEA, US), or "don\'t know".'
+        )
     detector = _CHOICE_DETECTORS.get(slot.name)
     if detector is not None and (found := detector(text)):
         return str(found)
     for pattern, value in _CHOICE_WORDS.get(slot.name, []):
         if re.search(pattern, text, re.I):
             return value
-    if slot.name == "data_location" and _looks_like_place(text):
-        return text.strip().rstrip(".")[:200]
     raise Problem("I couldn't match that to the choices.")
 
 
-def _looks_like_a_name(text: str) -> bool:
-    """Someone not in aims.yaml: "Jane Smith", "jane smith" or an email, not a stray word."""
-    words = text.split()
-    if "@" in text and len(words) == 1:
-        return True
-    capitalised = all(w[:1].isupper() for w in words)
-    return 0 < len(words) <= 4 and len(text) <= 80 and (capitalised or len(words) >= 2)
-
-
-def _looks_like_place(text: str) -> bool:
-    """A short proper name ("Canada", "Microsoft's Sydney region"), not a stray sentence."""
-    words = text.split()
-    return 0 < len(words) <= 5 and text.strip()[:1].isupper()
-
-
-def parse(slot: Slot, text: str, config: OrgConfig, requester: str) -> Parsed:
+def parse(
+    slot: Slot,
+    text: str,
+    config: OrgConfig,
+    requester: str,
+    people: PeopleLookup | None = None,
+) -> Parsed:
     """The value for `slot` from `text`; raises Problem with what to fix."""
     limit = DESCRIPTION_LIMIT if slot.name == "purpose" else ANSWER_LIMIT
     answer = check_text(text, limit=limit)
+    _says_something(slot.name, answer)
     extra: dict[str, Any] = {}
     value: Any
     if slot.kind == "choice":
@@ -271,11 +333,13 @@ def parse(slot: Slot, text: str, config: OrgConfig, requester: str) -> Parsed:
     elif slot.kind == "list":
         value = _split(answer)
     elif slot.kind == "person":
-        value = match_person(answer, config, requester)
+        value = match_person(answer, config, requester) or (people(answer) if people else None)
         if value is None:
-            if not _looks_like_a_name(answer):
-                raise Problem('Say "me", @mention the owner, or type their full name.')
-            value = answer
+            raise Problem(
+                f'I can\'t find a person called "{answer[:60]}". The owner must be one person, '
+                'not a team: say "me", @mention them, or type the full name of someone in the '
+                "organisation."
+            )
     else:
         value, extra = _text(slot, answer, config)
     return Parsed(value=value, extra=extra)
@@ -287,6 +351,11 @@ _SUPPLIED = re.compile(
     re.I,
 )
 _OWN = re.compile(r"in[- ]house|ourselves|our own|we (?:are )?build|home[- ]?grown|bespoke", re.I)
+# A supplier named in a tool answer: "RiskQuote from Pacific Re", "our supplier, Gallagher".
+_VENDOR_NAMED = re.compile(
+    r"(?:\b(?:from|by|supplied by|made by|sold by)|supplier,)\s+(?!(?:our|the|a|an)\b)"
+    r"([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})"
+)
 _NOT_NAMES = {"A", "An", "The", "We", "Our", "I", "It", "My", "Some", "Not", "No", "Yes"}
 
 
@@ -312,14 +381,19 @@ def _names_a_product(answer: str) -> bool | None:
 
 def _text(slot: Slot, answer: str, config: OrgConfig) -> tuple[Any, dict[str, Any]]:
     if slot.name == "tool":
+        candidates = tool_candidates(answer, config.catalogue)
+        if len(candidates) > 1:
+            raise Ambiguous([tool.name for tool in candidates])
         found = detect_tool(answer, config.catalogue)
         if "tool" in found.values:
-            extra = {k: v for k, v in found.values.items() if k != "tool"}
-            return found.values["tool"], extra
+            return found.values["tool"], {k: v for k, v in found.values.items() if k != "tool"}
         if tool := _by_first_word(answer, config):
             return tool.name, {"vendor": tool.vendor, "third_party": True}
         supplier = _names_a_product(answer)
-        return answer[:200], ({} if supplier is None else {"third_party": supplier})
+        extra: dict[str, Any] = {} if supplier is None else {"third_party": supplier}
+        if supplier and (vendor := _VENDOR_NAMED.search(answer)):
+            extra["vendor"] = vendor.group(1)  # "RiskQuote from Pacific Re": the requester said
+        return answer[:200], extra
     if slot.name == "business_unit":
         return parse_unit_answer(answer), {}
     if slot.name == "title":

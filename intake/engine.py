@@ -17,19 +17,48 @@ from typing import Any
 from governance.config import OrgConfig
 from governance.models import RiskTier
 from governance.tiering import classify
-from governance.tiering_rules import AREAS_BY_ID, PRACTICES_BY_ID
-from intake.answers import ANSWER_LIMIT, DESCRIPTION_LIMIT, Problem, check_text, parse
+from governance.tiering_rules import AREAS_BY_ID, DECISION_NONE, PRACTICES_BY_ID
+from intake import confirm
+from intake.answers import (
+    ANSWER_LIMIT,
+    DESCRIPTION_LIMIT,
+    Ambiguous,
+    PeopleLookup,
+    Problem,
+    check_text,
+    is_yes_or_no,
+    parse,
+)
 from intake.extract import Extraction, LlmExtract, Suggest, extract, rule_findings
+from intake.facts import SAID
 from intake.record import build_fields, describe_value
 from intake.replies import Choice, Reply, ReplyKind
 from intake.rules_org import make_title
-from intake.slots import HIGH_TIER_ONLY, SLOTS, SLOTS_BY_NAME, Slot
+from intake.slots import CONFIRM_FACTS, HIGH_TIER_ONLY, SLOTS, SLOTS_BY_NAME, UNKNOWABLE, Slot
 from intake.state import IntakeState, Stage
+from intake.tool_choice import (
+    CATALOGUE_FIELDS,
+    catalogue_facts,
+    catalogue_tool,
+    status_warning,
+    tool_candidates,
+)
 
 _CANCEL = re.compile(r"^\s*(?:cancel|stop|quit|abort|exit|never ?mind|forget it)\b[.!]?\s*$", re.I)
 _BACK = re.compile(r"^\s*(?:back|go back|previous|undo)[.!]?\s*$", re.I)
 _SKIP = re.compile(r"^\s*(?:skip|skip (?:it|this|this one)|pass|next)[.!]?\s*$", re.I)
-_DONT_KNOW = re.compile(r"^\s*(?:i )?(?:don't|do not|dont) know|not sure|no idea|n/?a\b", re.I)
+_DONT_KNOW = re.compile(
+    r"^\s*(?:(?:i )?(?:don't|do not|dont|don’t) know|not sure|no idea|no clue|unknown|unsure|"
+    r"idk|dunno|n/?a\b|tbc\b|to be confirmed|not (?:decided|known) yet|not yet known)",
+    re.I,
+)
+# A question typed instead of an answer: "Can I use ChatGPT for this?"
+_QUESTION = re.compile(
+    r"\?\s*$|^\s*(?:can|may|could) (?:i|we)\b|^\s*(?:am i|are we) allowed\b|"
+    r"^\s*is it (?:ok|okay|allowed|permitted)\b",
+    re.I,
+)
+_OTHER_TOOL = "other"
 _HELP = re.compile(r"^\s*(?:help|\?|what do you mean\??|i don't understand|explain)\s*$", re.I)
 _CORRECTION = re.compile(
     r"^\s*(?:actually|correction|sorry|wait|oops|in fact|to be clear|"
@@ -44,6 +73,16 @@ _CONFIRM = re.compile(
 _EDIT = re.compile(r"^\s*(?:edit|change|fix)\b\s*(.*)$", re.I)
 
 CONFIRM, EDIT, CANCEL = "confirm", "edit", "cancel"
+ASKED_WHEN_PROHIBITED = {
+    "purpose",
+    "title",
+    "tool",
+    "third_party",
+    "business_unit",
+    "owner",
+    "deployment",
+    "article_5_practices",
+}
 
 
 @dataclass
@@ -58,6 +97,8 @@ class IntakeEngine:
     suggest: Suggest | None = None
     llm: LlmExtract | None = None
     clock: Callable[[], datetime] | None = None
+    # Finds a typed owner among the workspace's people (Slack); aims.yaml's people always count.
+    people: PeopleLookup | None = None
 
     # -- starting ----------------------------------------------------------------------------
     def start(self, state: IntakeState, description: str, now: datetime) -> Outcome:
@@ -82,38 +123,70 @@ class IntakeEngine:
         if "title" not in state.fields:
             state.set("title", make_title(text), "derived")
         found = extract(text, self.config, state.requester, suggest=self.suggest, llm=self.llm)
-        self._apply_extraction(state, found)
+        self._apply_extraction(state, found, text)
         calls = getattr(self.llm, "calls", None)
         if calls:
             state.llm_calls.append(dict(calls[-1]))
 
-    def _apply_extraction(self, state: IntakeState, found: Extraction) -> None:
-        for name, value in found.rules.values.items():
-            if name not in state.fields:
-                state.set(name, value, "rules", found.rules.why.get(name, ""))
+    def _apply_extraction(self, state: IntakeState, found: Extraction, text: str) -> None:
+        values = dict(found.rules.values)
+        why = dict(found.rules.why)
+        # Who is affected is asked when it matters (decisions about people), never read off
+        # the words "customer" or "public" wherever they appear.
+        state.inferred_affected = values.pop("affected_people", [])
+        state.inferred_affected_why = why.get("affected_people", "")
+        self._settle_tool(state, text, values, why)
+        for name, value in values.items():
+            if name not in state.fields and name not in state.pending:
+                confirm.hold_or_set(state, name, value, "rules", why.get(name, ""))
         for name, value in found.llm_values.items():
-            if name not in state.fields and name in SLOTS_BY_NAME:
-                state.set(name, value, "llm")
+            if name not in state.fields and name not in state.pending and name in SLOTS_BY_NAME:
+                confirm.hold_or_set(
+                    state, name, value, "llm", "the language model's reading of your description"
+                )
         state.suggested_areas = found.suggested_areas
         state.suggested_practices = found.suggested_practices
         state.conflicts = found.conflicts
-        _derive(state)
+        _derive(state, self.config)
+
+    def _settle_tool(
+        self, state: IntakeState, text: str, values: dict[str, Any], why: dict[str, str]
+    ) -> None:
+        """One catalogue tool named: it, with what the catalogue settles. A name several tools
+        share: nothing filed, the tool question offers them."""
+        if "tool" in state.fields:
+            return
+        candidates = tool_candidates(text, self.config.catalogue)
+        if len(candidates) > 1:
+            state.tool_choices = [tool.name for tool in candidates]
+        if candidates:
+            for name in ("tool", "vendor", "third_party"):
+                values.pop(name, None)
+        if len(candidates) == 1:
+            values["tool"] = candidates[0].name
+            why["tool"] = f'"{candidates[0].name}" in the tool catalogue'
 
     def _understood(self, state: IntakeState) -> str:
         known = [
             f"{SLOTS_BY_NAME[name].label}: {describe_value(name, value, self.config)}"
+            + _from(state, name)
             for name, value in state.fields.items()
             if name in SLOTS_BY_NAME and name not in ("purpose", "title")
         ]
         head = f'Let\'s register "{state.fields.get("title", "this AI use")}".'
+        notes = "".join(f"\n{warning}" for warning in state.warnings)
         if not known:
-            return head + ' I\'ll ask a few questions; say "back", "skip" or "cancel" any time.'
+            return (
+                head
+                + ' I\'ll ask a few questions; say "back", "skip" or "cancel" any time.'
+                + notes
+            )
         return (
             head
             + " From your description I understood:\n"
             + "\n".join(f"• {line}" for line in known)
             + '\nCorrect me any time (e.g. "actually it is '
-            'customer-facing"); say "back", "skip" or "cancel" too.'
+            'customer-facing"); say "back", "skip" or "cancel" too.' + notes
         )
 
     # -- a turn ------------------------------------------------------------------------------
@@ -146,19 +219,86 @@ class IntakeEngine:
             return self._reask(state, slot, slot.help or "Answer in your own words.", now)
         if _BACK.match(said):
             return self._back(state, now)
+        if slot is CONFIRM_FACTS:
+            return self._confirm_facts(state, said, now)
+        if _is_aside(said, slot):
+            return self._aside(state, slot, said, now)
+        if _DONT_KNOW.match(said) and slot.name in UNKNOWABLE:
+            state.unknown(slot.name)
+            state.history.append(slot.name)
+            return self._ask_next(state, now)
         if _SKIP.match(said) or (slot.optional and _DONT_KNOW.match(said)):
             return self._skip(state, slot, now)
         if _CORRECTION.match(said) and self._names_other_facts(state, slot, said):
             return self._correct(state, said, now)
         if slot.name == "purpose":
             return self._describe(state, said, now)
+        if slot.name == "tool" and state.tool_choices:
+            picked = self._picked_tool(state, said)
+            if picked is None:
+                return self._ask(state, slot, now, lead="Which tool is it, then?")
+            said = picked
+        return self._parse_and_store(state, slot, said, now)
+
+    def _parse_and_store(self, state: IntakeState, slot: Slot, said: str, now: datetime) -> Outcome:
         try:
-            parsed = parse(self._view(slot, state), said, self.config, state.requester)
+            parsed = parse(self._view(slot, state), said, self.config, state.requester, self.people)
+        except Ambiguous as ambiguous:
+            state.tool_choices = ambiguous.tools
+            return self._reask(state, slot, str(ambiguous), now)
         except Problem as problem:
-            if self._names_other_facts(state, slot, said):
+            # A team named as the owner is not news about the business unit.
+            if slot.kind != "person" and self._names_other_facts(state, slot, said):
                 return self._correct(state, said, now)
             return self._reask(state, slot, str(problem), now)
         self._store(state, slot, parsed.value, parsed.extra)
+        return self._ask_next(state, now)
+
+    def _picked_tool(self, state: IntakeState, said: str) -> str | None:
+        """A pick among the tools a shared name may mean: the tool's name, or None for
+        "something else" (the choices go, and the question is asked afresh)."""
+        from intake.answers import _by_choice
+
+        try:
+            picked = _by_choice(self._view(SLOTS_BY_NAME["tool"], state), said)
+        except Problem:
+            picked = None
+        if picked == _OTHER_TOOL:
+            state.tool_choices = []
+            return None
+        return picked or said
+
+    def _aside(self, state: IntakeState, slot: Slot, said: str, now: datetime) -> Outcome:
+        """A policy question in the middle of a registration: the caller answers it in place
+        (the ASIDE reply), then the open question is asked again."""
+        aside = Reply(kind=ReplyKind.ASIDE, text=said)
+        outcome = self._ask(state, slot, now, lead="…and back to your registration:")
+        outcome.replies.insert(0, aside)
+        return outcome
+
+    def _confirm_facts(self, state: IntakeState, said: str, now: datetime) -> Outcome:
+        if not state.pending:
+            return self._ask_next(state, now)
+        answer = is_yes_or_no(said)
+        if answer is None and re.match(r"^\s*no\b", said, re.I):
+            answer = False
+        if answer is None:
+            note = (
+                "Please answer yes or no; if any of them is wrong, say no and I'll ask about each."
+            )
+            return self._reask(state, CONFIRM_FACTS, note, now)
+        if answer:
+            confirm.accept(state)
+        else:
+            held = set(state.pending)
+            confirm.decline(state)
+            # "No, only my team uses it" answers a question of its own.
+            stated = rule_findings(said, self.config, state.requester)
+            for name, value in stated.values.items():
+                if name in held:
+                    state.set(name, value, "requester", stated.why.get(name, ""))
+        state.retries = 0
+        _derive(state, self.config)
         return self._ask_next(state, now)
 
     def _describe(self, state: IntakeState, said: str, now: datetime) -> Outcome:
@@ -173,6 +313,13 @@ class IntakeEngine:
         return outcome
 
     def _store(self, state: IntakeState, slot: Slot, value: Any, extra: dict[str, Any]) -> None:
+        if slot.name == "tool":
+            state.tool_choices = []
+        if slot.name == "data_location" and value == "unknown":
+            state.unknown(slot.name)
+            state.history.append(slot.name)
+            state.retries = 0
+            return
         state.set(slot.name, value, "requester")
         for name, other in extra.items():
             if name == "title" and "title" in state.fields:
@@ -180,25 +327,27 @@ class IntakeEngine:
             state.set(name, other, "requester")
         state.history.append(slot.name)
         state.retries = 0
-        _derive(state)
+        _derive(state, self.config)
 
     def _clicked(self, state: IntakeState, choice: str, now: datetime) -> Outcome:
         """A button names its slot ("deployment=customer-facing"), so an old button still
         answers the question it was shown with."""
         name, _, value = choice.partition("=")
         slot = SLOTS_BY_NAME.get(name)
+        if slot is CONFIRM_FACTS:
+            return self._confirm_facts(state, value, now)
+        if slot is not None and slot.name == "tool" and state.tool_choices:
+            picked = self._picked_tool(state, value)
+            if picked is None:
+                return self._ask(state, slot, now, lead="Which tool is it, then?")
+            value = picked
         if slot is None or not self._applies(slot, state):
             current = SLOTS_BY_NAME.get(state.current or "")
             message = "That button belongs to a question that no longer applies."
             return (
                 self._reask(state, current, message, now) if current else self._ask_next(state, now)
             )
-        try:
-            parsed = parse(self._view(slot, state), value, self.config, state.requester)
-        except Problem as problem:
-            return self._reask(state, slot, str(problem), now)
-        self._store(state, slot, parsed.value, parsed.extra)
-        return self._ask_next(state, now)
+        return self._parse_and_store(state, slot, value, now)
 
     def _back(self, state: IntakeState, now: datetime) -> Outcome:
         if not state.history:
@@ -229,8 +378,9 @@ class IntakeEngine:
                 value = sorted({*state.fields.get(name, []), *value})
             if state.fields.get(name) != value:
                 state.set(name, value, "correction", found.why.get(name, ""))
+                state.pending.pop(name, None)
                 changed.append(name)
-        _derive(state)
+        _derive(state, self.config)
         if not changed:
             slot = SLOTS_BY_NAME.get(state.current or "")
             note = (
@@ -262,6 +412,10 @@ class IntakeEngine:
     # -- asking ------------------------------------------------------------------------------
     def _applies(self, slot: Slot, state: IntakeState) -> bool:
         fields = state.fields
+        if fields.get("article_5_practices") and slot.name not in ASKED_WHEN_PROHIBITED:
+            # A confirmed prohibited practice settles the tier: no approval can follow, so only
+            # what identifies the use and who answers for it is asked.
+            return False
         if slot.name == "annex_iii_areas":
             # A prohibited practice already settles the tier; don't ask about high-risk areas.
             if fields.get("article_5_practices"):
@@ -271,13 +425,17 @@ class IntakeEngine:
             )
         if slot.name == "article_5_practices":
             return bool(state.suggested_practices)
+        if slot.name in HIGH_TIER_ONLY and not slot.applies(fields):
+            return False
         if slot.name in HIGH_TIER_ONLY:
             return classify(build_fields(state), self.config).tier is RiskTier.HIGH
         return slot.applies(fields)
 
     def next_slot(self, state: IntakeState) -> Slot | None:
+        if state.pending:
+            return CONFIRM_FACTS
         for slot in SLOTS:
-            if slot.name in state.fields or slot.name in state.skipped:
+            if not slot.asked or state.settled(slot.name):
                 continue
             if self._applies(slot, state):
                 return slot
@@ -299,6 +457,13 @@ class IntakeEngine:
 
     def _view(self, slot: Slot, state: IntakeState) -> Slot:
         """The slot as shown now: the practices question offers only the ones suggested."""
+        if slot.name == "tool" and state.tool_choices:
+            offered = tuple((name, name) for name in state.tool_choices)
+            return dataclasses.replace(
+                slot,
+                question="Which of these tools is it?",
+                choices=(*offered, (_OTHER_TOOL, "Something else")),
+            )
         if slot.name == "article_5_practices" and state.suggested_practices:
             offered = tuple(
                 c for c in slot.choices if c[0] in state.suggested_practices or c[0] == "none"
@@ -311,6 +476,8 @@ class IntakeEngine:
         state.current = slot.name
         shown = self._view(slot, state)
         text = shown.question
+        if slot is CONFIRM_FACTS:
+            text = confirm.question(state, self.config)
         if slot.name == "annex_iii_areas" and state.suggested_areas:
             names = ", ".join(
                 AREAS_BY_ID[a].label for a in state.suggested_areas if a in AREAS_BY_ID
@@ -356,6 +523,7 @@ class IntakeEngine:
         state.stage = Stage.CONFIRMING
         state.current = None
         state.editing = False
+        self._list_open_items(state)
         text = summary_text(state, self.config)
         state.say("bot", text, now)
         choices = [
@@ -390,6 +558,17 @@ class IntakeEngine:
             ),
         )
         return outcome
+
+    def _list_open_items(self, state: IntakeState) -> None:
+        """A high-risk supplier use needs the model's provenance; unknown, it is an open item."""
+        needed = (
+            state.fields.get("third_party") is True
+            and classify(build_fields(state), self.config).tier is RiskTier.HIGH
+        )
+        if needed and not state.settled("provenance"):
+            state.open_items.append("provenance")
+        elif not needed and "provenance" in state.open_items:
+            state.open_items.remove("provenance")
 
     def _edit_menu(self, state: IntakeState, now: datetime) -> Outcome:
         state.stage = Stage.CHOOSING_EDIT
@@ -452,12 +631,37 @@ def _label(name: str) -> str:
 _AUDIENCE = {"customer-facing": "customers", "public": "the public", "employee-facing": "employees"}
 
 
-def _derive(state: IntakeState) -> None:
-    """Fields that follow from others: the supplier's role under the EU AI Act, and who is
-    affected when only the audience is known."""
+def _derive(state: IntakeState, config: OrgConfig) -> None:
+    """Fields that follow from others: what the catalogue settles for its tools, the supplier's
+    role under the EU AI Act, and who is affected when the requester said only the audience."""
+    tool = catalogue_tool(config, state.fields.get("tool"))
+    facts = catalogue_facts(tool) if tool else {}
+    for name in CATALOGUE_FIELDS:
+        if state.sources.get(name) == "catalogue" and facts.get(name) != state.fields.get(name):
+            state.unset(name)  # the tool changed: its catalogue facts go with it
+    if tool is not None:
+        for name, value in facts.items():
+            if name not in state.fields:
+                state.set(name, value, "catalogue", f"the catalogue entry for {tool.name}")
+        warning = status_warning(tool)
+        state.warnings = [warning] if warning else []
     if "third_party" in state.fields:
         role = "deployer" if state.fields["third_party"] else "provider"
         state.set("eu_ai_act_role", role, "derived")
+    decides = state.fields.get("decisions_about_people") not in (None, DECISION_NONE)
+    if decides and state.inferred_affected and not state.settled("affected_people"):
+        state.set("affected_people", state.inferred_affected, "rules", state.inferred_affected_why)
     audience = _AUDIENCE.get(str(state.fields.get("deployment")))
-    if audience and "affected_people" not in state.fields:
-        state.set("affected_people", [audience], "derived")
+    said = state.sources.get("deployment") in SAID
+    if audience and said and "affected_people" not in state.fields:
+        state.set("affected_people", [audience], "derived", f"deployment: {audience}")
+
+
+def _from(state: IntakeState, name: str) -> str:
+    why = state.why.get(name, "")
+    return f" — from {why}" if why and state.sources.get(name) != "requester" else ""
+
+
+def _is_aside(said: str, slot: Slot) -> bool:
+    """A policy question typed where an answer was expected (not "skip?" or "me?")."""
+    return len(said.split()) >= 3 and bool(_QUESTION.search(said))

@@ -19,6 +19,7 @@ def build_fields(state: IntakeState) -> RecordFields:
     data = {name: value for name, value in state.fields.items() if name in RECORD_FIELD_NAMES}
     data.setdefault("title", "New AI use")
     data.setdefault("requester", state.requester)
+    data["open_items"] = list(state.open_items)
     return RecordFields.model_validate(data)
 
 

@@ -17,6 +17,9 @@ class ReplyKind(StrEnum):
     SUMMARY = "summary"  # the intake's summary, awaiting confirm / edit / cancel
     INFO = "info"
     ERROR = "error"
+    # A policy question asked mid-registration; the router answers it in place (text: the
+    # question) and the registration's question follows.
+    ASIDE = "aside"
 
 
 class Choice(BaseModel):

@@ -30,7 +30,9 @@ class Findings:
         items: list[str] = self.values.setdefault(name, [])
         if item not in items:
             items.append(item)
-            self.why[name] = ", ".join(filter(None, [self.why.get(name), phrase]))
+            said = [p for p in self.why.get(name, "").split(", ") if p]
+            if phrase not in said:
+                self.why[name] = ", ".join([*said, phrase])
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:

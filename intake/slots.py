@@ -20,6 +20,16 @@ def _third_party(fields: Fields) -> bool:
     return fields.get("third_party") is True
 
 
+_SENSITIVE = {"personal", "special-category", "customer", "confidential"}
+
+
+def _supplier_gets_sensitive_data(fields: Fields) -> bool:
+    """Where a supplier keeps data, and under what contract, matters once the data is more
+    than public or internal (or not known yet)."""
+    data = fields.get("data_categories")
+    return _third_party(fields) and (data is None or bool(_SENSITIVE & set(data)))
+
+
 def _decides(fields: Fields) -> bool:
     return bool(fields.get("decisions_about_people", DECISION_NONE) != DECISION_NONE)
 
@@ -40,6 +50,8 @@ class Slot:
     applies: Callable[[Fields], bool] = _always
     # Shown on the summary's edit menu.
     editable: bool = True
+    # Asked in the conversation; otherwise only set from the description, an edit or the catalogue.
+    asked: bool = True
 
 
 NONE_OF_THESE = "none"
@@ -221,7 +233,7 @@ SLOTS: tuple[Slot, ...] = (
             ("US", "United States"),
             ("unknown", "Don't know"),
         ),
-        applies=_third_party,
+        applies=_supplier_gets_sensitive_data,
         help="Pick one, or type the country or region.",
     ),
     Slot(
@@ -235,7 +247,7 @@ SLOTS: tuple[Slot, ...] = (
             ("no", "No"),
             ("not sure", "Not sure"),
         ),
-        applies=_third_party,
+        applies=_supplier_gets_sensitive_data,
     ),
     Slot(
         "provenance",
@@ -244,6 +256,9 @@ SLOTS: tuple[Slot, ...] = (
         'from (e.g. "OpenAI GPT-4o via Microsoft")? Say "skip" if you don\'t know.',
         optional=True,
         applies=_third_party,
+        # Requesters rarely know it (most said "skip"): a high-risk supplier use lists it as an
+        # open item for the approvers instead (intake.engine).
+        asked=False,
     ),
     Slot(
         "logging_arrangements",
@@ -260,6 +275,26 @@ SLOTS: tuple[Slot, ...] = (
     ),
 )
 
-SLOTS_BY_NAME = {slot.name: slot for slot in SLOTS}
+# Not a register field: the yes/no question that puts inferred risk-raising facts to the
+# requester before any of them is filed (intake/confirm.py).
+CONFIRM_FACTS = Slot(
+    "confirm_facts",
+    "Facts to confirm",
+    "Is that right?",
+    kind="bool",
+    choices=(("yes", "Yes, that's right"), ("no", "No, let me answer")),
+    editable=False,
+)
+SLOTS_BY_NAME = {slot.name: slot for slot in (*SLOTS, CONFIRM_FACTS)}
+# Fields a requester may not know yet: "don't know" files no value and lists an open item.
+UNKNOWABLE = {
+    "tool",
+    "vendor",
+    "data_location",
+    "provenance",
+    "logging_arrangements",
+    "escalation_route",
+    "model_version",
+}
 # Asked only when the computed tier is high: they are the high-tier controls' inputs.
 HIGH_TIER_ONLY = {"logging_arrangements", "escalation_route"}

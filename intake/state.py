@@ -51,6 +51,18 @@ class IntakeState(BaseModel):
     current: str | None = None
     # After an edit from the summary, go back to the summary once nothing is missing.
     editing: bool = False
+    # Inferred facts that raise the risk, waiting for the requester's yes (values and quotes).
+    pending: dict[str, Any] = Field(default_factory=dict)
+    pending_why: dict[str, str] = Field(default_factory=dict)
+    # Fields the requester said they don't know: unknown, listed for the reviewers.
+    open_items: list[str] = Field(default_factory=list)
+    # Who the description says is affected, filed only once decisions about people are known.
+    inferred_affected: list[str] = Field(default_factory=list)
+    inferred_affected_why: str = ""
+    # Catalogue tools a shared name ("Copilot") may mean; the tool question offers them.
+    tool_choices: list[str] = Field(default_factory=list)
+    # What the requester must know about the catalogue status of the tool they named.
+    warnings: list[str] = Field(default_factory=list)
     suggested_areas: list[str] = Field(default_factory=list)
     suggested_practices: list[str] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
@@ -77,7 +89,19 @@ class IntakeState(BaseModel):
             self.why.pop(name, None)
         if name in self.skipped:
             self.skipped.remove(name)
+        if name in self.open_items:
+            self.open_items.remove(name)
 
     def unset(self, name: str) -> None:
         for store in (self.fields, self.sources, self.why):
             store.pop(name, None)
+        if name in self.open_items:
+            self.open_items.remove(name)
+
+    def unknown(self, name: str) -> None:
+        """The requester doesn't know yet: no value is filed, the reviewers see an open item."""
+        self.unset(name)
+        self.open_items.append(name)
+
+    def settled(self, name: str) -> bool:
+        return name in self.fields or name in self.skipped or name in self.open_items

@@ -17,7 +17,7 @@ from governance.models import RecordFields, RiskTier
 from governance.register import create_record
 from intake.replies import Inbound, ReplyKind
 from retrieval.answer import Citation, PolicyAnswer
-from store.models import EvidenceEvent
+from store.models import Conversation, EvidenceEvent
 from tests.governance.approvals.helpers import submitted
 
 USER = "U0ACME0009"
@@ -87,9 +87,16 @@ def test_help_lists_what_the_bot_does(router: Router) -> None:
 
 def test_free_text_about_a_new_use_starts_a_registration(router: Router) -> None:
     replies = router.handle(said("We want Copilot to draft replies to customer complaints"))
-    assert "Microsoft 365 Copilot" in replies[0].text
     assert replies[-1].kind is ReplyKind.QUESTION
     assert replies[-1].conversation_id is not None
+    assert 'Customers — from "replies to customer complaints"' in replies[-1].text
+    # "Copilot" is two catalogue tools: the requester picks, nothing is guessed.
+    tools = router.handle(said("yes"))[-1]
+    assert [c.label for c in tools.choices][:2] == [
+        "Microsoft 365 Copilot",
+        "GitHub Copilot Business",
+    ]
+    router.handle(said("1"))
     # In the same thread, "help" and "skip" are now answers to the registration.
     assert "Customer Operations, Marketing" in router.handle(said("help"))[-1].text
 
@@ -188,7 +195,8 @@ def test_policy_questions_are_answered_with_citations(
 def test_an_unexpected_failure_gives_a_reference_and_keeps_state(
     router: Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    router.handle(said("register We want Copilot to draft complaint replies"))
+    router.handle(said("register We want Microsoft 365 Copilot to draft complaint replies"))
+    router.handle(said("yes"))
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
@@ -205,3 +213,27 @@ def test_an_unexpected_failure_gives_a_reference_and_keeps_state(
     monkeypatch.setenv("AIMS_INTAKE_EMBEDDINGS", "0")
     replies = router.handle(said("Customer Operations"))
     assert "business owner" in replies[-1].text
+
+
+def test_a_policy_question_mid_registration_is_answered_and_the_registration_goes_on(
+    router: Router, app_context: AppContext
+) -> None:
+    fake = FakeAnswerer()
+    router = with_answerer(router, fake)
+    router.handle(said("register We want Microsoft 365 Copilot to draft complaint replies"))
+    router.handle(said("yes"))
+    assert _asking(app_context) == "business_unit"
+    replies = router.handle(said("Can I paste customer data into ChatGPT?"))
+    assert fake.questions == ["Can I paste customer data into ChatGPT?"]
+    assert replies[0].kind is ReplyKind.ANSWER and replies[0].citations
+    assert replies[-1].text.startswith("…and back to your registration:")
+    assert "business unit" in replies[-1].text
+    assert _asking(app_context) == "business_unit"  # the question did not answer it
+    router.handle(said("Customer Operations"))
+    assert _asking(app_context) == "owner"
+
+
+def _asking(ctx: AppContext) -> str | None:
+    with ctx.db.session() as session:
+        row = session.scalars(select(Conversation)).one()
+        return row.state.get("current")

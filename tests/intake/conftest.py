@@ -36,9 +36,14 @@ class Chat:
         self.state = IntakeState(requester=REQUESTER)
         self.last: Outcome = Outcome()
 
-    def start(self, description: str) -> list[Reply]:
+    def start(self, description: str, *, confirm: bool = True) -> list[Reply]:
+        """Start from a description; with `confirm`, say yes to the risk-raising facts it
+        states (intake/confirm.py has its own tests), returning the opening replies."""
         self.last = self.engine.start(self.state, description, self.now)
-        return self.last.replies
+        opening = self.last.replies
+        if confirm and self.state.current == "confirm_facts":
+            self.say("yes")
+        return opening
 
     def say(self, text: str, choice: str | None = None) -> list[Reply]:
         self.last = self.engine.turn(self.state, text, choice, self.now)
@@ -69,10 +74,11 @@ def chat(engine: IntakeEngine, now: datetime) -> Chat:
 
 
 COPILOT = (
-    "We want Copilot to draft replies to customer complaints. An adviser checks every "
-    "reply before it is sent."
+    "We want Microsoft 365 Copilot to draft replies to customer complaints. An adviser checks "
+    "every reply before it is sent."
 )
 COPILOT_ANSWERS = {
+    "confirm_facts": "yes",
     "business_unit": "Customer Operations",
     "owner": "me",
     "decisions_about_people": "no",

@@ -17,13 +17,16 @@ FIRST_HALF = (
         [
             "We want Copilot to draft replies to customer complaints. An adviser checks every "
             "reply before it is sent.",
+            "yes",  # the customer-facing use and the customer data it read are right
+            "1",  # "Copilot" is two catalogue tools: 1 = Microsoft 365 Copilot
             "Customer Operations",
             "1",  # owner: Me
         ]
     )
     + "\n"
 )
-SECOND_HALF = "\n".join(["no", "UK", "yes", "skip", "1"]) + "\n"  # ... then 1 = Confirm
+# Decisions about people: no; the catalogue settles location and contract; 1 = Confirm.
+SECOND_HALF = "\n".join(["no", "1"]) + "\n"
 
 
 @pytest.fixture

@@ -11,10 +11,15 @@ from tests.intake.conftest import COPILOT, COPILOT_ANSWERS, REQUESTER, Chat
 
 
 def test_the_description_fills_what_it_can_and_only_the_rest_is_asked(chat: Chat) -> None:
-    replies = chat.start(COPILOT)
+    replies = chat.start(COPILOT, confirm=False)
     understood = replies[0].text
-    assert "Microsoft 365 Copilot" in understood and "Customers" in understood
+    assert "Microsoft 365 Copilot" in understood and "Human oversight" in understood
+    # Facts that raise the risk wait for the requester's yes, quoting the words they came from.
+    assert chat.asking == "confirm_facts" and "deployment" not in chat.state.fields
+    assert 'Customers — from "replies to customer complaints"' in replies[-1].text
+    chat.say("yes")
     assert chat.state.fields["deployment"] == "customer-facing"
+    assert chat.state.sources["deployment"] == "confirmed"
     assert chat.state.fields["human_oversight"] == "in-the-loop"
     assert set(chat.state.fields["data_categories"]) == {"personal", "customer"}
     # One question at a time, and never one the description already answered.
@@ -48,10 +53,12 @@ def test_fixed_answer_questions_offer_choices_with_stable_values(chat: Chat) -> 
 def test_third_party_tools_get_the_supplier_questions(chat: Chat) -> None:
     chat.start(COPILOT)
     chat.answer_until_summary(COPILOT_ANSWERS)
+    # The catalogue settles what procurement already agreed; none of it is asked.
     assert chat.state.fields["data_location"] == "UK"
     assert chat.state.fields["contract_dpa"] == "yes"
     assert chat.state.fields["vendor"] == "Microsoft"
-    assert "provenance" in chat.state.skipped
+    assert chat.state.sources["data_location"] == "catalogue"
+    assert not {"vendor", "data_location", "contract_dpa", "provenance"} & set(chat.state.history)
 
 
 def test_in_house_tools_skip_the_supplier_questions(chat: Chat) -> None:
@@ -147,8 +154,6 @@ def test_skip_works_only_for_optional_questions(chat: Chat) -> None:
     chat.start(COPILOT)
     chat.say("skip")
     assert chat.asking == "business_unit" and "can't skip it" in chat.text
-    chat.answer_until_summary({**COPILOT_ANSWERS, "provenance": "I don't know"})
-    assert "provenance" in chat.state.skipped
 
 
 def test_cancel_ends_the_conversation_without_filing(chat: Chat) -> None:
@@ -333,5 +338,10 @@ def test_owner_must_be_someone(chat: Chat) -> None:
     for mash in ("asdfgh", "qwerty", "zzzz"):
         chat.say(mash)
         assert chat.asking == "owner" and "owner" not in chat.state.fields
-    chat.say("Jane Smith")
-    assert chat.state.fields["owner"] == "Jane Smith"
+    # A team, or a name nobody in the organisation has, can never click Approve.
+    for nobody in ("Operations team", "Jane Smith", "yes"):
+        chat.say(nobody)
+        assert chat.asking == "owner" and "owner" not in chat.state.fields
+        assert "must be one person" in chat.text
+    chat.say("Priya Raman")
+    assert chat.state.fields["owner"] == "U0ACME0001"

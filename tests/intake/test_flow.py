@@ -33,6 +33,7 @@ def test_a_restarted_process_resumes_and_never_re_asks(
 ) -> None:
     Router(app_context, now=lambda: now).start_registration(inbound(f"register {COPILOT}"))
     first = Router(app_context, now=lambda: now)
+    first.handle(inbound("yes"))  # the customer-facing use and its data are confirmed
     first.handle(inbound("Customer Operations"))
     assert current_slot(app_context) == "owner"
     # A new Router (as after a restart) on the same database picks up where it stopped.
@@ -50,10 +51,11 @@ def test_a_restarted_process_resumes_and_never_re_asks(
 def test_every_turn_is_saved(app_context: AppContext, now: datetime) -> None:
     router = Router(app_context, now=lambda: now)
     router.start_registration(inbound(COPILOT))
+    router.handle(inbound("yes"))
     router.handle(inbound("Customer Operations"))
     with app_context.db.session() as session:
         row = session.scalars(select(Conversation)).one()
-        assert row.turn == 2 and row.status == "active"
+        assert row.turn == 3 and row.status == "active"
         assert row.state["fields"]["business_unit"] == "Customer Operations"
 
 
@@ -126,7 +128,7 @@ def test_a_second_register_in_the_same_thread_continues_the_first(
     router.start_registration(inbound(COPILOT))
     replies = router.start_registration(inbound("register"))
     assert "already have a registration in progress" in replies[0].text
-    assert "business unit" in replies[-1].text
+    assert "Is that right?" in replies[-1].text  # the open question: the facts to confirm
 
 
 def test_another_features_open_conversation_is_never_overwritten(

@@ -49,7 +49,7 @@ def test_the_model_fills_gaps_but_rules_win_conflicts(sample_config: OrgConfig, 
     chat, extractor = chat_with(model, sample_config, now)
     chat.start(COPILOT)
     assert model.schemas == [LlmExtraction]
-    assert "We want Copilot to draft replies" in model.structured.prompts[0]
+    assert "We want Microsoft 365 Copilot to draft replies" in model.structured.prompts[0]
     assert chat.state.fields["deployment"] == "customer-facing"  # the rules' reading
     assert chat.state.sources["business_unit"] == "llm"
     assert [c.field for c in chat.state.conflicts] == ["deployment"]
