@@ -10,7 +10,7 @@ from typing import Any
 from governance.config import CatalogueTool, OrgConfig
 from governance.tiering_rules import DECISION_NONE
 from intake.places import place
-from intake.rules import detect_audience, detect_data, detect_tool
+from intake.rules import affirmed, detect_audience, detect_data, detect_tool
 from intake.rules_conduct import detect_agency, detect_decisions, detect_oversight
 from intake.rules_org import detect_supplier, make_title, match_person, parse_unit_answer
 from intake.slots import NONE_OF_THESE, Slot
@@ -160,30 +160,48 @@ def _split(text: str) -> list[str]:
     return [p.strip(" .") for p in parts if p.strip(" .")]
 
 
+_NONE_OF_THESE = re.compile(
+    r"^\s*(?:none(?: of (?:these|them|those|the above))?|no|nope|neither|nothing|n/a)\b"
+    r"(?!\s+(?:of\s+)?(?:personal|customer|confidential|internal|public|special))",
+    re.I,
+)
+_RAISING_DATA = {"personal", "special-category", "customer"}
+# A category named by its own word ("internal - table schemas only"), unless negated.
+_CATEGORY_WORDS = (
+    ("special-category", r"special[- ]category"),
+    ("personal", r"personal"),
+    ("confidential", r"confidential"),
+    ("customer", r"customer"),
+    ("internal", r"internal"),
+    ("public", r"public"),
+)
+
+
 def _multi(slot: Slot, text: str, config: OrgConfig) -> list[str]:
     values = [value for value, _ in slot.choices]
-    if (
-        re.fullmatch(
-            r"\s*(?:none(?: of (?:these|them|those|the above))?|no|nope|neither|"
-            r"nothing|n/a)\s*[.!]?\s*",
-            text,
-            re.I,
-        )
-        and NONE_OF_THESE in values
-    ):
+    if NONE_OF_THESE in values and _NONE_OF_THESE.match(text):
         return []
     chosen: list[str] = []
     for part in _split(text):
-        try:
-            value = _by_choice(slot, part)
-        except Problem:
-            raise
+        value = _by_choice(slot, part)
         if value is not None and value not in chosen:
             chosen.append(value)
     if slot.name == "data_categories":
-        for category in detect_data(text).values.get("data_categories", []):
+        named = [
+            value
+            for value, word in _CATEGORY_WORDS
+            if affirmed(re.compile(rf"\b{word}\b", re.I), text)
+        ]
+        read = detect_data(text).values.get("data_categories", [])
+        if named or chosen:
+            # The requester named the categories ("public - our published product pages");
+            # what the rules read adds only what raises the risk ("names" is personal data).
+            read = [c for c in read if c in _RAISING_DATA]
+        for category in named + read:
             if category not in chosen:
                 chosen.append(category)
+        if "special-category" in chosen and "personal" not in chosen:
+            chosen.append("personal")
     if NONE_OF_THESE in chosen:
         chosen.remove(NONE_OF_THESE)
         if chosen:
@@ -235,6 +253,9 @@ _CHOICE_DETECTORS = {
     "data_location": lambda t: detect_supplier(t, answering=True).values.get("data_location"),
     "contract_dpa": lambda t: detect_supplier(t, answering=True).values.get("contract_dpa"),
 }
+_SAMPLED = re.compile(
+    r"\bsample\w*|spot[- ]?check\w*|step in|intervene|monitor\w*|can (?:see|override)", re.I
+)
 _CHOICE_WORDS: dict[str, list[tuple[str, str]]] = {
     "deployment": [
         (r"customers?|clients?|applicants|candidates", "customer-facing"),
@@ -242,7 +263,7 @@ _CHOICE_WORDS: dict[str, list[tuple[str, str]]] = {
         (r"employees|staff|colleagues|whole company|company[- ]wide", "employee-facing"),
         (
             r"\bteam\b|internal|just us|only us|back office|analysts|only me|just me|"
-            r"\bonly\b|underwriters|engineers|investigators",
+            r"\bonly\b|underwriters|engineers|investigators|^\s*just\b|\bdesk\b|of us\b",
             "internal",
         ),
     ],
@@ -263,7 +284,7 @@ _CHOICE_WORDS: dict[str, list[tuple[str, str]]] = {
         (r"^\s*(?:no|none|nobody|no one)\b", "none"),
         (
             r"every|each|always|before|approve|review|look at|looks at|"
-            r"decides?|checks?|reads?",
+            r"decides?|checks?|reads?|choose|chooses|picks?|signs? off",
             "in-the-loop",
         ),
         (
@@ -289,6 +310,8 @@ def _choice(slot: Slot, text: str) -> str:
     choice = _by_choice(slot, text)
     if choice is not None:
         return choice
+    if slot.name == "decisions_about_people" and _NO.match(text):
+        return DECISION_NONE  # "no, recruiters already shortlisted": the no is the answer
     yes_no = is_yes_or_no(text)
     if yes_no is not None:
         if slot.name == "decisions_about_people" and yes_no is False:
@@ -302,6 +325,8 @@ def _choice(slot: Slot, text: str) -> str:
             f'I don\'t know "{text.strip()[:60]}" as a country or region. Type a country '
             '(e.g. Ireland), a region (UK, EU/EEA, US), or "don\'t know".'
         )
+    if slot.name == "human_oversight" and _SAMPLED.search(text):
+        return "on-the-loop"  # "nobody reviews each one, we sample 5%": people monitor it
     detector = _CHOICE_DETECTORS.get(slot.name)
     if detector is not None and (found := detector(text)):
         return str(found)
@@ -385,6 +410,8 @@ def _text(slot: Slot, answer: str, config: OrgConfig) -> tuple[Any, dict[str, An
         if len(candidates) > 1:
             raise Ambiguous([tool.name for tool in candidates])
         found = detect_tool(answer, config.catalogue)
+        if not candidates and found.values.get("tool") in {t.name for t in config.catalogue}:
+            found = detect_tool(answer, [])  # "Copilot Studio" is not Microsoft 365 Copilot
         if "tool" in found.values:
             return found.values["tool"], {k: v for k, v in found.values.items() if k != "tool"}
         if tool := _by_first_word(answer, config):

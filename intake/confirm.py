@@ -21,6 +21,7 @@ _CLAIMS = {
     "data_categories": "Data that goes into it",
     "decisions_about_people": "Decisions about people",
     "decision_stakes": "How much those decisions matter",
+    "affected_people": "People those decisions affect",
     "annex_iii_areas": "EU AI Act high-risk area",
     "article_5_practices": "EU AI Act PROHIBITED practice",
     "agent_write_access": "The agent can change things (write, send, pay, delete)",

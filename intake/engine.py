@@ -30,7 +30,7 @@ from intake.answers import (
     parse,
 )
 from intake.extract import Extraction, LlmExtract, Suggest, extract, rule_findings
-from intake.facts import SAID
+from intake.facts import IMPLIED
 from intake.record import build_fields, describe_value
 from intake.replies import Choice, Reply, ReplyKind
 from intake.rules_org import make_title
@@ -40,6 +40,8 @@ from intake.tool_choice import (
     CATALOGUE_FIELDS,
     catalogue_facts,
     catalogue_tool,
+    other_product_named,
+    pick_by_distinct_words,
     status_warning,
     tool_candidates,
 )
@@ -74,6 +76,7 @@ _EDIT = re.compile(r"^\s*(?:edit|change|fix)\b\s*(.*)$", re.I)
 
 CONFIRM, EDIT, CANCEL = "confirm", "edit", "cancel"
 ASKED_WHEN_PROHIBITED = {
+    "vendor",
     "purpose",
     "title",
     "tool",
@@ -133,12 +136,15 @@ class IntakeEngine:
         why = dict(found.rules.why)
         # Who is affected is asked when it matters (decisions about people), never read off
         # the words "customer" or "public" wherever they appear.
-        state.inferred_affected = values.pop("affected_people", [])
-        state.inferred_affected_why = why.get("affected_people", "")
+        affected = values.pop("affected_people", None)
         self._settle_tool(state, text, values, why)
         for name, value in values.items():
             if name not in state.fields and name not in state.pending:
                 confirm.hold_or_set(state, name, value, "rules", why.get(name, ""))
+        if affected and "decisions_about_people" in state.pending:
+            # Put to the requester with the decisions it belongs to, never filed on its own.
+            state.pending["affected_people"] = affected
+            state.pending_why["affected_people"] = why.get("affected_people", "")
         for name, value in found.llm_values.items():
             if name not in state.fields and name not in state.pending and name in SLOTS_BY_NAME:
                 confirm.hold_or_set(
@@ -266,7 +272,12 @@ class IntakeEngine:
         if picked == _OTHER_TOOL:
             state.tool_choices = []
             return None
-        return picked or said
+        if picked:
+            return picked
+        named = tool_candidates(said, self.config.catalogue)
+        if len(named) == 1 or other_product_named(said, state.tool_choices, self.config):
+            return said  # one catalogue tool, or another product altogether
+        return pick_by_distinct_words(said, state.tool_choices, self.config) or said
 
     def _aside(self, state: IntakeState, slot: Slot, said: str, now: datetime) -> Outcome:
         """A policy question in the middle of a registration: the caller answers it in place
@@ -628,12 +639,9 @@ def _label(name: str) -> str:
     return slot.label if slot else name.replace("_", " ").capitalize()
 
 
-_AUDIENCE = {"customer-facing": "customers", "public": "the public", "employee-facing": "employees"}
-
-
 def _derive(state: IntakeState, config: OrgConfig) -> None:
     """Fields that follow from others: what the catalogue settles for its tools, the supplier's
-    role under the EU AI Act, and who is affected when the requester said only the audience."""
+    role under the EU AI Act."""
     tool = catalogue_tool(config, state.fields.get("tool"))
     facts = catalogue_facts(tool) if tool else {}
     for name in CATALOGUE_FIELDS:
@@ -648,13 +656,13 @@ def _derive(state: IntakeState, config: OrgConfig) -> None:
     if "third_party" in state.fields:
         role = "deployer" if state.fields["third_party"] else "provider"
         state.set("eu_ai_act_role", role, "derived")
+    areas = state.fields.get("annex_iii_areas")
     decides = state.fields.get("decisions_about_people") not in (None, DECISION_NONE)
-    if decides and state.inferred_affected and not state.settled("affected_people"):
-        state.set("affected_people", state.inferred_affected, "rules", state.inferred_affected_why)
-    audience = _AUDIENCE.get(str(state.fields.get("deployment")))
-    said = state.sources.get("deployment") in SAID
-    if audience and said and "affected_people" not in state.fields:
-        state.set("affected_people", [audience], "derived", f"deployment: {audience}")
+    if areas and decides and not state.settled("decision_stakes"):
+        # The EU AI Act lists an area in Annex III because decisions there matter to people:
+        # confirmed, it settles the stakes.
+        labels = ", ".join(AREAS_BY_ID[a].label for a in areas if a in AREAS_BY_ID)
+        state.set("decision_stakes", "significant", IMPLIED, f"EU AI Act Annex III: {labels}")
 
 
 def _from(state: IntakeState, name: str) -> str:

@@ -19,6 +19,8 @@ _RAISING_DEPLOYMENT = {"employee-facing", "customer-facing", "public"}
 SAID = {"requester", "confirmed", "correction"}
 INFERRED = {"rules", "llm", "derived"}
 CATALOGUE = "catalogue"
+# Follows by definition from facts the requester confirmed (an Annex III area's stakes).
+IMPLIED = "implied"
 
 
 def raises_risk(name: str, value: Any) -> bool:

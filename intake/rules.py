@@ -127,10 +127,12 @@ _DEPLOYMENT: list[tuple[str, re.Pattern[str]]] = [
         "public",
         _rx(
             r"\bpublic[- ]facing\b",
-            r"(?:general |wider )?public\b(?! (?:information|"
+            r"(?:general |wider )?public\b(?!(?: [\w-]+){0,2} (?:information|"
             r"data|sources|documents|web|internet|websites?|pages|holidays|sector|"
             r"domain|stock|images?|photos?|records|transport|sources|registers?|"
-            r"filings|texts?|content|statements?|reports?|consultations?))",
+            r"filings|texts?|content|statements?|reports?|consultations?|publications?|"
+            r"articles?|research|rates|terms|commentary|materials?|datasets?|"
+            r"announcements?|prices?|tenders?|guidance|regulations?|sites?|pages?))",
             r"anyone (?:on|visiting) (?:the|our) (?:web)?site",
             r"open to everyone",
             r"social media (?:posts?|followers)",
@@ -155,6 +157,7 @@ _DEPLOYMENT: list[tuple[str, re.Pattern[str]]] = [
             r"(?:replies|responses|emails|letters|messages) to "
             r"(?:customers|clients|complaints|customer complaints)",
             r"chatbot for customers",
+            r"(?:final )?response letters?",
             r"customers?'? (?:emails?|messages?|chats?|questions|queries)\b.{0,60}"
             r"\b(?:repl\w+|respon\w+|answers?)\b",
         ),
@@ -190,6 +193,9 @@ _DEPLOYMENT: list[tuple[str, re.Pattern[str]]] = [
             r"just (?:me|us|our team)",
             r"within (?:my|our|the) team",
             r"only (?:analysts|engineers|developers|the \w+ team)",
+            r"only (?:the |our )?(?:[\w&]+ ){0,2}(?:analysts|engineers|developers|underwriters|"
+            r"investigators|desk)\b(?! and (?:customers|clients|the public))",
+            r"\binternal (?:project |team )?meetings\b",
         ),
     ),
 ]
@@ -243,8 +249,10 @@ _AFFECTED: list[tuple[str, re.Pattern[str]]] = [
     (
         "the public",
         _rx(
-            r"(?:general |wider )?public\b(?! (?:information|data|sources|"
-            r"documents|web|internet|websites?))",
+            r"(?:general |wider )?public\b(?!(?: [\w-]+){0,2} (?:information|data|sources|"
+            r"documents|web|internet|websites?|reports?|filings|records|publications?|"
+            r"articles?|research|rates|terms|commentary|materials?|datasets?|content|"
+            r"statements?|prices?|guidance|regulations?|pages?|sector|holidays|transport))",
             r"citizens?",
             r"voters?",
             r"passers[- ]by",
@@ -258,7 +266,8 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
     (
         "special-category",
         _rx(
-            r"health (?:data|information|records|conditions?)",
+            r"health (?:data|information|records|conditions?|details|issues|problems)",
+            r"illness(?:es)?",
             r"medical",
             r"biometric",
             r"fac(?:e|es|ial) (?:images?|photos?|scans?|"
@@ -344,6 +353,7 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
             r"details|files|data)",
             r"attendance|absence records|timesheets|"
             r"payslips?|payroll",
+            r"customers?'? (?:\w+ )?(?:claims?|disputes?|chargebacks?|documents?|uploads?)",
         ),
     ),
     (
@@ -370,6 +380,10 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
             r"customers?'? "
             r"(?:letters?|balances?|arrears|behaviou?r)",
             r"(?:customer|client) (?:satisfaction )?survey",
+            r"customers?'? (?:\w+ )?(?:claims?|disputes?|chargebacks?|documents?|uploads?)",
+            r"transaction details",
+            r"credit (?:files?|histor\w*|reports?)",
+            r"application (?:data|forms?)",
         ),
     ),
     (
@@ -393,7 +407,7 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
             r"audit (?:reports?|findings)",
             r"risk reports?",
             r"(?:security|incident) (?:logs?|reports?)",
-            r"salar\w+",
+            r"post[- ]?mortems?",
             r"model (?:documentation|validation)",
         ),
     ),
@@ -423,15 +437,15 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
     (
         "public",
         _rx(
-            r"public(?:ly available)? (?:information|data|sources|documents|web|"
-            r"internet|websites?|pages)",
+            r"public(?:ly available)?(?: [\w-]+){0,2} (?:information|data|sources|documents|"
+            r"web|internet|websites?|pages|reports?|filings|publications?|articles?|"
+            r"research|commentary|datasets?|statements?|rates|terms)",
             r"press releases?",
             r"(?:our )?(?:website|"
             r"blog|marketing) (?:copy|content|posts?|articles?|images?)",
             r"published (?:articles?|research|reports?)",
             r"news articles?",
             r"open data",
-            r"social media posts?",
             r"public web",
             r"regulations?\b",
             r"regulatory (?:texts?|publications?|guidance)",
@@ -439,8 +453,6 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
             r"images?|campaigns?|materials?|content)",
             r"stock (?:images?|photos?)",
             r"background images?",
-            r"job adverts?",
-            r"job ads",
         ),
     ),
 ]
@@ -449,22 +461,35 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
 def detect_audience(text: str) -> Findings:
     found = Findings()
     for value, pattern in _DEPLOYMENT:
-        if phrase := _first(pattern, text):
+        if phrase := affirmed(pattern, text):
             found.put("deployment", value, f'"{phrase}"')
             break
     for label, pattern in _AFFECTED:
-        if phrase := _first(pattern, text):
+        if phrase := affirmed(pattern, text):
             found.add_to("affected_people", label, f'"{phrase}"')
     return found
 
 
-_NEGATION = re.compile(r"\b(?:no|not|never|without|nor|excluding|except)\s+(?:any\s+)?$", re.I)
+# A negation earlier in the same clause: "no customer data", "never shown to customers",
+# "we don't use any personal data".
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|without|nor|excluding|except|none|nothing about)\b|n't\b", re.I
+)
+_CLAUSE_END = re.compile(r"[.;:,!?()\-–—]|\b(?:but|so|while|although|though|whereas)\b", re.I)
 
 
-def _affirmed(pattern: re.Pattern[str], text: str) -> str | None:
+def negated(text: str, start: int) -> bool:
+    """Whether the words just before `start` (within its clause, up to six words) negate it."""
+    before = text[max(0, start - 60) : start]
+    clause = _CLAUSE_END.split(before)[-1]
+    words = clause.split()[-6:]
+    return bool(_NEGATION.search(" ".join(words)))
+
+
+def affirmed(pattern: re.Pattern[str], text: str) -> str | None:
     """The first mention that is not negated: "no customer data" says nothing is used."""
     for match in pattern.finditer(text):
-        if not _NEGATION.search(text[max(0, match.start() - 20) : match.start()]):
+        if not negated(text, match.start()):
             return match.group(0).strip()
     return None
 
@@ -472,7 +497,7 @@ def _affirmed(pattern: re.Pattern[str], text: str) -> str | None:
 def detect_data(text: str) -> Findings:
     found = Findings()
     for category, pattern in _DATA:
-        if phrase := _affirmed(pattern, text):
+        if phrase := affirmed(pattern, text):
             found.add_to("data_categories", category, f'"{phrase}"')
     cats = found.values.get("data_categories", [])
     if "special-category" in cats and "personal" not in cats:

@@ -140,7 +140,7 @@ _ON_THE_LOOP = _rx(
     r"(?:outputs?|answers|replies|decisions|chats|conversations)",
     r"(?:monitor|watch|oversee)\w* (?:it|the (?:outputs?|system|bot|agent|"
     r"dashboard))",
-    r"dashboard",
+    r"(?:watch|monitor|check|review)\w* (?:a |the |its )?dashboards?",
     r"(?:can|could) (?:step in|intervene|"
     r"override|switch it off|turn it off)",
     r"(?:weekly|monthly|daily) "
@@ -175,12 +175,13 @@ _AGENT = _rx(
     r"\b(?:sends?|posts?|books?|closes?|updates?|creates?|files?|pays?|refunds?|"
     r"cancels?|merges?|deletes?|moves?|publish(?:es)?)\b(?: \w+){1,2} automatically",
     r"(?:on|by) its own",
+    r"by itself",
     r"without (?:asking|"
     r"waiting for) (?:anyone|a person|us)",
     r"takes? actions?",
     r"(?:automatically|itself) (?:creates?|updates?|sends?|books?|closes?|merges?|"
     r"files?|raises?|cancels?|refunds?|pays?|moves?|changes?|deletes?|posts?|"
-    r"opens?|assigns?|triggers?|runs?|executes?|deploys?|schedules?)",
+    r"opens?|triggers?|runs?|executes?|deploys?|schedules?)",
     r"(?:it|the bot|the assistant|the tool) (?:will |can |would )?(?:create|update|"
     r"send|book|close|merge|file|raise|cancel|refund|pay|move|change|delete|"
     r"post|open|trigger|run|execute|deploy|schedule|reply)s? (?:the |a |an |new |"

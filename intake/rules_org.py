@@ -205,18 +205,38 @@ _CONTRACT: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-def detect_unit(text: str) -> Findings:
+def detect_unit(text: str, *, answering: bool = False) -> Findings:
+    """The business unit a description names as the user of the AI (a known unit, never the
+    team that merely builds it); an answer to the question may name any team."""
     found = Findings()
     match = _UNIT_SUBJECT.search(text)
     if match and not _proper_unit(match):
         match = None
     match = match or _UNIT_CONTEXT.search(text) or _UNIT_BARE.search(text)
+    if match and _built_by(text, match):
+        match = None
     if match:
         found.put("business_unit", UNITS[match.group(1).lower()], f'"{match.group(0).strip()}"')
-    elif named := _ANY_TEAM.search(text):
-        # An unlisted team is still a team: "the lettings team" → "Lettings".
+        return found
+    named = _ANY_TEAM.search(text)
+    if named is None or _built_by(text, named):
+        return found
+    name = re.sub(r"\s+(?:ops|operations)$", "", named.group(1).strip().lower())
+    if name in UNITS or f"{name} team" in UNITS:
+        unit = UNITS.get(name) or UNITS[f"{name} team"]
+        found.put("business_unit", unit, f'"{named.group(0)}"')
+    elif answering:
+        # An unlisted team is still a team when it is the answer: "the lettings team".
         found.put("business_unit", named.group(1).strip().title(), f'"{named.group(0)}"')
     return found
+
+
+def _built_by(text: str, match: re.Match[str]) -> bool:
+    """ "built by our data science team": the builder, not the user."""
+    return bool(_BUILDER.search(text[max(0, match.start() - 20) : match.start() + 4]))
+
+
+_BUILDER = re.compile(r"\b(?:built|developed|made|run|maintained)\s+by\b", re.I)
 
 
 _ANY_TEAM = re.compile(
@@ -236,7 +256,7 @@ def _proper_unit(match: re.Match[str]) -> bool:
 
 def parse_unit_answer(text: str) -> str:
     """A typed business unit: a known one by its register name, otherwise as typed."""
-    found = detect_unit(text)
+    found = detect_unit(text, answering=True)
     if "business_unit" in found.values:
         return str(found.values["business_unit"])
     lowered = text.strip().lower().rstrip(".")

@@ -34,6 +34,13 @@ def _decides(fields: Fields) -> bool:
     return bool(fields.get("decisions_about_people", DECISION_NONE) != DECISION_NONE)
 
 
+def _decides_significantly(fields: Fields) -> bool:
+    """Who is affected is recorded where decisions about people matter to them; it never
+    changes the tier, so a minor one is not worth the question."""
+    significant = fields.get("decision_stakes") == "significant" or fields.get("annex_iii_areas")
+    return _decides(fields) and bool(significant)
+
+
 def _agent(fields: Fields) -> bool:
     return fields.get("autonomy") == "agent"
 
@@ -164,7 +171,7 @@ SLOTS: tuple[Slot, ...] = (
         '(e.g. customers, job applicants, employees) Say "skip" if nobody in particular.',
         kind="list",
         optional=True,
-        applies=_decides,
+        applies=_decides_significantly,
     ),
     Slot(
         "annex_iii_areas",

@@ -56,9 +56,6 @@ class IntakeState(BaseModel):
     pending_why: dict[str, str] = Field(default_factory=dict)
     # Fields the requester said they don't know: unknown, listed for the reviewers.
     open_items: list[str] = Field(default_factory=list)
-    # Who the description says is affected, filed only once decisions about people are known.
-    inferred_affected: list[str] = Field(default_factory=list)
-    inferred_affected_why: str = ""
     # Catalogue tools a shared name ("Copilot") may mean; the tool question offers them.
     tool_choices: list[str] = Field(default_factory=list)
     # What the requester must know about the catalogue status of the tool they named.

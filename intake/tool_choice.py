@@ -26,19 +26,31 @@ def _said(name: str, spaced: str) -> bool:
     return bool(words) and f" {' '.join(words)} " in spaced
 
 
+def _part_of_another_name(name: str, text: str) -> bool:
+    """ "Copilot Studio", "Claude Code": the name runs on into another product's name."""
+    words = r"\W+".join(re.escape(w) for w in _words(name))
+    mentions = list(re.finditer(rf"\b{words}\b", text, re.I))
+    return bool(mentions) and all(re.match(r"\s+[A-Z][a-z]+", text[m.end() :]) for m in mentions)
+
+
 def tool_candidates(text: str, catalogue: Sequence[CatalogueTool]) -> list[CatalogueTool]:
     """The catalogue tools `text` may mean: one when a name settles it, several when it only
     uses a word their names share ("Copilot"), none when it names no catalogue tool."""
     spaced = f" {' '.join(_words(text))} "
     said: dict[str, int] = {}
     for tool in catalogue:
-        lengths = [len(_words(n)) for n in (tool.name, *tool.aliases) if _said(n, spaced)]
+        lengths = [
+            len(_words(n))
+            for n in (tool.name, *tool.aliases)
+            if _said(n, spaced) and not _part_of_another_name(n, text)
+        ]
         if lengths:
             said[tool.name] = max(lengths)
     by_name = {tool.name: tool for tool in catalogue}
     if not said:
         found = find_tools(text, list(catalogue))
-        return found[:1]
+        # A misspelt name ("chatgtp") still counts; one that runs on into another does not.
+        return [t for t in found[:1] if not any(_part_of_another_name(n, text) for n in _names(t))]
     longest = max(said.values())
     if longest > 1:
         return [by_name[name] for name, length in said.items() if length == longest]
@@ -84,3 +96,23 @@ def status_warning(tool: CatalogueTool) -> str:
     if tool.status is ToolStatus.UNDER_REVIEW:
         return f"Note: {tool.name} is still under review in the tool catalogue{ref}."
     return ""
+
+
+def pick_by_distinct_words(reply: str, offered: list[str], config: OrgConfig) -> str | None:
+    """The offered tool a reply singles out by a word only its names use ("the Microsoft 365
+    one" among the Copilots), or None."""
+    tools = [tool for tool in config.catalogue if tool.name in offered]
+    words = {tool.name: {w for n in _names(tool) for w in _words(n)} for tool in tools}
+    said = set(_words(reply))
+    fits = [
+        name
+        for name, own in words.items()
+        if said & (own - set().union(*(w for other, w in words.items() if other != name)))
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def other_product_named(reply: str, offered: list[str], config: OrgConfig) -> bool:
+    """ "Microsoft Copilot Studio" when Microsoft 365 Copilot was offered: another product."""
+    tools = [tool for tool in config.catalogue if tool.name in offered]
+    return any(_part_of_another_name(n, reply) for tool in tools for n in _names(tool))
