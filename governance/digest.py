@@ -1,5 +1,5 @@
-"""The weekly digest for the governance leads: figures read from the database, the text that
-presents them, and the once-a-week claim that publishes them through the outbox.
+"""The weekly digest for the governance leads: the text that presents the week's figures
+(governance/digest_figures.py) and the once-a-week claim that publishes it through the outbox.
 
 The PNG chart is drawn outside the domain (scheduler/digest_chart.py) and handed in as a
 function, so nothing here does I/O beyond the caller's session.
@@ -8,271 +8,51 @@ function, so nothing here does I/O beyond the caller's session.
 from __future__ import annotations
 
 import base64
-import json
-import re
-from collections import Counter
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
 
-from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from governance import outbox
-from governance.audit.digests import latest_digest
 from governance.config import OrgConfig
-from governance.errors import ValidationProblem
-from governance.gateway.stats import GatewayStats, gateway_stats, shadow_line, use_line
-from governance.models import RecordStatus
-from governance.policy_findings import (
-    FlaggedPassage,
-    PolicyConflict,
-    conflict_line,
-    flagged_passages,
-    open_conflicts,
-    withheld_line,
+from governance.digest_figures import (
+    DUE_SOON_DAYS,
+    TIER_COLUMNS,
+    UNTIERED,
+    Count,
+    DigestFigures,
+    Item,
+    LedgerHead,
+    StatusTierRow,
+    collect_figures,
+    ledger_head,
 )
-from governance.reviews import REVIEWABLE, fmt_day, local_today
+from governance.errors import ValidationProblem
+from governance.gateway.stats import GatewayStats, shadow_line, use_line
+from governance.policy_findings import conflict_line, withheld_line
+from governance.reviews import fmt_day, local_today
 from store import evidence, ledger_verify
 from store.evidence_kinds import EvidenceKind
-from store.models import AIUse, EvidenceEvent
 from store.outbox_kinds import OutboxKind
-from store.review_models import Incident, ScheduledClaim
+from store.review_models import ScheduledClaim
 
-PENDING = (RecordStatus.SUBMITTED, RecordStatus.IN_REVIEW)
-DUE_SOON_DAYS = 14
-TOP = 5
+# The figures are read in digest_figures; callers keep importing them from here.
+__all__ = [
+    "DigestFigures",
+    "LedgerHead",
+    "claim_once",
+    "collect_figures",
+    "digest_key",
+    "digest_text",
+    "ledger_head",
+    "ledger_line",
+    "publish_digest",
+]
 
-
-class Item(BaseModel):
-    ref: str
-    title: str
-    detail: str = ""
-    days: int = 0
-
-
-class Count(BaseModel):
-    label: str
-    count: int
-
-
-class LedgerHead(BaseModel):
-    """The ledger's head and its latest signed digest, printed every week so a copy of them
-    lives outside the database (an auditor compares it with what the ledger says later)."""
-
-    seq: int
-    head_hash: str
-    digest: int | None = None  # the latest signed digest's number; None: not signed
-    signature: str | None = None  # the first 16 hex of sha256 of that digest's signature
-    key: str | None = None  # the first 16 hex of the fingerprint of the key that signed it
-
-
-class DigestFigures(BaseModel):
-    organisation: str
-    week_start: date
-    week_end: date
-    new_registrations: list[Item]
-    approvals_pending: list[Item]
-    reviews_due: list[Item]
-    reviews_overdue: list[Item]
-    open_incidents: list[Item]
-    top_questions: list[Count]
-    unknown_tools: list[Count]
-    # For the leads to fix in the policy documents (or the catalogue): listed every week until
-    # they are fixed, not only in the week they were found.
-    policy_conflicts: list[PolicyConflict] = []
-    withheld_passages: list[FlaggedPassage] = []
-    # The week's gateway figures per use; None when nothing went through it and no key exists.
-    gateway: GatewayStats | None = None
-    ledger: LedgerHead | None = None  # None: the ledger is empty
-
-    @property
-    def quiet(self) -> bool:
-        return not any(
-            (
-                self.new_registrations,
-                self.approvals_pending,
-                self.reviews_due,
-                self.reviews_overdue,
-                self.open_incidents,
-                self.top_questions,
-                self.unknown_tools,
-                self.policy_conflicts,
-                self.withheld_passages,
-                self.gateway,
-            )
-        )
-
-    def chart_series(self) -> list[tuple[str, int]]:
-        return [
-            ("New registrations", len(self.new_registrations)),
-            ("Approvals pending", len(self.approvals_pending)),
-            ("Reviews due", len(self.reviews_due)),
-            ("Reviews overdue", len(self.reviews_overdue)),
-            ("Open incidents", len(self.open_incidents)),
-            ("Questions asked", sum(c.count for c in self.top_questions)),
-        ]
-
-
-def collect_figures(session: Session, *, config: OrgConfig, now: datetime) -> DigestFigures:
-    """The week that ends at `now` (in the organisation's timezone)."""
-    today = local_today(config, now)
-    since = now - timedelta(days=7)
-    answers = _answers(session, since, now)
-    return DigestFigures(
-        organisation=config.organisation.name,
-        week_start=today - timedelta(days=7),
-        week_end=today,
-        new_registrations=_new_registrations(session, since, now),
-        approvals_pending=_approvals_pending(session, now),
-        reviews_due=_reviews(session, today, overdue=False),
-        reviews_overdue=_reviews(session, today, overdue=True),
-        open_incidents=_open_incidents(session, now),
-        top_questions=_top(_normalise(a.get("question")) for a in answers),
-        unknown_tools=_top(_unknown_tools(answers)),
-        policy_conflicts=open_conflicts(session, config=config),
-        withheld_passages=flagged_passages(session),
-        gateway=_gateway(session, since, now),
-        ledger=ledger_head(session),
-    )
-
-
-def ledger_head(session: Session) -> LedgerHead | None:
-    head = evidence.head(session)
-    if head is None:
-        return None
-    signed = latest_digest(session)
-    if signed is None:
-        return LedgerHead(seq=head[0], head_hash=head[1])
-    return LedgerHead(
-        seq=head[0],
-        head_hash=head[1],
-        digest=signed["digest"],
-        signature=ledger_verify.signature_fingerprint(str(signed["signature"])),
-        key=ledger_verify.short(str(signed["key_fingerprint"])),
-    )
-
-
-def _gateway(session: Session, since: datetime, now: datetime) -> GatewayStats | None:
-    stats = gateway_stats(session, since=since, until=now)
-    return stats if stats.any_activity else None
-
-
-def _new_registrations(session: Session, since: datetime, now: datetime) -> list[Item]:
-    rows = session.scalars(
-        select(AIUse).where(AIUse.created_at >= since, AIUse.created_at < now).order_by(AIUse.id)
-    )
-    return [Item(ref=r.ref, title=r.title, detail=r.risk_tier or "not tiered yet") for r in rows]
-
-
-def _approvals_pending(session: Session, now: datetime) -> list[Item]:
-    rows = session.scalars(
-        select(AIUse).where(AIUse.status.in_([s.value for s in PENDING])).order_by(AIUse.id)
-    ).all()
-    since = _submitted_at(session, [r.ref for r in rows])
-    items = [
-        Item(
-            ref=r.ref,
-            title=r.title,
-            detail=r.status,
-            days=(now - since.get(r.ref, r.updated_at)).days,
-        )
-        for r in rows
-    ]
-    return sorted(items, key=lambda item: -item.days)
-
-
-def _submitted_at(session: Session, refs: list[str]) -> dict[str, datetime]:
-    """When each record last went to submitted, from the ledger (the record's own timestamps
-    move with every edit)."""
-    found: dict[str, datetime] = {}
-    if not refs:
-        return found
-    events = session.scalars(
-        select(EvidenceEvent)
-        .where(
-            EvidenceEvent.kind == EvidenceKind.RECORD_TRANSITIONED, EvidenceEvent.subject.in_(refs)
-        )
-        .order_by(EvidenceEvent.seq)
-    )
-    for event in events:
-        if json.loads(event.payload).get("to") == RecordStatus.SUBMITTED.value:
-            found[event.subject] = event.occurred_at
-    return found
-
-
-def _reviews(session: Session, today: date, *, overdue: bool) -> list[Item]:
-    window = (
-        AIUse.next_review < today
-        if overdue
-        else AIUse.next_review.between(today, today + timedelta(days=DUE_SOON_DAYS))
-    )
-    statuses = [s.value for s in (*REVIEWABLE, RecordStatus.SUSPENDED)]
-    rows = session.scalars(
-        select(AIUse)
-        .where(window, AIUse.status.in_(statuses))
-        .order_by(AIUse.next_review, AIUse.id)
-    )
-    items = []
-    for row in rows:
-        assert row.next_review is not None
-        lapsed = " (review lapsed)" if row.review_lapsed else ""
-        items.append(
-            Item(
-                ref=row.ref,
-                title=row.title,
-                days=abs((today - row.next_review).days),
-                detail=f"due {fmt_day(row.next_review)}{lapsed}",
-            )
-        )
-    return items
-
-
-def _open_incidents(session: Session, now: datetime) -> list[Item]:
-    rows = session.scalars(select(Incident).where(Incident.status == "open").order_by(Incident.id))
-    return [
-        Item(
-            ref=i.ref,
-            title=i.what_happened[:80],
-            detail=i.severity,
-            days=(now - i.reported_at).days,
-        )
-        for i in rows
-    ]
-
-
-def _answers(session: Session, since: datetime, now: datetime) -> list[dict[str, Any]]:
-    events = session.scalars(
-        select(EvidenceEvent.payload).where(
-            EvidenceEvent.kind == EvidenceKind.ANSWER_GIVEN,
-            EvidenceEvent.occurred_at >= since,
-            EvidenceEvent.occurred_at < now,
-        )
-    )
-    payloads = [json.loads(payload) for payload in events]
-    return [payload for payload in payloads if isinstance(payload, dict)]
-
-
-def _normalise(question: object) -> str:
-    """Count "Can I use ChatGPT?" and "can i use chatgpt" as one question."""
-    text = re.sub(r"\s+", " ", str(question or "")).strip().rstrip("?!. ").strip()
-    return text[:1].upper() + text[1:].lower() if text else ""
-
-
-def _unknown_tools(answers: list[dict[str, Any]]) -> Iterable[str]:
-    for answer in answers:
-        for tool in answer.get("unknown_tools") or []:
-            name = str(tool.get("name", "") if isinstance(tool, dict) else tool).strip()
-            if name:
-                yield name.lower()
-
-
-def _top(values: Iterable[str]) -> list[Count]:
-    counts = Counter(value for value in values if value)
-    return [Count(label=label, count=n) for label, n in counts.most_common(TOP)]
+# Items a list shows before "…and N more" and the command that lists them all.
+LIST_CAP = 15
 
 
 # --- presentation ---------------------------------------------------------------------------
@@ -285,30 +65,46 @@ def digest_text(figures: DigestFigures) -> str:
         f"{fmt_day(figures.week_start)} to {fmt_day(figures.week_end)}"
     )
     ledger = ledger_line(figures.ledger)
+    register = register_table(figures.register_by_status)
     if figures.quiet:
-        return (
-            f"{head}\nNothing to report this week: no new registrations, no approvals "
-            "waiting, no reviews due or overdue, no open incidents, no policy questions and "
-            f"nothing to fix in the policy documents.\n\n{ledger}"
+        quiet = (
+            "Nothing to report this week: no new registrations, no approvals waiting, no "
+            "reviews due or overdue, no open incidents, no policy questions and nothing to fix "
+            "in the policy documents."
         )
+        return "\n\n".join(part for part in (head, quiet, register, ledger) if part)
     sections = [
-        _section("New registrations", figures.new_registrations, lambda i: i.detail),
+        _section(
+            "New registrations",
+            figures.new_registrations,
+            lambda i: i.detail,
+            "aims register list",
+        ),
         _section(
             "Approvals pending",
             figures.approvals_pending,
             lambda i: f"{i.detail}, waiting {_days(i.days)}",
+            "aims approvals list",
         ),
         _section(
-            f"Reviews due in the next {DUE_SOON_DAYS} days", figures.reviews_due, lambda i: i.detail
+            f"Reviews due in the next {DUE_SOON_DAYS} days",
+            figures.reviews_due,
+            lambda i: i.detail,
+            "aims register list",
         ),
         _section(
             "Reviews overdue",
             figures.reviews_overdue,
             lambda i: f"{i.detail}, {_days(i.days)} overdue",
+            "aims register list",
         ),
         _section(
-            "Open incidents", figures.open_incidents, lambda i: f"{i.detail}, open {_days(i.days)}"
+            "Open incidents",
+            figures.open_incidents,
+            lambda i: f"{i.detail}, open {_days(i.days)}",
+            "aims incident list",
         ),
+        *_standing_sections(figures),
         _counts("Most asked policy questions", figures.top_questions),
         _counts(
             "Tools people asked about that are not in the catalogue (possible shadow AI)",
@@ -318,15 +114,77 @@ def digest_text(figures: DigestFigures) -> str:
         _lines(
             "Policy text that contradicts the tool catalogue (fix the document or the catalogue)",
             [conflict_line(c) for c in figures.policy_conflicts],
+            "aims policies conflicts",
         ),
         _lines(
             "Policy passages withheld from answers: written as instructions to a system (fix "
             "the document, or trust it with `aims policies trust`)",
             [withheld_line(p) for p in figures.withheld_passages],
+            "aims policies flagged",
         ),
+        register,
         ledger,
     ]
-    return "\n\n".join([head, *sections])
+    return "\n\n".join(part for part in (head, *sections) if part)
+
+
+def _standing_sections(figures: DigestFigures) -> list[str]:
+    """What stays listed every week until a lead settles it; nothing at all when none."""
+    sections = []
+    if figures.prohibited_tool_uses:
+        sections.append(
+            _section(
+                "Register records of tools the catalogue prohibits (reject, retire or fix the "
+                "record)",
+                figures.prohibited_tool_uses,
+                lambda i: i.detail,
+                "aims register list",
+            )
+        )
+    if figures.disputed_tiers:
+        sections.append(
+            _section(
+                "Imported records whose spreadsheet tier the rules disagree with (confirm or "
+                "override with `aims register override-tier`)",
+                figures.disputed_tiers,
+                lambda i: i.detail,
+                "aims register list",
+            )
+        )
+    return sections
+
+
+def register_table(rows: list[StatusTierRow]) -> str:
+    """The register by status and risk tier, as a fixed-width table (a code block in Slack);
+    empty when the register is."""
+    if not rows:
+        return ""
+    columns = [t for t in TIER_COLUMNS if t != UNTIERED or any(r.by_tier.get(t) for r in rows)]
+    headings = ["status", *columns, "total"]
+    body = [
+        [row.status.replace("_", " "), *(_cell(row.by_tier.get(t, 0)) for t in columns)]
+        + [str(row.total)]
+        for row in rows
+    ]
+    totals = [sum(row.by_tier.get(t, 0) for row in rows) for t in columns]
+    body.append(["all", *(_cell(n) for n in totals), str(sum(totals))])
+    widths = [max(len(line[i]) for line in [headings, *body]) for i in range(len(headings))]
+
+    def line(cells: list[str]) -> str:
+        first, *numbers = cells
+        return "  ".join(
+            [first.ljust(widths[0])]
+            + [c.rjust(w) for c, w in zip(numbers, widths[1:], strict=True)]
+        ).rstrip()
+
+    total = sum(row.total for row in rows)
+    table = "\n".join(line(cells) for cells in [headings, *body])
+    records = "1 record" if total == 1 else f"{total} records"
+    return f"*Register by status and risk tier ({records}):*\n```\n{table}\n```"
+
+
+def _cell(count: int) -> str:
+    return str(count) if count else "-"
 
 
 def ledger_line(ledger: LedgerHead | None) -> str:
@@ -348,32 +206,36 @@ def _gateway_sections(stats: GatewayStats | None) -> list[str]:
     if stats is None:
         return []
     return [
-        _lines("AI requests through the gateway, per use", [use_line(u) for u in stats.uses]),
+        _lines(
+            "AI requests through the gateway, per use",
+            [use_line(u) for u in stats.uses],
+            "aims gateway stats",
+        ),
         "*Requests with unknown, revoked or missing gateway keys (possible shadow AI):* "
         + shadow_line(stats.shadow),
     ]
 
 
-def _lines(title: str, lines: list[str]) -> str:
+def _capped(lines: list[str], command: str) -> list[str]:
+    """At most LIST_CAP bullets; the rest is counted, with the command that lists them all."""
+    shown = [f"\u2022 {line}" for line in lines[:LIST_CAP]]
+    if len(lines) > LIST_CAP:
+        shown.append(f"\u2022 \u2026and {len(lines) - LIST_CAP} more: `{command}`")
+    return shown
+
+
+def _lines(title: str, lines: list[str], command: str) -> str:
     if not lines:
         return f"*{title}:* none"
-    shown = [f"\u2022 {line}" for line in lines[:15]]
-    if len(lines) > 15:
-        shown.append(f"\u2022 \u2026and {len(lines) - 15} more")
-    return f"*{title} ({len(lines)}):*\n" + "\n".join(shown)
+    return f"*{title} ({len(lines)}):*\n" + "\n".join(_capped(lines, command))
 
 
 def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def _section(title: str, items: list[Item], describe: Callable[[Item], str]) -> str:
-    if not items:
-        return f"*{title}:* none"
-    lines = [f"\u2022 {i.ref} {i.title} ({describe(i)})" for i in items[:15]]
-    if len(items) > 15:
-        lines.append(f"\u2022 \u2026and {len(items) - 15} more")
-    return f"*{title} ({len(items)}):*\n" + "\n".join(lines)
+def _section(title: str, items: list[Item], describe: Callable[[Item], str], command: str) -> str:
+    return _lines(title, [f"{i.ref} {i.title} ({describe(i)})" for i in items], command)
 
 
 def _counts(title: str, counts: list[Count]) -> str:

@@ -1,7 +1,9 @@
 """Register export and import (CSV, JSON, XLSX) in one tabular shape.
 
 Most organisations already keep a spreadsheet register; import validates every row first and
-reports problems by row number and column, so a bad file imports nothing.
+reports problems by row number and column, so a bad file imports nothing. What it reads
+differently from the sheet (spellings, tiers) and what the leads must look at is reported too
+(governance/import_review.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from governance.config import OrgConfig
 from governance.errors import ValidationProblem
+from governance.import_review import Respelling, respell_row, respelled, review_row
 from governance.models import RECORD_FIELD_NAMES, RecordFields, RecordStatus
 from governance.register import create_record, snapshot
 from store import evidence
@@ -244,6 +248,7 @@ class ParsedRow:
     fields: RecordFields
     status: RecordStatus
     source_ref: str
+    respellings: list[Respelling]
 
 
 def validate_rows(
@@ -257,7 +262,12 @@ def validate_rows(
         if not raw:
             continue  # a blank row
         row_problems = _row_problems(index, raw)
+        values = {name: _coerce(name, raw.get(name)) for name in RECORD_FIELD_NAMES if name in raw}
+        values, respellings = respell_row(index, values)
         status_text = str(raw.get("status") or RecordStatus.DRAFT.value).strip()
+        if (status_spelling := respelled("status", status_text)) is not None:
+            respellings.insert(0, Respelling(index, "status", status_text, status_spelling))
+            status_text = status_spelling
         try:
             status = RecordStatus(status_text)
         except ValueError:
@@ -266,7 +276,6 @@ def validate_rows(
             row_problems.append(
                 RowProblem(index, "status", f"unknown status {status_text!r}; use one of {known}")
             )
-        values = {name: _coerce(name, raw.get(name)) for name in RECORD_FIELD_NAMES if name in raw}
         fields: RecordFields | None
         try:
             fields = RecordFields.model_validate(values)
@@ -278,7 +287,7 @@ def validate_rows(
         if row_problems or fields is None:
             problems += row_problems
             continue
-        parsed.append(ParsedRow(index, fields, status, str(raw.get("ref") or "")))
+        parsed.append(ParsedRow(index, fields, status, str(raw.get("ref") or ""), respellings))
     return parsed, problems
 
 
@@ -303,33 +312,50 @@ def _field_message(error: Any) -> str:
 
 
 @dataclass(frozen=True)
+class ImportFlag:
+    row: int
+    ref: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row} ({self.ref}): {self.message}"
+
+
+@dataclass(frozen=True)
 class ImportResult:
     imported: list[str]
     problems: list[RowProblem]
+    respellings: list[Respelling]  # cells read as a fixed value spelt differently
+    flags: list[ImportFlag]  # for the governance leads
 
 
 def import_rows(
     session: Session,
     *,
+    config: OrgConfig,
     rows: list[dict[str, Any]],
     actor: str,
     source: str,
     skip_invalid: bool,
     first_row: int = 2,
 ) -> ImportResult:
-    """Create a record for every valid row, each with its evidence; with problems and without
-    `skip_invalid`, nothing at all."""
+    """Create a record for every valid row, tiered by the rules, each with its evidence; with
+    problems and without `skip_invalid`, nothing at all. A row's flags are written into its
+    record's first version (the reason the ledger keeps) as well as returned."""
     parsed, problems = validate_rows(rows, first_row=first_row)
+    respellings = [reading for row in parsed for reading in row.respellings]
     if problems and not skip_invalid:
-        return ImportResult([], problems)
-    imported = []
+        return ImportResult([], problems, respellings, [])
+    imported: list[str] = []
+    flags: list[ImportFlag] = []
     for row in parsed:
+        where = f"{source} row {row.row}"
+        reviewed = review_row(row.fields, config, where=where)
+        reason = f"imported from {where}"
+        if reviewed.flags:
+            reason += "; flagged for the governance leads: " + "; ".join(reviewed.flags)
         record = create_record(
-            session,
-            fields=row.fields,
-            actor=actor,
-            status=row.status,
-            reason=f"imported from {source} row {row.row}",
+            session, fields=reviewed.fields, actor=actor, status=row.status, reason=reason
         )
         evidence.append(
             session,
@@ -339,4 +365,5 @@ def import_rows(
             payload={"source": source, "row": row.row, "source_ref": row.source_ref},
         )
         imported.append(record.ref)
-    return ImportResult(imported, problems)
+        flags += [ImportFlag(row.row, record.ref, message) for message in reviewed.flags]
+    return ImportResult(imported, problems, respellings, flags)

@@ -15,7 +15,15 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli.common import app_context, cli_actor, console, err_console, fail, print_json
+from bot.cli.common import (
+    app_context,
+    cli_actor,
+    console,
+    err_console,
+    fail,
+    optional_person_option,
+    print_json,
+)
 from bot.cli.policies import plain, print_conflict, print_flagged, trust_hint
 from bot.context import AppContext
 from governance.policy_findings import FlaggedPassage, flagged_passages
@@ -145,8 +153,8 @@ def ask(
         None, help="The question. Without it, questions are read from stdin, one per line."
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per answer."),
-    actor: str | None = typer.Option(
-        None, "--as", help="Who is asking, as recorded in the evidence (default: cli:USER)."
+    actor: str | None = optional_person_option(
+        "Who is asking, as recorded in the evidence (default: cli:USER)."
     ),
 ) -> None:
     """Answer a question from the tool catalogue and the ingested policies, with citations."""

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from bot.cli.common import app_context, console, fail, print_json
+from bot.cli.common import app_context, console, fail, person_option, print_json
 from governance.approvals.flows import decide, resubmit_after_changes
 from governance.approvals.messages import when
 from governance.approvals.models import DecisionInput, Verdict
@@ -42,7 +42,11 @@ def _find(session: Session, ident: str) -> ApprovalRequest:
 def _row(session: Session, request: ApprovalRequest, config: OrgConfig) -> dict[str, Any]:
     waiting = (
         [
-            {"slot": slot.key, "approvers": [config.display_name(p) for p in slot.approvers]}
+            {
+                "slot": slot.key,
+                # Ids for `decide --as`, names for people reading.
+                "approvers": [{"id": p, "name": config.display_name(p)} for p in slot.approvers],
+            }
             for slot in pending_slots(session, request)
         ]
         if request.status == "open"
@@ -81,7 +85,8 @@ def list_(
     table = Table("#", "Record", "v", "Tier", "Status", "Opened", "Waiting for")
     for row in rows:
         waiting = "; ".join(
-            f"{w['slot']}: {' or '.join(w['approvers'])}" for w in row["waiting_for"]
+            f"{w['slot']}: {' or '.join(a['name'] for a in w['approvers'])}"
+            for w in row["waiting_for"]
         )
         table.add_row(
             str(row["id"]),
@@ -99,9 +104,7 @@ def list_(
 def decide_(
     ctx: typer.Context,
     ident: str = typer.Argument(..., help="Request number (`aims approvals list`) or record id."),
-    actor: str = typer.Option(
-        ..., "--as", help="Your Slack user id; you must be a named approver or their delegate."
-    ),
+    actor: str = person_option("You: a named approver or their delegate."),
     verdict: Verdict = typer.Option(Verdict.APPROVE, "--verdict", help="What you decide."),
     reason: str = typer.Option("", "--reason", help="Why (required unless you approve)."),
     conditions: list[str] = typer.Option([], "--condition", help="A condition (repeatable)."),
@@ -163,7 +166,7 @@ def _parse_sets(pairs: list[str]) -> dict[str, Any]:
 def resubmit(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The record id, like AIU-0007."),
-    actor: str = typer.Option(..., "--as", help="Your Slack user id."),
+    actor: str = person_option("You: the requester, the business owner or a governance lead."),
     sets: list[str] = typer.Option(
         ...,
         "--set",

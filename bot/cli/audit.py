@@ -21,7 +21,15 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from bot.cli.common import PERIOD_HELP, app_context, cli_actor, console, err_console, fail
+from bot.cli.common import (
+    PERIOD_HELP,
+    app_context,
+    cli_actor,
+    console,
+    err_console,
+    fail,
+    optional_person_option,
+)
 from governance.audit.pack import build_pack
 from governance.errors import AimsError
 from governance.soa import SoaStatus, parse_period
@@ -76,8 +84,8 @@ def pack(
     ctx: typer.Context,
     out: Path = typer.Argument(..., help="The folder to write; OUT.zip is written beside it."),
     period: str | None = typer.Option(None, "--period", help=PERIOD_HELP),
-    actor: str | None = typer.Option(
-        None, "--as", help="Who is making the pack, as the pack names them (default: cli:USER)."
+    actor: str | None = optional_person_option(
+        "Who is making the pack, as the pack names them (default: cli:USER)."
     ),
 ) -> None:
     """Write the audit pack: index.html, the Statement of Applicability (soa.xlsx, soa.csv),

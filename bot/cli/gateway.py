@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from bot.cli.common import app_context, console, err_console, fail, print_json
+from bot.cli.common import (
+    app_context,
+    console,
+    err_console,
+    fail,
+    person_option,
+    print_json,
+)
 from governance.config import GatewaySettings, OrgConfig
 from governance.errors import AimsError
 from governance.gateway import keys
@@ -45,9 +52,7 @@ def _endpoint(config: OrgConfig) -> str:
 def create(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The record id, like AIU-0007 (approved or live)."),
-    actor: str = typer.Option(
-        ..., "--as", help="Your Slack user id: the record's owner or a governance lead."
-    ),
+    actor: str = person_option("You: the record's owner or a governance lead."),
 ) -> None:
     """Issue a gateway key for an approved AI use. The key is printed once, never again."""
     context = app_context(ctx)
@@ -130,9 +135,7 @@ def list_(
 def revoke(
     ctx: typer.Context,
     key_id: str = typer.Argument(..., help="The key id, like KEY-0003 (`aims gateway key list`)."),
-    actor: str = typer.Option(
-        ..., "--as", help="Your Slack user id: the record's owner or a governance lead."
-    ),
+    actor: str = person_option("You: the record's owner or a governance lead."),
     reason: str = typer.Option(
         ..., "--justification", "--reason", "-j", help="Why, in writing (kept as evidence)."
     ),
@@ -157,9 +160,7 @@ def restore(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The record id, like AIU-0007."),
     state: OnOff = typer.Argument(..., help="on: answers get the originals back; off: default."),
-    actor: str = typer.Option(
-        ..., "--as", help="Your Slack user id: the record's owner or a governance lead."
-    ),
+    actor: str = person_option("You: the record's owner or a governance lead."),
 ) -> None:
     """Put redacted personal data back into a use's answers (per use; off by default)."""
     context = app_context(ctx)

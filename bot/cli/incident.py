@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import app_context, console, fail, print_json
+from bot.cli.common import app_context, console, fail, person_option, print_json
 from bot.cli.jobs import parse_moment
 from governance import incidents as service
 from governance.errors import AimsError
@@ -16,6 +18,7 @@ from governance.incidents import IncidentReport, Severity
 from store.models import utcnow
 
 app = typer.Typer(no_args_is_help=True)
+WHAT_PREVIEW = 60  # characters of "what happened" a terminal table shows
 
 
 class Serious(StrEnum):
@@ -27,7 +30,7 @@ class Serious(StrEnum):
 @app.command("report")
 def report(
     ctx: typer.Context,
-    actor: str = typer.Option(..., "--as", help="Your Slack user id (the reporter)."),
+    actor: str = person_option("You, the reporter."),
     record: str | None = typer.Option(None, "--record", help="The AI use, like AIU-0007."),
     tool: str = typer.Option("", "--tool", help="The tool, when it is not in the register."),
     what: str = typer.Option(..., "--what", prompt="What happened?", help="What happened."),
@@ -77,14 +80,14 @@ def list_incidents(
     """Open incidents (or all of them)."""
     context = app_context(ctx)
     with context.db.session() as session:
-        rows: list[dict[str, str]] = [
+        rows: list[dict[str, Any]] = [
             {
                 "ref": i.ref,
                 "severity": i.severity,
                 "status": i.status,
                 "reported_at": i.reported_at.isoformat(),
                 "what": i.what_happened,
-                "follow_ups": str(i.follow_ups_sent),
+                "follow_ups": i.follow_ups_sent,
             }
             for i in service.list_incidents(session, status=None if show_all else "open")
         ]
@@ -94,6 +97,8 @@ def list_incidents(
     if not rows:
         console.print("No open incidents." if not show_all else "No incidents reported.")
         return
+    # A terminal gets a short preview; a pipe or a file gets the whole text (no wrapping there).
+    preview = WHAT_PREVIEW if console.is_terminal else None
     table = Table("ID", "Severity", "Status", "Reported", "Follow-ups", "What happened")
     for row in rows:
         table.add_row(
@@ -101,8 +106,8 @@ def list_incidents(
             row["severity"],
             row["status"],
             row["reported_at"][:10],
-            row["follow_ups"],
-            row["what"][:60],
+            str(row["follow_ups"]),
+            escape(row["what"][:preview]),
         )
     console.print(table)
 
@@ -111,7 +116,7 @@ def list_incidents(
 def close(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="The incident, like INC-0003."),
-    actor: str = typer.Option(..., "--as", help="Your Slack user id."),
+    actor: str = person_option("You: the reporter, the AI use's owner or a governance lead."),
     root_cause: str = typer.Option(..., "--root-cause", prompt="Root cause"),
     action: str = typer.Option(..., "--corrective-action", prompt="Corrective action"),
 ) -> None:

@@ -12,7 +12,16 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from bot.cli.common import app_context, cli_actor, console, err_console, fail, print_json
+from bot.cli.common import (
+    app_context,
+    cli_actor,
+    console,
+    err_console,
+    fail,
+    optional_person_option,
+    person_option,
+    print_json,
+)
 from governance.audit import keys, signing
 from governance.errors import AimsError
 
@@ -22,8 +31,8 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("init")
 def init(
     ctx: typer.Context,
-    actor: str | None = typer.Option(
-        None, "--as", help="Who creates it, as the evidence records it (default: cli:USER)."
+    actor: str | None = optional_person_option(
+        "Who creates it, as the evidence records it (default: cli:USER)."
     ),
 ) -> None:
     """Create the ledger's signing key (a 0600 file in the data directory, or
@@ -49,7 +58,7 @@ def init(
 @app.command("rotate")
 def rotate(
     ctx: typer.Context,
-    actor: str = typer.Option(..., "--as", help="Your Slack user id (a governance lead)."),
+    actor: str = person_option("You, a governance lead."),
     justification: str = typer.Option(
         ..., "--justification", "--reason", "-j", help="Why, in writing (kept as evidence)."
     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from bot.cli.common import app_context, console, fail
+from bot.cli.common import app_context, console, fail, person_option
 from governance.errors import AimsError
 from governance.policy_findings import FlaggedPassage, PolicyConflict, flagged_passages
 from governance.policy_findings import open_conflicts as find_open_conflicts
@@ -108,7 +108,7 @@ def _set(ctx: typer.Context, document: str, actor: str, justification: str, trus
 def trust(
     ctx: typer.Context,
     document: str = typer.Argument(..., help="The document: its path, file name or title."),
-    actor: str = typer.Option(..., "--as", help="Your Slack id (a governance lead)."),
+    actor: str = person_option("You, a governance lead."),
     justification: str = typer.Option(..., "--justification", "-j", help="Why, in writing."),
 ) -> None:
     """A governance lead vouches for this version of a document (until the file changes)."""
@@ -119,7 +119,7 @@ def trust(
 def untrust(
     ctx: typer.Context,
     document: str = typer.Argument(..., help="The document: its path, file name or title."),
-    actor: str = typer.Option(..., "--as", help="Your Slack id (a governance lead)."),
+    actor: str = person_option("You, a governance lead."),
     justification: str = typer.Option(..., "--justification", "-j", help="Why, in writing."),
 ) -> None:
     """A governance lead withdraws trust: the document's flagged passages are withheld again."""

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.slack.outbox_sender import drain_outbox
 from governance import digest, outbox, register
 from governance.incidents import IncidentReport, Severity, report_incident
-from governance.models import RecordFields, RecordStatus
+from governance.models import RecordFields, RecordStatus, RiskTier
 from scheduler.digest_chart import render_chart
 from store import evidence
 from store.evidence_kinds import EvidenceKind
@@ -144,3 +144,82 @@ def test_a_quiet_week_posts_the_text_without_a_chart(db, sample_config, now):
         )
     [post] = queued(db)
     assert "Nothing to report" in post.text
+
+
+def test_the_digest_counts_the_register_by_status_and_tier(db, sample_config, now):
+    busy_week(db, sample_config, now)
+    text = digest.digest_text(figures(db, sample_config, now))
+    table = text.split("*Register by status and risk tier (3 records):*\n```\n")[1].split("```")[0]
+    assert table.splitlines() == [
+        "status     prohibited  high  limited  minimal  untiered  total",
+        "submitted           -     -        -        -         1      1",
+        "live                -     2        -        -         -      2",
+        "all                 -     2        -        -         1      3",
+    ]
+
+
+def test_a_quiet_week_still_shows_the_register(db, sample_config, now):
+    live_record(db, due=None, now=now - timedelta(days=200), tier=RiskTier.MINIMAL)
+    quiet = figures(db, sample_config, now)
+    assert quiet.quiet
+    text = digest.digest_text(quiet)
+    assert "Nothing to report" in text and "*Register by status and risk tier (1 record):*" in text
+
+
+def test_a_long_list_is_cut_short_with_the_command_that_lists_it_all(db, sample_config, now):
+    with db.session() as session:
+        for number in range(1, 21):
+            record = register.create_record(
+                session,
+                fields=RecordFields(title=f"Use {number}"),
+                actor="U0ACME0009",
+                now=now - timedelta(days=2),
+            )
+            register.transition(
+                session, record=record, to=RecordStatus.SUBMITTED, actor="U0ACME0009", now=now
+            )
+    text = digest.digest_text(figures(db, sample_config, now))
+    pending = text.split("*Approvals pending (20):*\n")[1].split("\n\n")[0].splitlines()
+    assert len(pending) == digest.LIST_CAP + 1
+    assert pending[-1] == "\u2022 \u2026and 5 more: `aims approvals list`"
+    assert "\u2026and 5 more: `aims register list`" in text  # the new registrations
+
+
+def test_records_of_prohibited_tools_and_disputed_imported_tiers_wait_for_the_leads(
+    db, sample_config, now, tmp_path
+):
+    from governance.register_io import import_rows
+    from governance.tier_override import override_tier
+
+    rows = [
+        {"title": "Meeting notes", "tool": "Otter AI", "status": "live"},
+        {"title": "Old notes", "tool": "Fireflies", "status": "retired"},
+        {"title": "Internal search", "deployment": "internal", "risk_tier": "high"},
+    ]
+    with db.session() as session:
+        import_rows(
+            session,
+            config=sample_config,
+            rows=rows,
+            actor="U0ACME0001",
+            source="old.xlsx",
+            skip_invalid=False,
+        )
+    text = digest.digest_text(figures(db, sample_config, now))
+    assert "*Register records of tools the catalogue prohibits" in text
+    assert "\u2022 AIU-0001 Meeting notes (Otter.ai, live)" in text
+    assert "Old notes" not in text.split("Register by status")[0]  # retired: nothing to do
+    assert "\u2022 AIU-0003 Internal search (recorded minimal; the spreadsheet said high)" in text
+
+    with db.session() as session:
+        override_tier(
+            session,
+            record=register.get_record(session, "AIU-0003"),
+            tier=RiskTier.MINIMAL,
+            justification="Only public documents: the rules are right",
+            actor="U0ACME0001",
+            config=sample_config,
+            now=now,
+        )
+    settled = figures(db, sample_config, now)
+    assert settled.disputed_tiers == [] and len(settled.prohibited_tool_uses) == 1
