@@ -31,7 +31,7 @@ from intake.answers import (
 )
 from intake.extract import Extraction, LlmExtract, Suggest, extract, rule_findings
 from intake.facts import IMPLIED
-from intake.record import build_fields, describe_value
+from intake.record import build_fields, describe_value, source_note
 from intake.replies import Choice, Reply, ReplyKind
 from intake.rules_org import make_title
 from intake.slots import CONFIRM_FACTS, HIGH_TIER_ONLY, SLOTS, SLOTS_BY_NAME, UNKNOWABLE, Slot
@@ -175,7 +175,7 @@ class IntakeEngine:
     def _understood(self, state: IntakeState) -> str:
         known = [
             f"{SLOTS_BY_NAME[name].label}: {describe_value(name, value, self.config)}"
-            + _from(state, name)
+            + source_note(state, name)
             for name, value in state.fields.items()
             if name in SLOTS_BY_NAME and name not in ("purpose", "title")
         ]
@@ -663,11 +663,6 @@ def _derive(state: IntakeState, config: OrgConfig) -> None:
         # confirmed, it settles the stakes.
         labels = ", ".join(AREAS_BY_ID[a].label for a in areas if a in AREAS_BY_ID)
         state.set("decision_stakes", "significant", IMPLIED, f"EU AI Act Annex III: {labels}")
-
-
-def _from(state: IntakeState, name: str) -> str:
-    why = state.why.get(name, "")
-    return f" — from {why}" if why and state.sources.get(name) != "requester" else ""
 
 
 def _is_aside(said: str, slot: Slot) -> bool:

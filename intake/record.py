@@ -44,10 +44,20 @@ def describe_value(name: str, value: Any, config: OrgConfig) -> str:
         labels = _CHOICE_LABELS.get(name)
         return labels["yes" if value else "no"] if labels else ("yes" if value else "no")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        labels = _CHOICE_LABELS.get(name, {})
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
     if name in _CHOICE_LABELS and str(value) in _CHOICE_LABELS[name]:
         return _CHOICE_LABELS[name][str(value)]
     return str(value)
+
+
+def source_note(state: IntakeState, name: str) -> str:
+    """Where a value came from, unless the requester typed it as the answer: the words it was
+    read from, or the catalogue entry that settles it."""
+    source, why = state.sources.get(name), state.why.get(name, "")
+    if source == "requester" or not why or name == "purpose":
+        return ""
+    return f" — from {why}"
 
 
 def summary_text(state: IntakeState, config: OrgConfig) -> str:
@@ -59,9 +69,13 @@ def summary_text(state: IntakeState, config: OrgConfig) -> str:
             continue
         if slot.name in state.fields:
             shown = describe_value(slot.name, state.fields[slot.name], config)
-            lines.append(f"• {slot.label}: {shown}")
+            lines.append(f"• {slot.label}: {shown}{source_note(state, slot.name)}")
     if fields.eu_ai_act_role:
         lines.append(f"• EU AI Act role: {fields.eu_ai_act_role.value}")
+    if state.open_items:
+        unknown = ", ".join(SLOTS_BY_NAME[n].label for n in state.open_items if n in SLOTS_BY_NAME)
+        lines.append(f"• Open items for the reviewers (not known yet): {unknown}")
+    lines += state.warnings
     lines.append(f"\nRisk tier: *{result.tier.value.upper()}*, because:")
     lines += [f"  – {reason}" for reason in result.reasons]
     if result.controls:

@@ -310,12 +310,12 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
             r"customers?'? "
             r"(?:data|records|details|information|accounts?|transactions?|"
             r"complaints?|emails?|messages?|calls?|conversations?|chats?|"
-            r"names|histor\w*|profiles?|letters?|questions|queries|cases?|"
+            r"names|histor\w*|profiles?|letters?|cases?|"
             r"balances?|arrears)",
             r"customer (?:complaints?|emails?|"
             r"calls?|conversations?|chats?|messages?|records|data|accounts?|"
             r"details|information|profiles?|histor\w*|letters?|transactions?|"
-            r"correspondence|queries|questions|cases?|files?|behaviou?r)",
+            r"correspondence|cases?|files?|behaviou?r)",
             r"(?:loan|credit|mortgage) applicants?",
             r"transaction (?:data|"
             r"histor\w*)",
@@ -361,10 +361,10 @@ _DATA: list[tuple[str, re.Pattern[str]]] = [
         _rx(
             r"customers?'? (?:data|records|details|information|accounts?|"
             r"transactions?|complaints?|emails?|messages?|calls?|conversations?|"
-            r"chats?|names|histor\w*|profiles?|letters?|queries|questions|cases?)",
+            r"chats?|names|histor\w*|profiles?|letters?|cases?)",
             r"customer (?:data|records|details|information|accounts?|transactions?|"
             r"complaints?|emails?|messages?|calls?|conversations?|chats?|letters?|"
-            r"queries|cases?|histor\w*|profiles?|tickets?|feedback|reviews?|"
+            r"cases?|histor\w*|profiles?|tickets?|feedback|reviews?|"
             r"survey)",
             r"clients?'? (?:data|records|accounts?|files?|emails?|"
             r"details)",

@@ -26,7 +26,7 @@ _DECIDES = _rx(
 )
 _RECOMMENDS = _rx(
     rf"(?:shortlist|rank|score|rate|assess|evaluate|screen|flag|prioriti[sz]e|triage|"
-    rf"recommend|suggest|predict|classify|segment|profil|monitor|grade|mark|select|"
+    rf"recommend|suggest|predict|classify|segment|profil|monitor|grade|mark(?!et)|select|"
     rf"identify|assign|allocate|decide|approve|reject|decline|detect)\w*\b.{{0,60}}\b{PEOPLE}",
     rf"{PEOPLE}.{{0,40}}\b(?:scores?|rankings?|ratings?|risk (?:scores?|levels?|ratings?)|"
     rf"shortlists?|eligibility|creditworthiness|grades?)\b",

@@ -333,21 +333,32 @@ def detect_supplier(text: str, *, answering: bool = False) -> Findings:
     return found
 
 
+# "We'd like to", "The collections team wants to", "Marketing want": who wants it, which the
+# title leaves out; the verb after it ("use", "translate", "build") is the requester's and stays.
 _LEAD_IN = re.compile(
-    r"^\s*(?:hi|hello|hey)?[,!.\s]*(?:(?:we|i|(?:our|my|the) (?:[\w]+ ){0,3}team)(?:'d|'re)?\s+"
-    r"(?:would like|like|want|wants|plan|planning|are planning|intend|need|are going|going|"
-    r"hope|wish|are looking|looking|would love)(?:\s+to)?\s+)?"
-    r"(?:register\s+)?(?:use|using|start using|try|trial|adopt|deploy|roll out|introduce|"
-    r"build|buy|pilot|get|have|let)?\s*",
+    r"^\s*(?:(?:we|i|(?:our|my|the) [\w&'-]+(?: [\w&'-]+){0,3}|[A-Z][\w&-]*(?: [\w&-]+){0,2})"
+    r"(?:'d|'re| would| are)?\s+"
+    r"(?:would like|'d like|like|want|wants|plan|plans|planning|intend|intends|need|needs|"
+    r"are going|going|hope|wish|are looking|looking|would love|asked whether we can|asked)"
+    r"(?:\s+to)?\s+)",
+    re.I,
+)
+_USE_SENTENCE = re.compile(
+    r"\b(?:use|using|build|buy|deploy|pilot|want|wants|like|ai|model|agent|assistant|tool|bot)\b",
     re.I,
 )
 
 
 def make_title(description: str) -> str:
-    """A short register title from the first sentence of the description."""
-    first = re.split(r"(?<=[.!?])\s|\n", description.strip(), maxsplit=1)[0]
-    title = _LEAD_IN.sub("", first).strip().rstrip(".!?")
-    title = title or first.strip()
+    """A short register title from the sentence that says what the use is, in the requester's
+    own words: "We'd like to use DeepL to translate letters" -> "Use DeepL to translate letters"."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s|\n", description.strip()) if s.strip()]
+    chosen = next(
+        (s for s in sentences if _USE_SENTENCE.search(s)), sentences[0] if sentences else ""
+    )
+    chosen = re.sub(r"^\s*(?:hi|hello|hey|hiya|yo)\b[\s,!.-]*", "", chosen, flags=re.I)
+    title = _LEAD_IN.sub("", chosen, count=1).strip().rstrip(".!?")
+    title = title or chosen.strip()
     if len(title) > 80:
         title = title[:77].rsplit(" ", 1)[0] + "..."
     return (title[:1].upper() + title[1:]) if title else "New AI use"

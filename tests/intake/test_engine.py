@@ -226,7 +226,7 @@ def test_starting_without_a_description_asks_for_one(chat: Chat) -> None:
     assert replies[-1].text.startswith(SLOTS_BY_NAME["purpose"].question)
     chat.say("Use Midjourney for campaign background images; Legal reviews every image.")
     assert chat.state.fields["tool"] == "Midjourney"
-    assert chat.state.fields["title"].startswith("Midjourney")
+    assert chat.state.fields["title"].startswith("Use Midjourney")  # the requester's verb stays
 
 
 def test_owner_accepts_me_a_mention_or_a_name(chat: Chat) -> None:
