@@ -20,6 +20,7 @@ from governance import record_status
 from governance import register as register_service
 from governance.failures import report_failure
 from intake import flow
+from intake.answers import PeopleLookup
 from intake.engine import IntakeEngine
 from intake.replies import Inbound, Reply, ReplyCitation, ReplyKind
 from intake.similarity import enabled as similarity_enabled
@@ -93,9 +94,17 @@ def classify_intent(text: str) -> Intent:
 
 
 class Router:
-    def __init__(self, ctx: AppContext, *, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        now: Callable[[], datetime] | None = None,
+        people: PeopleLookup | None = None,
+    ) -> None:
         self.ctx = ctx
         self._now = now or utcnow
+        # The transport's own directory of people (Slack's users), beyond aims.yaml's.
+        self._people = people
 
     # -- entry points -------------------------------------------------------------------------
     def handle(self, inbound: Inbound) -> list[Reply]:
@@ -230,7 +239,12 @@ class Router:
     def _engine(self) -> IntakeEngine:
         """The intake engine with the context's embedder (unless turned off) and chat model."""
         embedder = self.ctx.embedder if similarity_enabled() else None
-        return flow.engine_for(self.ctx.config, embedder=embedder, chat_model=self.ctx.chat_model)
+        return flow.engine_for(
+            self.ctx.config,
+            embedder=embedder,
+            chat_model=self.ctx.chat_model,
+            people=self._people,
+        )
 
 
 def _answer_reply(answer: PolicyAnswer) -> Reply:

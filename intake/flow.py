@@ -16,6 +16,7 @@ from governance.approvals.flows import submit_record
 from governance.config import OrgConfig
 from governance.ports import ChatModel, Embedder
 from governance.register import create_record
+from intake.answers import PeopleLookup
 from intake.engine import IntakeEngine, Outcome
 from intake.llm import LlmExtractor
 from intake.record import tiered_fields
@@ -45,13 +46,18 @@ class ExpiryNote:
 
 
 def engine_for(
-    config: OrgConfig, *, embedder: Embedder | None = None, chat_model: ChatModel | None = None
+    config: OrgConfig,
+    *,
+    embedder: Embedder | None = None,
+    chat_model: ChatModel | None = None,
+    people: PeopleLookup | None = None,
 ) -> IntakeEngine:
     """The engine with the context's services: similarity over its embedder, extraction with
-    its chat model; either may be absent (rules alone still run a full registration)."""
+    its chat model, the transport's directory of people; any may be absent (rules and aims.yaml
+    alone still run a full registration)."""
     suggest = CategorySimilarity(embedder).suggest if embedder is not None else None
     llm = LlmExtractor(chat_model) if chat_model is not None else None
-    return IntakeEngine(config=config, suggest=suggest, llm=llm)
+    return IntakeEngine(config=config, suggest=suggest, llm=llm, people=people)
 
 
 def _row(session: Session, inbound: Inbound) -> Conversation | None:

@@ -280,16 +280,18 @@ def match_person(text: str, config: OrgConfig, requester: str) -> str | None:
         return requester
     if config.person(stripped.upper()):
         return stripped.upper()
-    lowered = stripped.lower()
-    for person in config.people:
-        names = [
-            person.name.lower(),
-            person.name.split()[0].lower(),
-            person.name.split()[-1].lower(),
-        ]
-        if any(re.search(rf"\b{re.escape(name)}\b", lowered) for name in names):
-            return person.slack_id
-    return None
+    said = " ".join(stripped.lower().rstrip(".!").split())
+    full = [p for p in config.people if " ".join(p.name.lower().split()) == said]
+    if full:
+        return full[0].slack_id
+    # One word is a first or last name, when exactly one person has it; more words must be
+    # someone's whole name ("Dana Whitfield" is not Dana Okafor).
+    if " " in said:
+        return None
+    named = [
+        p for p in config.people if said in (p.name.split()[0].lower(), p.name.split()[-1].lower())
+    ]
+    return named[0].slack_id if len(named) == 1 else None
 
 
 _OWNER = _rx(

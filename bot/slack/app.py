@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
@@ -18,6 +19,7 @@ from bot.slack.gateway_keys import register_gateway_handlers
 from bot.slack.handlers import actions, commands, home, messages
 from bot.slack.incidents import register_incident_handlers
 from bot.slack.messenger import Messenger, RouterFactory, default_router_factory, retry_handlers
+from bot.slack.people import WorkspacePeople
 from bot.slack.reviews import register_review_handlers
 from bot.slack.services import Services
 
@@ -67,7 +69,8 @@ def create_app(
     services = Services(
         ctx=ctx,
         messenger=Messenger(ctx, client, config.allows_response_url),
-        router_factory=router_factory or default_router_factory,
+        router_factory=router_factory
+        or partial(default_router_factory, people=WorkspacePeople(client).find),
         config=config,
     )
     middleware.install(app)

@@ -41,10 +41,12 @@ class RouterLike(Protocol):
 RouterFactory = Callable[[AppContext], RouterLike]
 
 
-def default_router_factory(ctx: AppContext) -> RouterLike:
+def default_router_factory(
+    ctx: AppContext, people: Callable[[str], str | None] | None = None
+) -> RouterLike:
     from bot.router import Router  # written alongside; imported lazily so the app builds alone
 
-    router: RouterLike = Router(ctx)
+    router: RouterLike = Router(ctx, people=people)
     return router
 
 

@@ -81,6 +81,8 @@ class SlackStandin:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.uploads: dict[str, bytes] = {}
+        # The workspace's people as users.list returns them (tests add members).
+        self.members: list[dict[str, Any]] = []
         self.rate_limited: list[Call] = []  # calls answered 429 (not in `calls`)
         self._rate_limits: dict[str, int] = {}
         self._latency: dict[str, float] = {}
@@ -243,6 +245,16 @@ class SlackStandin:
                     "tz": "Europe/London",
                     "profile": {},
                 }
+            }
+        if method == "users.list":
+            start = int(args.get("cursor") or 0)
+            size = int(args.get("limit") or 100)
+            page = self.members[start : start + size]
+            more = start + size < len(self.members)
+            return {
+                "members": page,
+                "cache_ts": int(time.time()),
+                "response_metadata": {"next_cursor": str(start + size) if more else ""},
             }
         if method == "files.getUploadURLExternal":
             return {"upload_url": f"{self.base_url}/upload/F{n:08d}", "file_id": f"F{n:08d}"}
