@@ -5,7 +5,8 @@ labelled facts, about which record) and the choices the reader has, and queues t
 through the outbox in its own transaction (`governance.outbox.notify`). `bot/slack/notices.py`
 renders it as Block Kit with the action ids its click handlers listen for; `as_text` and the
 terminal render it as plain text. Nothing here is markup: no mrkdwn, no emoji codes, no Slack
-ids; a person is named by id and display name, and the transport decides how to show them.
+ids; a person is named by id and display name (a `person` line, or an id listed in
+`mentions` when there is no name), and the transport decides how to show them.
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ class Notice(BaseModel):
     title: str
     parts: list[Part] = Field(default_factory=list)
     choices: list[NoticeChoice] = Field(default_factory=list)
+    # People the words name by their id, because aims.yaml gives no name for them: a transport
+    # that can mention people shows each of these ids as a mention; plain text keeps the id.
+    mentions: list[str] = Field(default_factory=list)
 
     def as_text(self) -> str:
         """Plain text: the title, then every part (what the outbox keeps as the row's text)."""

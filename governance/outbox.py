@@ -12,6 +12,10 @@ Messages of one thread (one `thread_of`), and updates of one message (one `targe
 sent in the order they were queued: a row is claimed only when no earlier row of its thread is
 still pending or claimed, so two senders claiming at once (the outbox loop and the pass after a
 click) never race within a thread, and a row waiting to be retried holds back the rows after it.
+Likewise a reply waits for its parent, and an update for the message it updates, to be sent.
+
+A message someone else posted (the thread where a person registered an AI use) can be
+recorded with `anchor`, so notices reply in its thread like in one of ours.
 """
 
 from __future__ import annotations
@@ -134,6 +138,25 @@ def replace(
     )
 
 
+ANCHOR = "anchor"
+
+
+def anchor(
+    session: Session, *, key: str, channel: str, ts: str, kind: OutboxKind, subject: str
+) -> OutboundMessage | None:
+    """Record a message already in Slack (never sent from here: it is stored as sent), so rows
+    queued with `thread_of=key` reply in its thread. None when `key` is already recorded: the
+    first one stands."""
+    message = enqueue(
+        session, key=key, op=ANCHOR, channel=channel, text="", kind=kind, subject=subject
+    )
+    if message is not None:
+        message.status, message.slack_channel, message.slack_ts = "sent", channel, ts
+        message.sent_at = message.created_at
+        session.flush()
+    return message
+
+
 def notice_of(message: OutboundMessage) -> Notice | None:
     """The message's notice, validated (a malformed one raises ValidationError)."""
     return Notice.model_validate(message.notice) if message.notice else None
@@ -162,9 +185,21 @@ def _waits_behind(column: InstrumentedAttribute[str | None]) -> Any:
     )
 
 
+def _waits_for(column: InstrumentedAttribute[str | None]) -> Any:
+    """The row `column` names (a reply's parent, an update's target) is still unsent."""
+    named = aliased(OutboundMessage)
+    return exists().where(named.dedupe_key == column, named.status.in_(UNSENT))
+
+
 def _in_turn() -> Any:
-    """The row is the oldest unsent one of its thread and of its update target."""
-    return ~_waits_behind(OutboundMessage.thread_of) & ~_waits_behind(OutboundMessage.target_of)
+    """The row is the oldest unsent one of its thread and of its update target, and the message
+    it replies to or updates has been sent (claimed before, it could only fail NotReady)."""
+    return (
+        ~_waits_behind(OutboundMessage.thread_of)
+        & ~_waits_behind(OutboundMessage.target_of)
+        & ~_waits_for(OutboundMessage.thread_of)
+        & ~_waits_for(OutboundMessage.target_of)
+    )
 
 
 def claim(
@@ -288,6 +323,13 @@ def mark_failed(
 
 def holds_claim(message: OutboundMessage, worker: str) -> bool:
     return message.status == "claimed" and message.claimed_by == worker
+
+
+def queued(session: Session, key: str) -> bool:
+    """Whether a message with this key was ever queued (sent or not), so something may be
+    threaded under it or update it."""
+    found = session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key))
+    return found is not None
 
 
 def find_sent(session: Session, key: str) -> OutboundMessage | None:

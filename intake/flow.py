@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.approvals.flows import submit_record
+from governance.approvals.models import RequesterThread
 from governance.config import OrgConfig
 from governance.ports import ChatModel, Embedder
 from governance.register import create_record
@@ -198,7 +199,14 @@ def _file(
         reason="registered through the intake conversation",
         now=now,
     )
-    submit_record(session, record=record, actor=state.requester, config=config, now=now)
+    submit_record(
+        session,
+        record=record,
+        actor=state.requester,
+        config=config,
+        now=now,
+        origin=RequesterThread.of(state.channel, row.thread),
+    )
     state.record_ref = record.ref
     text = (
         f'Filed {record.ref} "{record.title}": risk tier {fields.risk_tier}, submitted '

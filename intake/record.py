@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from governance.approvals.fast_track import fast_track_tool, fast_track_why
 from governance.config import OrgConfig
 from governance.models import RECORD_FIELD_NAMES, RecordFields
 from governance.tiering import classify
@@ -81,6 +82,9 @@ def summary_text(state: IntakeState, config: OrgConfig) -> str:
     if result.controls:
         lines.append(f"Controls a {result.tier.value}-risk use needs:")
         lines += [f"  – {control}" for control in result.controls]
+    tiered = fields.model_copy(update={"risk_tier": result.tier})
+    if (tool := fast_track_tool(config, tiered)) is not None:
+        lines.append(f"Fast track: {fast_track_why(config, tool)}")
     for conflict in state.conflicts:
         label = (
             SLOTS_BY_NAME[conflict.field].label

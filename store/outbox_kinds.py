@@ -33,7 +33,18 @@ class OutboxKind(StrEnum):
     )
     APPROVAL_REQUESTER = (
         "approval.requester",
-        "The requester is told an approver decided on their request.",
+        "The requester's status message: how each approval their request needs stands, posted "
+        "once in the thread where they registered (else in their DM), then updated.",
+    )
+    APPROVAL_REQUESTER_UPDATE = (
+        "approval.requester_update",
+        "The requester's status message is updated: an approver decided, or the request closed "
+        "or was replaced.",
+    )
+    APPROVAL_ORIGIN = (
+        "approval.origin",
+        "Never sent: the thread where the requester registered an AI use, so what they are told "
+        "about its approval replies there.",
     )
     APPROVAL_DM_UPDATE = (
         "approval.dm_update",
@@ -45,7 +56,8 @@ class OutboxKind(StrEnum):
     )
     APPROVAL_OUTCOME = (
         "approval.outcome",
-        "The outcome of an approval request, in its thread and to the requester.",
+        "The outcome of an approval request: in its thread, to the requester (a reply where "
+        "they registered) and to the business owner.",
     )
     APPROVAL_NUDGE = "approval.nudge", "An approver is reminded of an overdue approval."
     APPROVAL_ESCALATION = (

@@ -18,6 +18,7 @@ from bot.slack.approval_forms import (
 )
 from bot.slack.ids import ApprovalIds
 from bot.slack.listeners import Done, Form, Invalid, Note, Work, on_click, on_submit
+from bot.slack.notices import mentioned
 from bot.slack.payloads import BlockActions, ViewSubmission
 from bot.slack.services import Services
 from governance.approvals import checks, flows
@@ -45,13 +46,17 @@ def _decide(
     return flows.decide(work.session, decision=decision, config=work.config)
 
 
+def _refused(result: DecisionResult) -> Note:
+    return Note(f":no_entry: {mentioned(result.message, result.mentions)}")
+
+
 def verdict_clicked(work: Work[BlockActions]) -> Note | Form | None:
     """Approve decides at once; any other verdict asks for a reason first (unless the clicker
     may not decide, which they are told, and which is recorded)."""
     action = action_of(work.payload.action.value)
     if action.verdict is Verdict.APPROVE:
         result = _decide(work, action, reason="")
-        return None if result.accepted else Note(f":no_entry: {result.message}")
+        return None if result.accepted else _refused(result)
     refusal = flows.check_may_act(
         work.session,
         request_id=action.request_id,
@@ -59,9 +64,10 @@ def verdict_clicked(work: Work[BlockActions]) -> Note | Form | None:
         version=action.version,
         actor=work.user,
         config=work.config,
+        verdict=action.verdict,
     )
     if refusal is not None:
-        return Note(f":no_entry: {refusal.message}")
+        return _refused(refusal)
     record = get_record(work.session, action.ref)
     return Form(reason_modal(action, record.title), action.ref)
 

@@ -2,10 +2,14 @@
 buttons whose action ids the approval, review and incident handlers listen for.
 
 Everything a person typed is escaped here (governance hands over plain words), a line about a
-person becomes a mention, and the tone becomes an icon.
+person becomes a mention, and so does every id the notice lists in `mentions` (people aims.yaml
+gives no name, whom the words name by id), and the tone becomes an icon.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
 
 from bot.slack.blocks import (
     MAX_FALLBACK_TEXT,
@@ -44,13 +48,22 @@ ACTION_IDS: dict[ChoiceAction, str] = {
 }
 
 
-def line_mrkdwn(line: Line) -> str:
-    value = f"<@{line.person}>" if line.person else esc(line.text)
+def mentioned(text: str, people: Sequence[str]) -> str:
+    """`text` (already escaped) with each of `people`'s bare ids shown as a mention. Only whole
+    ids count: one inside a longer word, or already in a mention, stays as it is."""
+    for user in people:
+        text = re.sub(rf"(?<![\w@]){re.escape(user)}(?!\w)", f"<@{user}>", text)
+    return text
+
+
+def line_mrkdwn(line: Line, people: Sequence[str] = ()) -> str:
+    value = f"<@{line.person}>" if line.person else mentioned(esc(line.text), people)
     if line.style is Style.STRONG:
         value = f"*{value}*"
     elif line.style is Style.COMMAND:
         value = f"`{value}`"
-    text = f"{esc(line.label)}: {value}" if line.label else value
+    label = mentioned(esc(line.label), people)
+    text = f"{label}: {value}" if line.label else value
     if line.style is Style.BULLET:
         return f"• {text}"
     if line.style is Style.QUOTE:
@@ -60,7 +73,7 @@ def line_mrkdwn(line: Line) -> str:
 
 def title_mrkdwn(notice: Notice) -> str:
     icon = ICONS.get(notice.tone)
-    title = f"*{esc(notice.title)}*"
+    title = f"*{mentioned(esc(notice.title), notice.mentions)}*"
     return f"{icon} {title}" if icon else title
 
 
@@ -68,8 +81,8 @@ def notice_mrkdwn(notice: Notice) -> list[str]:
     """The notice as mrkdwn, one piece per section: the title shares the first part's."""
     pieces = [[title_mrkdwn(notice)]]
     for index, part in enumerate(notice.parts):
-        lines = [f"*{esc(part.heading)}*"] if part.heading else []
-        lines += [line_mrkdwn(line) for line in part.lines]
+        lines = [f"*{mentioned(esc(part.heading), notice.mentions)}*"] if part.heading else []
+        lines += [line_mrkdwn(line, notice.mentions) for line in part.lines]
         if index == 0:
             pieces[0] += lines
         else:

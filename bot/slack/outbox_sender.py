@@ -6,8 +6,9 @@ transport-level ones (the digest) carry their text and blocks as they are to be 
 op post → chat.postMessage (threaded under the sent parent named by thread_of);
 op update → chat.update of the sent message named by target_of; op ephemeral →
 chat.postEphemeral to user_id; op upload → files upload v2 (getUploadURLExternal, the upload,
-completeUploadExternal) of its governance.outbox.Attachment. A channel that is a user id
-(U…/W…) is a DM: conversations.open first. Every send is recorded as evidence.
+completeUploadExternal) of its governance.outbox.Attachment; op anchor (a message posted
+elsewhere, recorded to reply under) is stored as sent, so never claimed. A channel that is a
+user id (U…/W…) is a DM: conversations.open first. Every send is recorded as evidence.
 
 Each pass claims small batches under a worker id of its own (a handler's pass and the outbox
 loop in the same process are different workers), and marks rows only while it holds the claim.

@@ -1,12 +1,14 @@
 """Who may act on an approval, and why not: the refusals a person reads (not allowed, their own
-request, stale, already decided), and who may resubmit what after changes were requested. Pure
-rules over rows the caller has loaded: no queries, no evidence (flows.py records the refusals
-in RECORDED_REFUSALS)."""
+request, an approval that would be its requester's alone, stale, already decided), and who may
+resubmit what after changes were requested. Pure rules over rows the caller has loaded: no
+queries, no evidence (flows.py records the refusals in RECORDED_REFUSALS). A refusal names
+people as people.Names does, listing in `mentions` those Slack should show as a mention."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from governance.approvals.duties import LEADS, acting_for, approved_only_by
 from governance.approvals.models import (
     RESUBMITTABLE_FIELDS,
     DecisionResult,
@@ -14,7 +16,7 @@ from governance.approvals.models import (
     RequiredSlot,
     Verdict,
 )
-from governance.approvals.routing import acting_for
+from governance.approvals.people import Names
 from governance.config import BUSINESS_OWNER, OrgConfig
 from governance.errors import PermissionDenied, TransitionError, ValidationProblem
 from governance.models import RecordStatus
@@ -23,6 +25,7 @@ from store.models import AIUse
 
 # Refusals written to the evidence ledger as approval.refused: attempts someone should see.
 RECORDED_REFUSALS = ("not_allowed", "own_request", "stale")
+APPROVING = (Verdict.APPROVE, Verdict.APPROVE_WITH_CONDITIONS)
 
 
 def refusal(
@@ -38,15 +41,18 @@ def refusal(
     """Why `actor` may not decide `slot` of `request` (shown `version`), or None if they may.
     `decided` is the slot's decision so far, `record` the request's record."""
     if acting_for(config, slot.approvers, actor) is None:
+        names = Names(config)
         return refused(
-            request.id, request.record_ref, "not_allowed", _not_allowed(request, slot, config)
+            request.id, request.record_ref, "not_allowed", _not_allowed(request, slot, names), names
         )
     if slot.role != BUSINESS_OWNER and actor in requesters_of(request, record):
+        names = Names(config)
         return refused(
             request.id,
             request.record_ref,
             "own_request",
-            _own_request(request, slot, actor, config),
+            _own_request(request, slot, actor, names),
+            names,
         )
     stale = _stale(request, record, version)
     if stale is not None:
@@ -72,15 +78,14 @@ def requesters_of(request: ApprovalRequest, record: AIUse | None) -> set[str]:
     return named - {""}
 
 
-def _own_request(
-    request: ApprovalRequest, slot: RequiredSlot, actor: str, config: OrgConfig
-) -> str:
+def _own_request(request: ApprovalRequest, slot: RequiredSlot, actor: str, names: Names) -> str:
     """Separation of duties: nobody approves what they asked for, except as business owner."""
+    config = names.config
     others = sorted(
         {*slot.approvers, *(d for person in slot.approvers for d in config.delegates_of(person))}
         - {actor}
     )
-    who = " or ".join(config.display_name(person) for person in others) or "another approver"
+    who = names.any_of(others) or "another approver"
     return (
         f"You requested {request.record_ref}, so you cannot decide for {slot.role} on it "
         f"(separation of duties). {who} must decide instead. Your attempt was recorded."
@@ -99,12 +104,19 @@ def _stale(request: ApprovalRequest, record: AIUse | None, version: int | None) 
     )
 
 
-def _not_allowed(request: ApprovalRequest, slot: RequiredSlot, config: OrgConfig) -> str:
-    named = " or ".join(config.display_name(person) for person in slot.approvers)
-    delegates = sorted({d for person in slot.approvers for d in config.delegates_of(person)})
-    text = f"Only {named}"
+def _not_allowed(request: ApprovalRequest, slot: RequiredSlot, names: Names) -> str:
+    """Who may decide: the named approvers, then their delegates who are not named already
+    (leads who stand in for each other are named once)."""
+    config = names.config
+    delegates = [
+        d
+        for d in dict.fromkeys(d for person in slot.approvers for d in config.delegates_of(person))
+        if d not in slot.approvers
+    ]
+    text = f"Only {names.any_of(slot.approvers)}"
     if delegates:
-        text += f" (or their delegate {', '.join(config.display_name(d) for d in delegates)})"
+        plural = "delegates" if len(delegates) > 1 else "delegate"
+        text += f" (or their {plural} {names.any_of(delegates)})"
     return (
         f"{text} can decide for {slot.role} on {request.record_ref}. Your attempt was "
         "recorded. If you should be an approver, ask a governance lead to update aims.yaml."
@@ -118,7 +130,8 @@ def already_decided(
     actor: str,
     config: OrgConfig,
 ) -> DecisionResult:
-    who = "You" if existing.decided_by == actor else config.display_name(existing.decided_by)
+    names = Names(config)
+    who = "You" if existing.decided_by == actor else names(existing.decided_by)
     verdict = Verdict(existing.verdict).label.lower()
     return refused(
         request.id,
@@ -126,6 +139,42 @@ def already_decided(
         "already_decided",
         f"{who} already {verdict} {request.record_ref} v{request.version} for "
         f"{slot.role}; the first decision stands.",
+        names,
+    )
+
+
+def sole_self_approval(
+    request: ApprovalRequest,
+    record: AIUse | None,
+    pending: list[RequiredSlot],
+    decisions: list[ApprovalDecision],
+    *,
+    slot: RequiredSlot,
+    actor: str,
+    verdict: Verdict | None,
+    config: OrgConfig,
+) -> DecisionResult | None:
+    """Separation of duties, whatever the routing did: a requester's approval may not be the
+    one that approves the request when nobody but its requesters has decided it. (Routing asks
+    someone independent of the requester, so this catches requests opened before that rule, or
+    before aims.yaml stopped allowing self-approval.) Declining their own request is allowed."""
+    if config.approvals.allow_self_approval or verdict not in APPROVING:
+        return None
+    requesters = requesters_of(request, record)
+    last = [p.key for p in pending] == [slot.key]
+    if not last or not approved_only_by([actor, *(d.decided_by for d in decisions)], requesters):
+        return None
+    names = Names(config)
+    leads = names.any_of(config.members(LEADS))
+    return refused(
+        request.id,
+        request.record_ref,
+        "own_request",
+        f"You requested {request.record_ref}, and nobody else has approved it: separation of "
+        "duties needs an approval by someone other than the requester, so yours cannot be the "
+        f"only one. This request asks nobody else; ask a governance lead ({leads}) to send it "
+        "through approval again. Your attempt was recorded.",
+        names,
     )
 
 
@@ -172,7 +221,14 @@ def check_resubmittable(changes: dict[str, Any]) -> None:
         )
 
 
-def refused(request_id: int, ref: str, why: str, message: str) -> DecisionResult:
+def refused(
+    request_id: int, ref: str, why: str, message: str, names: Names | None = None
+) -> DecisionResult:
     return DecisionResult(
-        accepted=False, message=message, request_id=request_id, ref=ref, refusal=why
+        accepted=False,
+        message=message,
+        request_id=request_id,
+        ref=ref,
+        refusal=why,
+        mentions=names.mentions if names is not None else [],
     )

@@ -4,32 +4,40 @@ decision), and resubmitting after changes were requested.
 
 Each flow reads top to bottom: load the rows (service.py), check who is acting (checks.py),
 change the rows (service.py, the register), append the evidence, queue the notices
-(notify.py). Nothing here commits: the caller's unit of work commits it all together.
+(notify.py); the last decision completes the request (completion.py). Nothing here commits:
+the caller's unit of work commits it all together.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from governance.approvals import checks, notify, service
+from governance.approvals.completion import complete_if_done
+from governance.approvals.duties import acting_for
+from governance.approvals.fast_track import (
+    FAST_TRACK_ACTOR,
+    FAST_TRACK_SLOT,
+    FAST_TRACK_VIA,
+    fast_track_tool,
+)
 from governance.approvals.models import (
     DecisionInput,
     DecisionResult,
+    RequesterThread,
     RequestStatus,
     RequiredSlot,
     Verdict,
 )
-from governance.approvals.routing import acting_for, outcome_of, route
+from governance.approvals.routing import route
 from governance.config import OrgConfig
 from governance.errors import ValidationProblem
 from governance.models import RecordFields, RecordStatus
 from governance.register import read_fields, transition, update_record
-from governance.review_cadence import set_next_review
 from governance.tiering import apply_tier
 from store import evidence
 from store.approval_models import ApprovalDecision, ApprovalRequest
@@ -49,13 +57,17 @@ def submit_record(
     config: OrgConfig,
     reason: str = "submitted for approval",
     now: datetime | None = None,
+    origin: RequesterThread | None = None,
 ) -> AIUse:
     """Move the record to submitted and open its approval request (which moves it to in review
-    and asks every approver)."""
+    and asks every approver). `origin`, the thread where the requester registered the use, is
+    where they are told how its approval goes (this request's and every later one's)."""
     moment = now or utcnow()
     transition(
         session, record=record, to=RecordStatus.SUBMITTED, actor=actor, reason=reason, now=moment
     )
+    if origin is not None:
+        notify.registered_in(session, record, origin)
     open_request(session, record=record, actor=actor, config=config, now=moment)
     return record
 
@@ -71,7 +83,8 @@ def open_request(
 ) -> ApprovalRequest:
     """Route the record's current version, move it to in review (a record already in review,
     changed while its request was open, stays there) and ask every approver. Any open request
-    for an earlier version is superseded, because `why`."""
+    for an earlier version is superseded, because `why`. A fast track "conditions" use is
+    approved at once by the system."""
     moment = now or utcnow()
     supersede_open(
         session,
@@ -107,7 +120,37 @@ def open_request(
         },
     )
     notify.request_opened(session, request, record, slots, config)
+    if [slot.key for slot in slots] == [FAST_TRACK_SLOT]:
+        _fast_track(session, request, record, slots[0], config, moment)
     return request
+
+
+def _fast_track(
+    session: Session,
+    request: ApprovalRequest,
+    record: AIUse,
+    slot: RequiredSlot,
+    config: OrgConfig,
+    now: datetime,
+) -> None:
+    """The system's decision on a fast-track use: approved, on the catalogue tool's conditions
+    (which become the record's); the decision's reason says it was the fast track, and why."""
+    tool = fast_track_tool(config, read_fields(record))
+    conditions = list(tool.conditions) if tool is not None else []
+    verdict = Verdict.APPROVE_WITH_CONDITIONS if conditions else Verdict.APPROVE
+    row = ApprovalDecision(
+        request_id=request.id,
+        slot=slot.key,
+        verdict=verdict.value,
+        decided_by=FAST_TRACK_ACTOR,
+        on_behalf_of=None,
+        reason="; ".join(slot.rules),
+        conditions=conditions,
+        via=FAST_TRACK_VIA,
+        decided_at=now,
+    )
+    if service.insert_decision(session, row):
+        _decided(session, request, slot, row, record, config, now)
 
 
 def supersede_open(
@@ -143,16 +186,18 @@ def check_may_act(
     actor: str,
     config: OrgConfig,
     now: datetime | None = None,
+    verdict: Verdict | None = None,
 ) -> DecisionResult | None:
-    """Why `actor` may not decide this slot (recorded when someone should see the attempt), or
-    None. Slack asks before opening the reason form; `decide` asks again on submit, because
-    the request may change while the form is open."""
+    """Why `actor` may not decide this slot (with `verdict`, when known) — recorded when someone
+    should see the attempt — or None. Slack asks before opening the reason form; `decide` asks
+    again on submit, because the request may change while the form is open."""
     request = session.get(ApprovalRequest, request_id)
     slot = service.slot_of(session, request_id, slot_key) if request is not None else None
     if request is None or slot is None:
         return checks.refused(request_id, "", "invalid", GONE)
     record = session.get(AIUse, request.ai_use_id)
-    return _refusal(session, request, slot, record, actor, version, config, now or utcnow())
+    moment = now or utcnow()
+    return _refusal(session, request, slot, record, actor, version, config, moment, verdict)
 
 
 def decide(
@@ -167,7 +212,9 @@ def decide(
     record = session.get(AIUse, request.ai_use_id)
     assert record is not None  # a request's record is never deleted
     actor = decision.actor
-    refusal = _refusal(session, request, slot, record, actor, decision.version, config, moment)
+    refusal = _refusal(
+        session, request, slot, record, actor, decision.version, config, moment, decision.verdict
+    )
     if refusal is not None:
         return refusal
     conditions = conditions_of(decision)
@@ -190,12 +237,31 @@ def decide(
         first = service.decision_for(session, request.id, slot.key)
         assert first is not None
         return checks.already_decided(request, slot, first, actor, config)
+    outcome = _decided(session, request, slot, row, record, config, moment)
+    text = f"Recorded: {Verdict(row.verdict).label} for {request.record_ref} v{request.version}."
+    if outcome is not None:
+        text += f" The record is now {outcome.value.replace('_', ' ')}."
+    return DecisionResult(
+        accepted=True, message=text, request_id=request.id, ref=request.record_ref, outcome=outcome
+    )
+
+
+def _decided(
+    session: Session,
+    request: ApprovalRequest,
+    slot: RequiredSlot,
+    row: ApprovalDecision,
+    record: AIUse,
+    config: OrgConfig,
+    now: datetime,
+) -> RequestStatus | None:
+    """A decision just recorded: its evidence, its notices, and the outcome if it was the last."""
     evidence.append(
         session,
-        actor=actor,
+        actor=row.decided_by,
         kind=EvidenceKind.APPROVAL_DECIDED,
         subject=request.record_ref,
-        now=moment,
+        now=now,
         payload={
             "request_id": request.id,
             "version": request.version,
@@ -208,13 +274,7 @@ def decide(
         },
     )
     notify.decision_made(session, request, slot, row, config)
-    outcome = _complete_if_done(session, request, record, actor, config, moment)
-    text = f"Recorded: {Verdict(row.verdict).label} for {request.record_ref} v{request.version}."
-    if outcome is not None:
-        text += f" The record is now {outcome.value.replace('_', ' ')}."
-    return DecisionResult(
-        accepted=True, message=text, request_id=request.id, ref=request.record_ref, outcome=outcome
-    )
+    return complete_if_done(session, request, record, row.decided_by, config, now)
 
 
 def _refusal(
@@ -226,10 +286,20 @@ def _refusal(
     version: int | None,
     config: OrgConfig,
     now: datetime,
+    verdict: Verdict | None = None,
 ) -> DecisionResult | None:
     decided = service.decision_for(session, request.id, slot.key)
     found = checks.refusal(
         request, slot, record, decided, actor=actor, version=version, config=config
+    ) or checks.sole_self_approval(
+        request,
+        record,
+        service.pending_slots(session, request),
+        service.decisions_of(session, request),
+        slot=slot,
+        actor=actor,
+        verdict=verdict,
+        config=config,
     )
     if found is not None and found.refusal in checks.RECORDED_REFUSALS:
         evidence.append(
@@ -255,82 +325,6 @@ def conditions_of(decision: DecisionInput) -> list[str]:
     if decision.verdict is not Verdict.APPROVE_WITH_CONDITIONS:
         return []
     return [line.strip(" -•*\t") for line in decision.reason.splitlines() if line.strip(" -•*\t")]
-
-
-def _complete_if_done(
-    session: Session,
-    request: ApprovalRequest,
-    record: AIUse,
-    actor: str,
-    config: OrgConfig,
-    now: datetime,
-) -> RequestStatus | None:
-    """With the last decision in: close the request with its outcome (once, on any replica),
-    carry it to the record, start the review clock, and tell everyone."""
-    if service.pending_slots(session, request):
-        return None
-    decisions = service.decisions_of(session, request)
-    result = outcome_of(Verdict(d.verdict) for d in decisions)
-    if not service.close_request(session, request, result, now):
-        return None
-    conditions = _apply_conditions(record, decisions, result)
-    next_review = _first_review(record, config, result, now)
-    transition(
-        session,
-        record=record,
-        to=result.record_status,
-        actor=actor,
-        reason=f"approval request #{request.id} decided",
-        now=now,
-    )
-    evidence.append(
-        session,
-        actor=actor,
-        kind=EvidenceKind.APPROVAL_COMPLETED,
-        subject=record.ref,
-        now=now,
-        payload={
-            "request_id": request.id,
-            "version": request.version,
-            "outcome": result.value,
-            "conditions": conditions,
-            "next_review": next_review.isoformat() if next_review else None,
-            "decisions": [_summary(d) for d in decisions],
-        },
-    )
-    notify.outcome(session, request, record, result, decisions, config)
-    return result
-
-
-def _first_review(
-    record: AIUse, config: OrgConfig, result: RequestStatus, now: datetime
-) -> date | None:
-    """An approval starts the review clock at the tier's cadence (the approval event says when)."""
-    if result not in (RequestStatus.APPROVED, RequestStatus.APPROVED_WITH_CONDITIONS):
-        return None
-    today = now.astimezone(ZoneInfo(config.organisation.timezone)).date()
-    return set_next_review(record, config, today)
-
-
-def _apply_conditions(
-    record: AIUse, decisions: list[ApprovalDecision], result: RequestStatus
-) -> list[str]:
-    """Approval conditions join the record's conditions, so they show wherever it is shown."""
-    if result is not RequestStatus.APPROVED_WITH_CONDITIONS:
-        return []
-    added = [c for d in decisions for c in d.conditions]
-    record.conditions = list(dict.fromkeys([*(record.conditions or []), *added]))
-    return added
-
-
-def _summary(decision: ApprovalDecision) -> dict[str, Any]:
-    return {
-        "slot": decision.slot,
-        "verdict": decision.verdict,
-        "by": decision.decided_by,
-        "on_behalf_of": decision.on_behalf_of,
-        "at": decision.decided_at.isoformat(),
-    }
 
 
 # --- resubmitting after changes were requested ------------------------------------------------

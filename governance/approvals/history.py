@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from governance.approvals.messages import when
 from governance.approvals.models import Verdict
+from governance.approvals.people import Names
 from governance.approvals.service import decisions_of, requests_of, slots_of
 from governance.config import OrgConfig
 from store.approval_models import ApprovalDecision, ApprovalRequest
@@ -27,20 +28,20 @@ def _request_lines(session: Session, request: ApprovalRequest, config: OrgConfig
         f"{config.display_name(request.opened_by)}): {status}{closed}"
     ]
     decided = {decision.slot: decision for decision in decisions_of(session, request)}
+    names = Names(config)  # plain text: people aims.yaml does not name keep their id
     for slot in slots_of(session, request):
         decision = decided.get(slot.key)
         if decision is None:
-            names = " or ".join(config.display_name(p) for p in slot.approvers)
-            lines.append(f"  {slot.key}: waiting for {names}")
+            lines.append(f"  {slot.key}: waiting for {names.any_of(slot.approvers)}")
         else:
-            lines += _decision_lines(decision, config)
+            lines += _decision_lines(decision, names)
     return lines
 
 
-def _decision_lines(decision: ApprovalDecision, config: OrgConfig) -> list[str]:
-    who = config.display_name(decision.decided_by)
+def _decision_lines(decision: ApprovalDecision, names: Names) -> list[str]:
+    who = names(decision.decided_by)
     if decision.on_behalf_of:
-        who += f" as delegate for {config.display_name(decision.on_behalf_of)}"
+        who += f" as delegate for {names(decision.on_behalf_of)}"
     head = (
         f"  {decision.slot}: {Verdict(decision.verdict).label} by {who}, "
         f"{when(decision.decided_at)} (via {decision.via})"

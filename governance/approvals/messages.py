@@ -1,6 +1,9 @@
 """What approvers, the governance channel and the requester read, as transport-free notices
 (governance.notices): built from rows already loaded, with no queries and no markup.
-bot/slack/notices.py renders them; notify.py decides who gets which, under which key."""
+bot/slack/notices.py renders them; notify.py decides who gets which, under which key.
+
+People are named through people.Names: by their aims.yaml name, else by id, listed in the
+notice's mentions so Slack shows them as a mention."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from governance.approvals.models import ApprovalAction, RequestStatus, RequiredSlot, Verdict
+from governance.approvals.people import Names
 from governance.config import OrgConfig
 from governance.notices import (
     ChoiceAction,
@@ -57,38 +61,40 @@ def status_label(result: RequestStatus) -> str:
     return result.value.replace("_", " ").capitalize()
 
 
-def slot_label(slot: RequiredSlot, config: OrgConfig) -> str:
-    names = " or ".join(config.display_name(person) for person in slot.approvers)
+def slot_label(slot: RequiredSlot, names: Names) -> str:
+    who = names.any_of(slot.approvers)
     if slot.require == "all":
-        return f"{names} ({slot.role})"
-    return f"{slot.role}: {names}"
+        return f"{who} ({slot.role})"
+    return f"{slot.role}: {who}"
 
 
-def record_card(record: AIUse, config: OrgConfig) -> Part:
+def record_card(record: AIUse, names: Names) -> Part:
     """The record as an approver needs to see it: version, tier and why, purpose, people."""
     lines = [fact("Risk tier", record.risk_tier or "not classified", strong=True)]
     lines += bullets(list(record.tier_reasons or []))
     if record.purpose:
         lines.append(fact("Purpose", record.purpose))
     if record.owner:
-        lines.append(fact("Business owner", config.display_name(record.owner)))
+        lines.append(fact("Business owner", names(record.owner)))
     if record.requester:
-        lines.append(fact("Requested by", config.display_name(record.requester)))
+        lines.append(fact("Requested by", names(record.requester)))
     return Part(heading=f"{record.ref} v{record.version}: {record.title}", lines=lines)
 
 
 def request_posted(record: AIUse, slots: list[RequiredSlot], config: OrgConfig) -> Notice:
     """The governance channel's post; every later step of the request is a reply to it."""
-    needed = [f"{slot_label(slot, config)} — {'; '.join(slot.rules)}" for slot in slots]
+    names = Names(config)
+    needed = [f"{slot_label(slot, names)} — {'; '.join(slot.rules)}" for slot in slots]
     return Notice(
         kind=OutboxKind.APPROVAL_REQUEST,
         subject=record.ref,
         tone=Tone.REQUEST,
         title="Approval requested",
         parts=[
-            record_card(record, config),
+            record_card(record, names),
             Part(heading="Approvals needed", lines=bullets(needed)),
         ],
+        mentions=names.mentions,
     )
 
 
@@ -102,7 +108,8 @@ def approver_asked(
     recipient: str,
 ) -> Notice:
     """An approver's (or their delegate's) DM, with one choice per verdict."""
-    who = "" if acting_as == recipient else f" as delegate for {config.display_name(acting_as)}"
+    names = Names(config)
+    who = "" if acting_as == recipient else f" as delegate for {names(acting_as)}"
     choices = [
         NoticeChoice(
             action=choice,
@@ -117,8 +124,9 @@ def approver_asked(
         subject=record.ref,
         tone=Tone.ASK,
         title=f"Your approval is needed{who} ({slot.role}: {'; '.join(slot.rules)})",
-        parts=[record_card(record, config)],
+        parts=[record_card(record, names)],
         choices=choices,
+        mentions=names.mentions,
     )
 
 
@@ -126,9 +134,8 @@ def decision_made(
     decision: ApprovalDecision, request: ApprovalRequest, config: OrgConfig, *, kind: OutboxKind
 ) -> Notice:
     verdict = Verdict(decision.verdict)
-    who = config.display_name(decision.decided_by)
-    if decision.on_behalf_of and decision.on_behalf_of != decision.decided_by:
-        who += f" for {config.display_name(decision.on_behalf_of)}"
+    names = Names(config)
+    who = decided_by(decision, names)
     parts = []
     if decision.conditions:
         parts.append(Part(heading="Conditions", lines=bullets(list(decision.conditions))))
@@ -143,7 +150,16 @@ def decision_made(
             f"v{request.version}, {when(decision.decided_at)}"
         ),
         parts=parts,
+        mentions=names.mentions,
     )
+
+
+def decided_by(decision: ApprovalDecision, names: Names) -> str:
+    """ "Daniel Costa", or "Daniel Costa for Sarah Whitfield" when a delegate decided."""
+    who = names(decision.decided_by)
+    if decision.on_behalf_of and decision.on_behalf_of != decision.decided_by:
+        who += f" for {names(decision.on_behalf_of)}"
+    return who
 
 
 def outcome(
@@ -158,13 +174,14 @@ def outcome(
 ) -> Notice:
     """The request's outcome; with `edit`, the requester's choice to edit and resubmit; with
     `gateway_key`, the owner's choice to get a key for the gateway."""
+    names = Names(config)
     parts = []
     if result is RequestStatus.APPROVED_WITH_CONDITIONS:
         conditions = [c for d in decisions for c in d.conditions]
         parts.append(Part(heading="Conditions", lines=bullets(conditions)))
     if result in (RequestStatus.CHANGES_REQUESTED, RequestStatus.REJECTED):
         reasons = [
-            f"{config.display_name(d.decided_by)}: {d.reason}"
+            f"{names(d.decided_by)}: {d.reason}"
             for d in decisions
             if d.verdict in (Verdict.REQUEST_CHANGES, Verdict.REJECT)
         ]
@@ -194,6 +211,7 @@ def outcome(
         title=f"{record.ref} v{request.version} {record.title}: {status_label(result)}",
         parts=parts,
         choices=choices,
+        mentions=names.mentions,
     )
 
 
@@ -235,7 +253,8 @@ def nudge(request: ApprovalRequest, slot: RequiredSlot, days: int) -> Notice:
 def escalation(
     request: ApprovalRequest, pending: list[RequiredSlot], config: OrgConfig, days: int
 ) -> Notice:
-    waiting = "; ".join(slot_label(slot, config) for slot in pending)
+    names = Names(config)
+    waiting = "; ".join(slot_label(slot, names) for slot in pending)
     return Notice(
         kind=OutboxKind.APPROVAL_ESCALATION,
         subject=request.record_ref,
@@ -249,4 +268,50 @@ def escalation(
                 ]
             )
         ],
+        mentions=names.mentions,
     )
+
+
+def requester_status(
+    request: ApprovalRequest,
+    title: str,
+    slots: list[RequiredSlot],
+    decisions: list[ApprovalDecision],
+    config: OrgConfig,
+    *,
+    kind: OutboxKind,
+    replaced: str = "",
+) -> Notice:
+    """The requester's one status message for a request: how each approval stands, and why it
+    is asked for. Posted when the request opens, then updated (so it reads the same, newer)."""
+    names = Names(config)
+    by_slot = {decision.slot: decision for decision in decisions}
+    lines = [fact(slot.role.replace("_", " "), _slot_state(slot, by_slot, names)) for slot in slots]
+    rules = list(dict.fromkeys(rule for slot in slots for rule in slot.rules))
+    status = RequestStatus(request.status)
+    head = f"{request.record_ref} v{request.version} {title}"
+    if replaced:
+        state, tone = f"replaced ({replaced})", Tone.REPLACED
+    elif status is RequestStatus.OPEN:
+        state, tone = f"in review, {len(by_slot)} of {len(slots)} approvals decided", Tone.REQUEST
+    else:
+        state, tone = status_label(status).lower(), OUTCOME_TONE.get(status, Tone.NEWS)
+    return Notice(
+        kind=kind,
+        subject=request.record_ref,
+        tone=tone,
+        title=f"{head}: {state}",
+        parts=[
+            Part(heading="Approvals", lines=lines),
+            Part(heading="Why", lines=bullets(rules)),
+        ],
+        mentions=names.mentions,
+    )
+
+
+def _slot_state(slot: RequiredSlot, decisions: dict[str, ApprovalDecision], names: Names) -> str:
+    decision = decisions.get(slot.key)
+    if decision is None:
+        return f"waiting for {names.any_of(slot.approvers)}"
+    verdict = Verdict(decision.verdict).label
+    return f"{verdict} by {decided_by(decision, names)}, {when(decision.decided_at)}"

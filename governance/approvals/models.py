@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -132,3 +133,27 @@ class DecisionResult(BaseModel):
     ref: str
     outcome: RequestStatus | None = None
     refusal: str | None = None  # not_allowed | own_request | stale | already_decided | invalid
+    # People the message names by their id (aims.yaml does not name them): a transport that can
+    # mention people shows these ids as mentions; plain text keeps the id.
+    mentions: list[str] = Field(default_factory=list)
+
+
+_MESSAGE_TS = re.compile(r"^\d+\.\d+$")
+
+
+class RequesterThread(BaseModel):
+    """Where the requester registered the use: the conversation's channel and the thread (the
+    timestamp of its first message). What they are told about its approval replies there."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str = Field(min_length=1, max_length=64)
+    thread_ts: str = Field(pattern=_MESSAGE_TS.pattern, max_length=32)
+
+    @classmethod
+    def of(cls, channel: str | None, thread: str) -> RequesterThread | None:
+        """The thread a conversation ran in, or None when it ran where no thread can be replied
+        to later (the terminal, a slash command's private answers)."""
+        if not channel or not _MESSAGE_TS.match(thread):
+            return None
+        return cls(channel=channel, thread_ts=thread)

@@ -1,15 +1,31 @@
 """Routing: which approvals a record needs, and who may act on each. Pure functions of the org
-config and the record's fields, so they can be tested and explained without a database."""
+config and the record's fields, so they can be tested and explained without a database.
+
+A fast-track use (fast_track.py) needs one approval instead of the routing rules; any other
+record needs what its matching rules ask, plus someone independent of the requester when the
+requester could otherwise decide it all alone (duties.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from governance.approvals.duties import acting_for, separated
+from governance.approvals.fast_track import fast_track_slots, fast_track_tool
 from governance.approvals.models import RequestStatus, Require, RequiredSlot, Verdict
 from governance.config import BUSINESS_OWNER, OrgConfig, RoutingRule, RuleCondition
 from governance.models import RecordFields
 
 FALLBACK_ROLE = "governance_leads"
+# acting_for lives with the separation-of-duties rules; it is imported from here too.
+__all__ = [
+    "FALLBACK_ROLE",
+    "acting_for",
+    "condition_matches",
+    "matching_rules",
+    "outcome_of",
+    "route",
+    "routed",
+]
 
 
 def condition_matches(when: RuleCondition, fields: RecordFields) -> bool:
@@ -36,7 +52,16 @@ def _members(config: OrgConfig, role: str, fields: RecordFields) -> list[str]:
 
 
 def route(config: OrgConfig, fields: RecordFields) -> list[RequiredSlot]:
-    """The approvals a record needs. Rules naming the same role and mode share a slot, so the
+    """The approvals a record needs: the fast track's one, or the routing rules' (made
+    independent of the requester unless aims.yaml allows self-approval)."""
+    tool = fast_track_tool(config, fields)
+    if tool is not None:
+        return fast_track_slots(config, fields, tool)
+    return separated(config, fields.requester, routed(config, fields))
+
+
+def routed(config: OrgConfig, fields: RecordFields) -> list[RequiredSlot]:
+    """What the routing rules ask. Rules naming the same role and mode share a slot, so the
     CISO asked by two rules decides once; a role nobody fills falls back to the governance
     leads rather than leaving a request nobody can complete."""
     slots: dict[str, RequiredSlot] = {}
@@ -93,14 +118,6 @@ def _merge(existing: RequiredSlot | None, new: RequiredSlot) -> RequiredSlot:
     approvers = list(dict.fromkeys([*existing.approvers, *new.approvers]))
     rules = list(dict.fromkeys([*existing.rules, *new.rules]))
     return existing.model_copy(update={"approvers": approvers, "rules": rules})
-
-
-def acting_for(config: OrgConfig, approvers: Iterable[str], user: str) -> str | None:
-    """The named approver `user` may act as: themself, or someone they are a delegate of."""
-    named = list(approvers)
-    if user in named:
-        return user
-    return next((person for person in named if user in config.delegates_of(person)), None)
 
 
 def outcome_of(verdicts: Iterable[Verdict]) -> RequestStatus:

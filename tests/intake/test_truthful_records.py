@@ -214,3 +214,23 @@ def test_the_summary_quotes_where_inferred_facts_came_from_and_shows_labels(chat
 def test_a_prohibited_catalogue_tool_is_flagged_at_intake(chat: Chat) -> None:
     replies = chat.start("I want to use Otter.ai to transcribe my team's meetings.")
     assert "Otter.ai is prohibited in the tool catalogue" in replies[0].text
+
+
+def test_a_low_risk_use_of_an_approved_tool_is_told_it_is_on_the_fast_track(chat: Chat) -> None:
+    chat.start("I want ChatGPT Enterprise to tidy up our team's internal meeting notes.")
+    answers = {
+        "business_unit": "Finance",
+        "owner": "me",
+        "deployment": "only my team",
+        "data_categories": "internal",
+        "decisions_about_people": "no",
+        "human_oversight": "I read every summary before I share it",
+        "autonomy": "1",
+    }
+    asked = []
+    while chat.asking is not None:
+        asked.append(chat.asking)
+        chat.say(answers[chat.asking])
+    assert not {"vendor", "data_location", "contract_dpa", "provenance"} & set(asked)
+    assert "Risk tier: *MINIMAL*" in chat.text
+    assert "Fast track: ChatGPT Enterprise is an approved catalogue tool" in chat.text

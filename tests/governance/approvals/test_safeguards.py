@@ -268,9 +268,12 @@ def test_a_requester_cannot_approve_as_a_delegate_either(db, sample_config, now)
         assert act(session, sample_config, other.ref, "governance_leads", PRIYA).accepted
 
 
-def test_a_requester_may_still_approve_as_the_business_owner(db, sample_config, now):
+def test_a_requester_may_still_approve_as_the_business_owner_but_not_alone(db, sample_config, now):
     with db.session() as session:
         record = submitted(session, sample_config, RiskTier.MINIMAL, now, requester=OLIVER)
         result = act(session, sample_config, record.ref, "business_owner", OLIVER)
         assert result.accepted, result.message
+        # Separation of duties: a governance lead approves their own-owned use too.
+        assert record.status == "in_review"
+        assert act(session, sample_config, record.ref, "governance_leads", TOM).accepted
         assert record.status == "approved"
