@@ -1,7 +1,8 @@
 """Answer "may I …?" questions: the tool catalogue first, then cited policy passages.
 
 One `PolicyAnswerer` per process (see `get_answerer`): it loads the embedding model, the vector
-index and the BM25 index once and reloads the chunk set only when another process re-ingests.
+index and the BM25 index once (on first use, or at start-up through retrieval.warm_up) and
+reloads the chunk set only when another process re-ingests.
 Every answer is appended to the evidence ledger in the caller's transaction.
 
 Policy text is evidence of the policy, not of everything it claims: a question about a register
@@ -92,6 +93,13 @@ class PolicyAnswerer:
         if self._index is None:
             self._index = self.ctx.vector_index
         return self._index
+
+    @property
+    def loaded(self) -> bool:
+        """Whether an answer would wait for nothing: the chunk set (and its BM25 index) is in
+        memory and the embedding model is loaded (retrieval.warm_up does both at start-up)."""
+        model_loaded = getattr(self.embedder, "loaded", True)  # fakes in tests load nothing
+        return self._corpus is not None and bool(model_loaded)
 
     def searcher(self, session: Session) -> Searcher:
         """A searcher over the current chunk set; reloads it when a re-ingest changed it."""
@@ -229,7 +237,8 @@ class PolicyAnswerer:
         model = self._chat_model
         if model is not None and self._llm_part(draft, model, question, hits):
             return draft
-        quotes = extractive.quote(hits, question, result.query_vector, self.embedder)
+        names = [tool.name for tool in tools] + unknown
+        quotes = extractive.quote(hits, question, result.query_vector, self.embedder, names=names)
         lines = ["The policy says:"]
         for number, item in enumerate(quotes, start=1):
             lines.append(f"[{number}] “{' '.join(item.sentences)}”")

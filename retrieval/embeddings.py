@@ -86,6 +86,11 @@ class SentenceTransformerEmbedder:
     def model(self) -> Any:
         return _load(self._name)
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory, so embedding waits for no load."""
+        return self._name in _MODELS
+
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -7,13 +7,15 @@ words both surface. Quotes are verbatim, so the answer never says more than the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from retrieval.embeddings import Embedder, Vectors
+from retrieval.lists import Sentence, asked_terms, lists_of, naming_items, sentences_of
 from retrieval.search import Hit
-from retrieval.text import split_sentences, strip_bullet, terms
+from retrieval.text import terms
 
 MAX_PASSAGES = 2
 SENTENCES_PER_PASSAGE = 2
@@ -57,53 +59,96 @@ def overlap(question: str, text: str) -> float:
     return len(wanted & set(terms(text))) / len(wanted) if wanted else 0.0
 
 
-def quote(hits: list[Hit], question: str, query_vector: Vectors, embedder: Embedder) -> list[Quote]:
-    candidates = [(hit, _shortlist(_candidate_sentences(hit.chunk.text), question)) for hit in hits]
-    flat = [sentence for _, sentences in candidates for sentence in sentences]
+def quote(
+    hits: list[Hit],
+    question: str,
+    query_vector: Vectors,
+    embedder: Embedder,
+    *,
+    names: Sequence[str] = (),
+) -> list[Quote]:
+    """The best sentences of each passage, verbatim. `names`: the tools the caller recognised
+    in the question; a list item naming one (or a word the asker capitalised) is always quoted,
+    under its list's lead-in."""
+    wanted = asked_terms(question, names)
+    passages = [_Passage.read(hit, question) for hit in hits]
+    flat = [passage.sentences[i].text for passage in passages for i in passage.candidates]
     if not flat:
         return [Quote(hit, [hit.chunk.text.strip()]) for hit in hits]
     vectors = embedder.embed(flat)
     similarities = vectors @ np.asarray(query_vector, dtype=np.float32)
     quotes, offset = [], 0
-    for hit, sentences in candidates:
+    for passage in passages:
         scores = [
-            float(similarities[offset + i]) + LEXICAL_WEIGHT * overlap(question, sentence)
-            for i, sentence in enumerate(sentences)
+            float(similarities[offset + n])
+            + LEXICAL_WEIGHT * overlap(question, passage.sentences[i].text)
+            for n, i in enumerate(passage.candidates)
         ]
-        offset += len(sentences)
-        quotes.append(Quote(hit, _best(sentences, scores)))
+        offset += len(passage.candidates)
+        quotes.append(Quote(passage.hit, passage.best(scores, wanted)))
     return quotes
 
 
-def _shortlist(sentences: list[str], question: str) -> list[str]:
+@dataclass(frozen=True)
+class _Passage:
+    hit: Hit
+    sentences: list[Sentence]
+    candidates: list[int]  # positions in `sentences` worth scoring
+
+    @classmethod
+    def read(cls, hit: Hit, question: str) -> _Passage:
+        sentences = sentences_of(hit.chunk.text) or [Sentence(hit.chunk.text.strip(), False, 0)]
+        return cls(hit, sentences, _shortlist(_candidates(sentences), sentences, question))
+
+    def best(self, scores: list[float], wanted: set[str]) -> list[str]:
+        order = sorted(range(len(scores)), key=lambda n: scores[n], reverse=True)
+        top = order[0]
+        picked = {self.candidates[top]}
+        for n in order[1:SENTENCES_PER_PASSAGE]:
+            if scores[n] >= SECOND_SENTENCE_RATIO * scores[top]:
+                picked.add(self.candidates[n])
+        positions = sorted(self._with_lists(picked, wanted))
+        return _joined([self.sentences[i].text for i in positions], positions)
+
+    def _with_lists(self, picked: set[int], wanted: set[str]) -> set[int]:
+        """A list item naming what was asked replaces the list's other items, under its
+        lead-in; a quoted lead-in brings its list's first items; any other sentence
+        introducing something (ending in ':') brings the sentences after it."""
+        chosen = set(picked)
+        leads = set()
+        for found in lists_of(self.sentences):
+            leads.add(found.lead_in)
+            named = naming_items(self.sentences, found, wanted) if wanted else []
+            if 0 < len(named) <= MAX_LIST_ITEMS:
+                chosen -= {i for item in found.items for i in item}
+                chosen |= {i for item in named for i in item}
+                if found.lead_in is not None:
+                    chosen.add(found.lead_in)
+            elif found.lead_in in picked:
+                chosen |= {i for item in found.items[:MAX_LIST_ITEMS] for i in item}
+        for index in picked - leads:
+            if self.sentences[index].text.endswith(":"):
+                later = [i for i in self.candidates if i > index]
+                chosen.update(later[:MAX_LIST_ITEMS])
+        return chosen
+
+
+def _candidates(sentences: list[Sentence]) -> list[int]:
+    long_enough = [
+        i
+        for i, sentence in enumerate(sentences)
+        if len(sentence.text.split()) >= MIN_SENTENCE_WORDS
+    ]
+    return long_enough or list(range(len(sentences)))
+
+
+def _shortlist(candidates: list[int], sentences: list[Sentence], question: str) -> list[int]:
     """At most MAX_CANDIDATES sentences, the lexically closest, in document order: embedding
     every sentence of a long passage would cost more than the search itself."""
-    if len(sentences) <= MAX_CANDIDATES:
-        return sentences
-    ranked = sorted(
-        range(len(sentences)), key=lambda i: overlap(question, sentences[i]), reverse=True
-    )
-    keep = set(ranked[:MAX_CANDIDATES])
-    return [s for i, s in enumerate(sentences) if i in keep]
-
-
-def _candidate_sentences(text: str) -> list[str]:
-    sentences = [strip_bullet(s) for s in split_sentences(text)]
-    long_enough = [s for s in sentences if len(s.split()) >= MIN_SENTENCE_WORDS]
-    return long_enough or [s for s in sentences if s] or [text.strip()]
-
-
-def _best(sentences: list[str], scores: list[float]) -> list[str]:
-    order = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)
-    top = order[0]
-    picked = {top}
-    for index in order[1:SENTENCES_PER_PASSAGE]:
-        if scores[index] >= SECOND_SENTENCE_RATIO * scores[top]:
-            picked.add(index)
-    for index in sorted(picked):
-        if sentences[index].endswith(":"):  # a sentence introducing a list needs the list
-            picked.update(range(index + 1, min(index + 1 + MAX_LIST_ITEMS, len(sentences))))
-    return _joined([sentences[i] for i in sorted(picked)], sorted(picked))
+    if len(candidates) <= MAX_CANDIDATES:
+        return candidates
+    ranked = sorted(candidates, key=lambda i: overlap(question, sentences[i].text), reverse=True)
+    return sorted(ranked[:MAX_CANDIDATES])
 
 
 def _joined(texts: list[str], positions: list[int]) -> list[str]:

@@ -19,6 +19,7 @@ from bot.console import render_all, to_inbound
 from bot.context import AppContext, demo_dir
 from intake.replies import Choice, Inbound, Reply
 from retrieval.runtime import ingest_policies
+from retrieval.warm_up import warm_up_in_background
 
 _BYE = {"quit", "exit", "bye", ":q"}
 
@@ -148,6 +149,8 @@ def register_commands(app: typer.Typer) -> None:
             target = demo_dir()
             prepare_demo(context, target, sys.stderr if not interactive else sys.stdout)
             hint = context.config_path
+        if interactive:  # loads policy search while the person reads the banner and types
+            warm_up_in_background(context)
         run_chat(
             context,
             user=user or _default_user(),

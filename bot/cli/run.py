@@ -49,7 +49,9 @@ def register_commands(app: typer.Typer) -> None:
             if config.socket_mode
             else f"HTTP mode on port {port or context.settings.port}"
         )
-        console.print(f"AIMS Bot starting in {mode}. Ctrl-C stops it.")
+        # Start-up loads the embedding model and policy indexes first (a few seconds), so
+        # the first question is answered as fast as the rest.
+        console.print(f"AIMS Bot starting in {mode}, loading policy search first. Ctrl-C stops it.")
         try:
             serve(context, slack_app, services, host=host, port=port or context.settings.port)
         finally:

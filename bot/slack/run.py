@@ -1,5 +1,6 @@
 """Running the app: HTTP mode (a threaded WSGI server on /slack/events) or Socket Mode, plus
-the outbox sender and (once it exists) the scheduler, in background threads."""
+the outbox sender and (once it exists) the scheduler, in background threads. Policy answers are
+warmed up first (retrieval.warm_up), before any thread or request can need them."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.slack.inbound import InboundGate, RejectionLog
 from bot.slack.outbox_sender import drain_outbox
 from bot.slack.services import Services
 from governance.errors import ConfigError
+from retrieval.warm_up import warm_up
 from scheduler.service import start_for_context
 
 log = logging.getLogger(__name__)
@@ -96,8 +98,15 @@ def serve(
     host: str,
     port: int,
     scheduler: bool = True,
+    warm: bool = True,
 ) -> None:
-    """Run until interrupted, in Socket Mode when an app token is set, HTTP mode otherwise."""
+    """Run until interrupted, in Socket Mode when an app token is set, HTTP mode otherwise.
+
+    With `warm`, the embedding model and the policy indexes are loaded first, so the first
+    question is answered as fast as the rest."""
+    if warm:
+        ready = warm_up(ctx)
+        log.warning("AIMS Bot ready in %.1f s: %s", ready.seconds, ready.summary())
     stop = start_background(ctx, app, scheduler=scheduler)
     config = services.config
     try:

@@ -81,7 +81,8 @@ def test_aims_run_serves_signed_requests_in_http_mode(
             url=f"http://127.0.0.1:{port}/slack/events",
         )
         challenge = json.dumps({"type": "url_verification", "challenge": "c-123", "token": "t"})
-        deadline = time.monotonic() + 30
+        # Start-up loads the embedding model before it listens: seconds on a loaded machine.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 answer = rig.post(challenge, "application/json")
@@ -101,7 +102,8 @@ def test_aims_run_serves_signed_requests_in_http_mode(
         assert slack_standin.calls_to("auth.test")  # it checked the token with "Slack"
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        output = process.communicate(timeout=10)[0].decode()
+    assert "AIMS Bot ready in" in output and "embedding model loaded" in output
 
 
 def test_socket_mode_connects_with_the_app_token_through_slack_api_url(
@@ -117,7 +119,8 @@ def test_socket_mode_connects_with_the_app_token_through_slack_api_url(
         )
     )
     app, services = create_app(app_context, config)
-    serve(app_context, app, services, host="127.0.0.1", port=0, scheduler=False)
+    # Warm-up has its own tests (test_warm_up.py); this one is about the connection.
+    serve(app_context, app, services, host="127.0.0.1", port=0, scheduler=False, warm=False)
     [handler] = started
     assert handler.app_token == "xapp-1-A0AIMS-42"
     handler.client.web_client.apps_connections_open(app_token=handler.app_token)
