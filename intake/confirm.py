@@ -7,6 +7,8 @@ quoted with the words it came from; a no turns each into the ordinary question i
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from governance.config import OrgConfig
@@ -49,6 +51,12 @@ def question(state: IntakeState, config: OrgConfig) -> str:
         lines.append(f"• {label}: {shown}" + (f" — from {why}" if why else ""))
     lines.append("Is that right?")
     return "\n".join(lines)
+
+
+def fingerprint(state: IntakeState) -> str:
+    """Names the facts a confirmation showed, so an old button cannot confirm newer ones."""
+    shown = json.dumps(state.pending, sort_keys=True, default=str)
+    return hashlib.sha256(shown.encode()).hexdigest()[:10]
 
 
 def accept(state: IntakeState) -> list[str]:

@@ -30,7 +30,7 @@ from intake.answers import (
     parse,
 )
 from intake.extract import Extraction, LlmExtract, Suggest, extract, rule_findings
-from intake.facts import IMPLIED
+from intake.facts import IMPLIED, TYPED, raises_risk
 from intake.record import build_fields, describe_value, source_note
 from intake.replies import Choice, Reply, ReplyKind
 from intake.rules_org import make_title
@@ -121,6 +121,7 @@ class IntakeEngine:
         return outcome
 
     def _take_description(self, state: IntakeState, text: str) -> None:
+        _forget_inferences(state)  # a new description replaces what the old one implied
         state.description = text
         state.set("purpose", text, "requester")
         if "title" not in state.fields:
@@ -147,9 +148,10 @@ class IntakeEngine:
             state.pending_why["affected_people"] = why.get("affected_people", "")
         for name, value in found.llm_values.items():
             if name not in state.fields and name not in state.pending and name in SLOTS_BY_NAME:
-                confirm.hold_or_set(
-                    state, name, value, "llm", "the language model's reading of your description"
-                )
+                # A model's reading is never filed on its own, raising or not: it could settle
+                # a question (who uses it, decisions) that the fast track depends on.
+                state.pending[name] = value
+                state.pending_why[name] = "the language model's reading of your description"
         state.suggested_areas = found.suggested_areas
         state.suggested_practices = found.suggested_practices
         state.conflicts = found.conflicts
@@ -215,6 +217,9 @@ class IntakeEngine:
             return self._choose_edit(state, said, now)
         if choice is not None and "=" in choice:
             return self._clicked(state, choice, now)
+        if choice in (CONFIRM, EDIT):
+            note = "That button belongs to an earlier summary; answer this question first."
+            return self._reask(state, SLOTS_BY_NAME.get(state.current or ""), note, now)
         return self._answer(state, said, now)
 
     def _answer(self, state: IntakeState, said: str, now: datetime) -> Outcome:
@@ -227,11 +232,12 @@ class IntakeEngine:
             return self._back(state, now)
         if slot is CONFIRM_FACTS:
             return self._confirm_facts(state, said, now)
-        if _is_aside(said, slot):
+        if slot.name != "purpose" and _is_aside(said, slot):
             return self._aside(state, slot, said, now)
         if _DONT_KNOW.match(said) and slot.name in UNKNOWABLE:
             state.unknown(slot.name)
             state.history.append(slot.name)
+            _derive(state, self.config)
             return self._ask_next(state, now)
         if _SKIP.match(said) or (slot.optional and _DONT_KNOW.match(said)):
             return self._skip(state, slot, now)
@@ -287,9 +293,14 @@ class IntakeEngine:
         outcome.replies.insert(0, aside)
         return outcome
 
-    def _confirm_facts(self, state: IntakeState, said: str, now: datetime) -> Outcome:
+    def _confirm_facts(
+        self, state: IntakeState, said: str, now: datetime, shown: str | None = None
+    ) -> Outcome:
         if not state.pending:
             return self._ask_next(state, now)
+        if shown is not None and shown != confirm.fingerprint(state):
+            note = "Those buttons were for facts that have changed since; here they are now."
+            return self._reask(state, CONFIRM_FACTS, note, now)
         answer = is_yes_or_no(said)
         if answer is None and re.match(r"^\s*no\b", said, re.I):
             answer = False
@@ -301,13 +312,9 @@ class IntakeEngine:
         if answer:
             confirm.accept(state)
         else:
-            held = set(state.pending)
+            # Each fact becomes its own question; words after the no are not mined for facts
+            # ("no, it does not screen CVs" names the very thing it denies).
             confirm.decline(state)
-            # "No, only my team uses it" answers a question of its own.
-            stated = rule_findings(said, self.config, state.requester)
-            for name, value in stated.values.items():
-                if name in held:
-                    state.set(name, value, "requester", stated.why.get(name, ""))
         state.retries = 0
         _derive(state, self.config)
         return self._ask_next(state, now)
@@ -332,6 +339,8 @@ class IntakeEngine:
             state.retries = 0
             return
         state.set(slot.name, value, "requester")
+        if slot.name == "tool" and catalogue_tool(self.config, value) is not None:
+            extra = {}  # the catalogue settles the rest, and takes it away if the tool changes
         for name, other in extra.items():
             if name == "title" and "title" in state.fields:
                 continue
@@ -346,7 +355,13 @@ class IntakeEngine:
         name, _, value = choice.partition("=")
         slot = SLOTS_BY_NAME.get(name)
         if slot is CONFIRM_FACTS:
-            return self._confirm_facts(state, value, now)
+            answer, _, shown = value.partition(":")
+            return self._confirm_facts(state, answer, now, shown=shown)
+        if slot is not None and slot.name == "tool" and value == _OTHER_TOOL:
+            state.tool_choices = []
+            state.unset("tool")
+            _derive(state, self.config)
+            return self._ask(state, slot, now, lead="Which tool is it, then?")
         if slot is not None and slot.name == "tool" and state.tool_choices:
             picked = self._picked_tool(state, value)
             if picked is None:
@@ -367,6 +382,7 @@ class IntakeEngine:
             return self._reask(state, current, note, now) if current else self._ask_next(state, now)
         previous = state.history.pop()
         state.unset(previous)
+        _derive(state, self.config)
         return self._ask(state, SLOTS_BY_NAME[previous], now, lead="Going back.")
 
     def _skip(self, state: IntakeState, slot: Slot, now: datetime) -> Outcome:
@@ -379,19 +395,32 @@ class IntakeEngine:
             )
         state.skipped.append(slot.name)
         state.history.append(slot.name)
+        _derive(state, self.config)
         return self._ask_next(state, now)
 
     def _correct(self, state: IntakeState, said: str, now: datetime) -> Outcome:
+        """The requester's own words change the record. What they imply that would raise the
+        risk ("it also screens CVs" implies employment decisions) is put to them first."""
         found = rule_findings(said, self.config, state.requester)
-        changed = []
+        adding = bool(_ALSO.search(said))
+        changed, held = [], []
         for name, value in found.values.items():
-            if name in ("annex_iii_areas", "article_5_practices"):
-                value = sorted({*state.fields.get(name, []), *value})
-            if state.fields.get(name) != value:
+            if name in _LIST_FIELDS and (adding or name in _ADDED_TO):
+                before = [*state.fields.get(name, []), *state.pending.get(name, [])]
+                value = list(dict.fromkeys([*before, *value]))
+            if state.fields.get(name) == value:
+                continue
+            if raises_risk(name, value):
+                state.pending[name] = value
+                state.pending_why[name] = found.why.get(name, "")
+                held.append(name)
+            else:
                 state.set(name, value, "correction", found.why.get(name, ""))
                 state.pending.pop(name, None)
                 changed.append(name)
         _derive(state, self.config)
+        if held and not changed:
+            return self._next(state, now)
         if not changed:
             slot = SLOTS_BY_NAME.get(state.current or "")
             note = (
@@ -455,6 +484,8 @@ class IntakeEngine:
     def _next(self, state: IntakeState, now: datetime) -> Outcome:
         """After a correction: the summary again if that is where we were, else the next
         question (the current one if it is still open)."""
+        if state.pending:
+            return self._ask(state, CONFIRM_FACTS, now)
         current = SLOTS_BY_NAME.get(state.current or "")
         if state.stage is Stage.COLLECTING and current and current.name not in state.fields:
             return self._ask(state, current, now)
@@ -504,8 +535,10 @@ class IntakeEngine:
         if lead:
             text = f"{lead} {text}"
         state.say("bot", text, now)
+        stamp = f":{confirm.fingerprint(state)}" if slot is CONFIRM_FACTS else ""
         choices = [
-            Choice(label=label, value=f"{slot.name}={value}") for value, label in shown.choices
+            Choice(label=label, value=f"{slot.name}={value}{stamp}")
+            for value, label in shown.choices
         ]
         return Outcome([Reply(kind=ReplyKind.QUESTION, text=text, choices=choices)])
 
@@ -556,6 +589,10 @@ class IntakeEngine:
             return self._edit_menu(state, now)
         if match := _EDIT.match(said):
             return self._choose_edit(state, match.group(1), now)
+        if choice is None and _is_aside(said, CONFIRM_FACTS):
+            outcome = self.summary(state, now)
+            outcome.replies.insert(0, Reply(kind=ReplyKind.ASIDE, text=said))
+            return outcome
         if len(said) <= ANSWER_LIMIT and (
             _CORRECTION.match(said) or rule_findings(said, self.config, state.requester).values
         ):
@@ -653,6 +690,8 @@ def _derive(state: IntakeState, config: OrgConfig) -> None:
                 state.set(name, value, "catalogue", f"the catalogue entry for {tool.name}")
         warning = status_warning(tool)
         state.warnings = [warning] if warning else []
+    else:
+        state.warnings = []
     if "third_party" in state.fields:
         role = "deployer" if state.fields["third_party"] else "provider"
         state.set("eu_ai_act_role", role, "derived")
@@ -663,6 +702,25 @@ def _derive(state: IntakeState, config: OrgConfig) -> None:
         # confirmed, it settles the stakes.
         labels = ", ".join(AREAS_BY_ID[a].label for a in areas if a in AREAS_BY_ID)
         state.set("decision_stakes", "significant", IMPLIED, f"EU AI Act Annex III: {labels}")
+
+
+_ALSO = re.compile(r"\b(?:also|too|as well|additionally|in addition)\b", re.I)
+_LIST_FIELDS = {"data_categories", "affected_people", "annex_iii_areas", "article_5_practices"}
+# Lists a correction adds to even without "also": a newly named area never removes another.
+_ADDED_TO = {"annex_iii_areas", "article_5_practices"}
+
+
+def _forget_inferences(state: IntakeState) -> None:
+    """Everything the previous description implied, confirmed or not, so a new one starts
+    clean; what the requester typed as an answer stays."""
+    for name, source in list(state.sources.items()):
+        if source not in TYPED:
+            state.unset(name)
+    state.pending.clear()
+    state.pending_why.clear()
+    state.tool_choices = []
+    state.warnings = []
+    state.suggested_areas, state.suggested_practices, state.conflicts = [], [], []
 
 
 def _is_aside(said: str, slot: Slot) -> bool:

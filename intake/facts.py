@@ -17,6 +17,7 @@ _RAISING_DEPLOYMENT = {"employee-facing", "customer-facing", "public"}
 
 # Sources of a field value: what the requester typed or confirmed, versus what was inferred.
 SAID = {"requester", "confirmed", "correction"}
+TYPED = {"requester", "correction"}
 INFERRED = {"rules", "llm", "derived"}
 CATALOGUE = "catalogue"
 # Follows by definition from facts the requester confirmed (an Annex III area's stakes).

@@ -26,11 +26,27 @@ def _said(name: str, spaced: str) -> bool:
     return bool(words) and f" {' '.join(words)} " in spaced
 
 
+# A plan or edition the catalogue often lists apart: "the free DeepL translator".
+_OTHER_EDITION = re.compile(r"\b(?:free|personal|consumer|trial|home)\b", re.I)
+# Words that turn a tool's name into another product's: "claude code", "copilot studio".
+_PRODUCT_WORDS = {"code", "studio", "plus", "free", "api"}
+
+
 def _part_of_another_name(name: str, text: str) -> bool:
-    """ "Copilot Studio", "Claude Code": the name runs on into another product's name."""
+    """ "Copilot Studio", "claude code", "the free DeepL": the name runs on into another
+    product's name, or names an edition the catalogue may not approve."""
     words = r"\W+".join(re.escape(w) for w in _words(name))
     mentions = list(re.finditer(rf"\b{words}\b", text, re.I))
-    return bool(mentions) and all(re.match(r"\s+[A-Z][a-z]+", text[m.end() :]) for m in mentions)
+    return bool(mentions) and all(_runs_on(text, m) for m in mentions)
+
+
+def _runs_on(text: str, mention: re.Match[str]) -> bool:
+    before = " ".join(text[: mention.start()].split()[-2:])
+    after = text[mention.end() :]
+    if _OTHER_EDITION.search(before) or re.match(r"\s+[A-Z][a-z]+", after):
+        return True
+    follower = re.match(r"\s+([a-z]+)", after)
+    return bool(follower) and follower.group(1) in _PRODUCT_WORDS
 
 
 def tool_candidates(text: str, catalogue: Sequence[CatalogueTool]) -> list[CatalogueTool]:

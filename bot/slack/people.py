@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 log = logging.getLogger(__name__)
 
 _PAGE = 200
+_RETRY_AFTER = 60.0
 
 
 def _plain(text: str) -> str:
@@ -65,7 +66,10 @@ class WorkspacePeople:
                     self._members = self._read_all()
                     self._read_at = now
                 except (SlackApiError, OSError) as exc:
+                    # Keep the last good list, and try again in a minute rather than on every
+                    # lookup (users.list is rate limited).
                     log.warning("could not read the workspace's people: %s", exc)
+                    self._read_at = now - self.keep_for + _RETRY_AFTER
             return self._members
 
     def _read_all(self) -> list[dict[str, Any]]:

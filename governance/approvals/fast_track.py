@@ -20,6 +20,7 @@ from governance.approvals.models import Require, RequiredSlot
 from governance.config import CatalogueTool, OrgConfig, ToolStatus
 from governance.gateway.terms import catalogue_tool_for
 from governance.models import Deployment, RecordFields, RiskTier
+from governance.tiering import classify
 from governance.tiering_rules import DECISION_NONE
 
 # Who decides a "conditions" fast track: not a person, so nobody can click for it.
@@ -60,7 +61,10 @@ def not_eligible(config: OrgConfig, fields: RecordFields) -> list[str]:
     outside = [c.value for c in fields.data_categories if c not in tool.allowed_data]
     if outside:
         why.append(f"{tool.name} is not allowed {', '.join(outside)} data")
-    if fields.risk_tier is not RiskTier.MINIMAL:
+    # The rules' tier, not the stored one: an imported row may carry a tier nobody derived.
+    if fields.risk_tier is not RiskTier.MINIMAL or classify(fields, config).tier is not (
+        RiskTier.MINIMAL
+    ):
         why.append("its risk tier is not minimal")
     if fields.decisions_about_people.strip().lower() not in ("", DECISION_NONE, "no"):
         why.append("it makes or informs decisions about people")

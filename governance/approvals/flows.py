@@ -136,7 +136,9 @@ def _fast_track(
     """The system's decision on a fast-track use: approved, on the catalogue tool's conditions
     (which become the record's); the decision's reason says it was the fast track, and why."""
     tool = fast_track_tool(config, read_fields(record))
-    conditions = list(tool.conditions) if tool is not None else []
+    if tool is None:
+        return  # no longer eligible: the slot waits for a person, never approves itself
+    conditions = list(tool.conditions)
     verdict = Verdict.APPROVE_WITH_CONDITIONS if conditions else Verdict.APPROVE
     row = ApprovalDecision(
         request_id=request.id,

@@ -102,8 +102,11 @@ def test_a_correction_at_any_point_changes_the_field(chat: Chat) -> None:
     assert chat.state.fields["deployment"] == "internal"
     waiting_for = chat.asking
     chat.say("actually it is customer-facing")
+    # It raises the risk, so it is put back to the requester in the words they used.
+    assert chat.asking == "confirm_facts" and chat.state.fields["deployment"] == "internal"
+    assert 'Customers — from "customer-facing"' in chat.text
+    chat.say("yes")
     assert chat.state.fields["deployment"] == "customer-facing"
-    assert "Updated: Deployment → Customers" in chat.text
     assert chat.asking == waiting_for  # and the open question is asked again
 
 
@@ -111,6 +114,8 @@ def test_a_correction_at_the_summary_updates_the_tier(chat: Chat) -> None:
     chat.start(COPILOT)
     chat.answer_until_summary(COPILOT_ANSWERS)
     chat.say("actually it also screens CVs to shortlist job candidates")
+    assert chat.asking == "confirm_facts" and "annex_iii_areas" not in chat.state.fields
+    chat.say("yes")
     assert "employment" in chat.state.fields["annex_iii_areas"]
     assert chat.state.fields["decision_stakes"] == "significant"  # read from the correction
     # Now high risk: back to collecting, for the high-risk-only questions, before the summary.

@@ -51,7 +51,9 @@ def test_the_model_fills_gaps_but_rules_win_conflicts(sample_config: OrgConfig, 
     assert model.schemas == [LlmExtraction]
     assert "We want Microsoft 365 Copilot to draft replies" in model.structured.prompts[0]
     assert chat.state.fields["deployment"] == "customer-facing"  # the rules' reading
-    assert chat.state.sources["business_unit"] == "llm"
+    # The model's reading is put to the requester with the rest, never filed on its own.
+    assert chat.state.sources["business_unit"] == "confirmed"
+    assert "the language model's reading" in chat.state.why["business_unit"]
     assert [c.field for c in chat.state.conflicts] == ["deployment"]
     # A model's EU AI Act category is a question for the requester, not a fact.
     assert "annex_iii_areas" not in chat.state.fields
