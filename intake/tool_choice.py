@@ -46,7 +46,7 @@ def _runs_on(text: str, mention: re.Match[str]) -> bool:
     if _OTHER_EDITION.search(before) or re.match(r"\s+[A-Z][a-z]+", after):
         return True
     follower = re.match(r"\s+([a-z]+)", after)
-    return bool(follower) and follower.group(1) in _PRODUCT_WORDS
+    return follower is not None and follower.group(1) in _PRODUCT_WORDS
 
 
 def tool_candidates(text: str, catalogue: Sequence[CatalogueTool]) -> list[CatalogueTool]:
