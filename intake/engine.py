@@ -10,15 +10,15 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from governance.config import OrgConfig
 from governance.models import RiskTier
 from governance.tiering import classify
-from governance.tiering_rules import AREAS_BY_ID, DECISION_NONE, PRACTICES_BY_ID
-from intake import confirm
+from governance.tiering_rules import AREAS_BY_ID, PRACTICES_BY_ID
+from intake import confirm, phrases
 from intake.answers import (
     ANSWER_LIMIT,
     DESCRIPTION_LIMIT,
@@ -29,52 +29,24 @@ from intake.answers import (
     is_yes_or_no,
     parse,
 )
+from intake.derive import derive, forget_inferences
 from intake.extract import Extraction, LlmExtract, Suggest, extract, rule_findings
-from intake.facts import IMPLIED, TYPED, raises_risk
+from intake.facts import raises_risk
 from intake.record import build_fields, describe_value, source_note
 from intake.replies import Choice, Reply, ReplyKind
 from intake.rules_org import make_title
 from intake.slots import CONFIRM_FACTS, HIGH_TIER_ONLY, SLOTS, SLOTS_BY_NAME, UNKNOWABLE, Slot
 from intake.state import IntakeState, Stage
+from intake.summary_stage import CANCEL, CONFIRM, EDIT, Outcome, SummaryStage
 from intake.tool_choice import (
-    CATALOGUE_FIELDS,
-    catalogue_facts,
     catalogue_tool,
     other_product_named,
     pick_by_distinct_words,
-    status_warning,
     tool_candidates,
 )
 
-_CANCEL = re.compile(r"^\s*(?:cancel|stop|quit|abort|exit|never ?mind|forget it)\b[.!]?\s*$", re.I)
-_BACK = re.compile(r"^\s*(?:back|go back|previous|undo)[.!]?\s*$", re.I)
-_SKIP = re.compile(r"^\s*(?:skip|skip (?:it|this|this one)|pass|next)[.!]?\s*$", re.I)
-_DONT_KNOW = re.compile(
-    r"^\s*(?:(?:i )?(?:don't|do not|dont|don’t) know|not sure|no idea|no clue|unknown|unsure|"
-    r"idk|dunno|n/?a\b|tbc\b|to be confirmed|not (?:decided|known) yet|not yet known)",
-    re.I,
-)
-# A question typed instead of an answer: "Can I use ChatGPT for this?"
-_QUESTION = re.compile(
-    r"\?\s*$|^\s*(?:can|may|could) (?:i|we)\b|^\s*(?:am i|are we) allowed\b|"
-    r"^\s*is it (?:ok|okay|allowed|permitted)\b",
-    re.I,
-)
 _OTHER_TOOL = "other"
-_HELP = re.compile(r"^\s*(?:help|\?|what do you mean\??|i don't understand|explain)\s*$", re.I)
-_CORRECTION = re.compile(
-    r"^\s*(?:actually|correction|sorry|wait|oops|in fact|to be clear|"
-    r"one more thing|also|update|change)\b",
-    re.I,
-)
-_CONFIRM = re.compile(
-    r"^\s*(?:confirm|yes|y|submit|file it|looks (?:good|right|fine)|"
-    r"that'?s (?:right|correct)|correct|ok|okay|go ahead|send it)\b",
-    re.I,
-)
-_EDIT = re.compile(r"^\s*(?:edit|change|fix)\b\s*(.*)$", re.I)
 
-CONFIRM, EDIT, CANCEL = "confirm", "edit", "cancel"
 ASKED_WHEN_PROHIBITED = {
     "vendor",
     "purpose",
@@ -89,13 +61,7 @@ ASKED_WHEN_PROHIBITED = {
 
 
 @dataclass
-class Outcome:
-    replies: list[Reply] = field(default_factory=list)
-    file: bool = False  # the requester confirmed: file the record now
-
-
-@dataclass
-class IntakeEngine:
+class IntakeEngine(SummaryStage):
     config: OrgConfig
     suggest: Suggest | None = None
     llm: LlmExtract | None = None
@@ -121,7 +87,7 @@ class IntakeEngine:
         return outcome
 
     def _take_description(self, state: IntakeState, text: str) -> None:
-        _forget_inferences(state)  # a new description replaces what the old one implied
+        forget_inferences(state)  # a new description replaces what the old one implied
         state.description = text
         state.set("purpose", text, "requester")
         if "title" not in state.fields:
@@ -155,7 +121,7 @@ class IntakeEngine:
         state.suggested_areas = found.suggested_areas
         state.suggested_practices = found.suggested_practices
         state.conflicts = found.conflicts
-        _derive(state, self.config)
+        derive(state, self.config)
 
     def _settle_tool(
         self, state: IntakeState, text: str, values: dict[str, Any], why: dict[str, str]
@@ -201,7 +167,7 @@ class IntakeEngine:
     def turn(self, state: IntakeState, text: str, choice: str | None, now: datetime) -> Outcome:
         said = choice if choice is not None else text
         state.say("requester", said, now)
-        if _CANCEL.match(said) or said == CANCEL:
+        if phrases.CANCELS.match(said) or said == CANCEL:
             state.stage = Stage.CANCELLED
             return Outcome(
                 [
@@ -226,22 +192,22 @@ class IntakeEngine:
         slot = SLOTS_BY_NAME.get(state.current or "")
         if slot is None:
             return self._ask_next(state, now)
-        if _HELP.match(said):
+        if phrases.HELP_ASKED.match(said):
             return self._reask(state, slot, slot.help or "Answer in your own words.", now)
-        if _BACK.match(said):
+        if phrases.GOES_BACK.match(said):
             return self._back(state, now)
         if slot is CONFIRM_FACTS:
             return self._confirm_facts(state, said, now)
-        if slot.name != "purpose" and _is_aside(said, slot):
+        if slot.name != "purpose" and phrases.is_aside(said):
             return self._aside(state, slot, said, now)
-        if _DONT_KNOW.match(said) and slot.name in UNKNOWABLE:
+        if phrases.DONT_KNOW.match(said) and slot.name in UNKNOWABLE:
             state.unknown(slot.name)
             state.history.append(slot.name)
-            _derive(state, self.config)
+            derive(state, self.config)
             return self._ask_next(state, now)
-        if _SKIP.match(said) or (slot.optional and _DONT_KNOW.match(said)):
+        if phrases.SKIPS.match(said) or (slot.optional and phrases.DONT_KNOW.match(said)):
             return self._skip(state, slot, now)
-        if _CORRECTION.match(said) and self._names_other_facts(state, slot, said):
+        if phrases.CORRECTION.match(said) and self._names_other_facts(state, slot, said):
             return self._correct(state, said, now)
         if slot.name == "purpose":
             return self._describe(state, said, now)
@@ -316,7 +282,7 @@ class IntakeEngine:
             # ("no, it does not screen CVs" names the very thing it denies).
             confirm.decline(state)
         state.retries = 0
-        _derive(state, self.config)
+        derive(state, self.config)
         return self._ask_next(state, now)
 
     def _describe(self, state: IntakeState, said: str, now: datetime) -> Outcome:
@@ -347,7 +313,7 @@ class IntakeEngine:
             state.set(name, other, "requester")
         state.history.append(slot.name)
         state.retries = 0
-        _derive(state, self.config)
+        derive(state, self.config)
 
     def _clicked(self, state: IntakeState, choice: str, now: datetime) -> Outcome:
         """A button names its slot ("deployment=customer-facing"), so an old button still
@@ -360,7 +326,7 @@ class IntakeEngine:
         if slot is not None and slot.name == "tool" and value == _OTHER_TOOL:
             state.tool_choices = []
             state.unset("tool")
-            _derive(state, self.config)
+            derive(state, self.config)
             return self._ask(state, slot, now, lead="Which tool is it, then?")
         if slot is not None and slot.name == "tool" and state.tool_choices:
             picked = self._picked_tool(state, value)
@@ -382,7 +348,7 @@ class IntakeEngine:
             return self._reask(state, current, note, now) if current else self._ask_next(state, now)
         previous = state.history.pop()
         state.unset(previous)
-        _derive(state, self.config)
+        derive(state, self.config)
         return self._ask(state, SLOTS_BY_NAME[previous], now, lead="Going back.")
 
     def _skip(self, state: IntakeState, slot: Slot, now: datetime) -> Outcome:
@@ -395,14 +361,14 @@ class IntakeEngine:
             )
         state.skipped.append(slot.name)
         state.history.append(slot.name)
-        _derive(state, self.config)
+        derive(state, self.config)
         return self._ask_next(state, now)
 
     def _correct(self, state: IntakeState, said: str, now: datetime) -> Outcome:
         """The requester's own words change the record. What they imply that would raise the
         risk ("it also screens CVs" implies employment decisions) is put to them first."""
         found = rule_findings(said, self.config, state.requester)
-        adding = bool(_ALSO.search(said))
+        adding = bool(phrases.ALSO.search(said))
         changed, held = [], []
         for name, value in found.values.items():
             if name in _LIST_FIELDS and (adding or name in _ADDED_TO):
@@ -418,7 +384,7 @@ class IntakeEngine:
                 state.set(name, value, "correction", found.why.get(name, ""))
                 state.pending.pop(name, None)
                 changed.append(name)
-        _derive(state, self.config)
+        derive(state, self.config)
         if held and not changed:
             return self._next(state, now)
         if not changed:
@@ -560,169 +526,12 @@ class IntakeEngine:
             return self._edit_menu(state, now)
         return self._next(state, now)
 
-    # -- summary, edits, confirmation ----------------------------------------------------------
-    def summary(self, state: IntakeState, now: datetime) -> Outcome:
-        from intake.record import summary_text
-
-        state.stage = Stage.CONFIRMING
-        state.current = None
-        state.editing = False
-        self._list_open_items(state)
-        text = summary_text(state, self.config)
-        state.say("bot", text, now)
-        choices = [
-            Choice(label="Confirm and submit", value=CONFIRM, style="primary"),
-            Choice(label="Edit", value=EDIT),
-            Choice(label="Cancel", value=CANCEL, style="danger"),
-        ]
-        return Outcome([Reply(kind=ReplyKind.SUMMARY, text=text, choices=choices)])
-
-    def _at_summary(
-        self, state: IntakeState, said: str, choice: str | None, now: datetime
-    ) -> Outcome:
-        if said == CONFIRM or (choice is None and _CONFIRM.match(said)):
-            state.stage = Stage.FILED
-            return Outcome(file=True)
-        if choice is not None and choice.startswith(EDIT + "="):
-            return self._edit(state, choice.partition("=")[2], now)
-        if said == EDIT or (match := _EDIT.match(said)) and not match.group(1).strip():
-            return self._edit_menu(state, now)
-        if match := _EDIT.match(said):
-            return self._choose_edit(state, match.group(1), now)
-        if choice is None and _is_aside(said, CONFIRM_FACTS):
-            outcome = self.summary(state, now)
-            outcome.replies.insert(0, Reply(kind=ReplyKind.ASIDE, text=said))
-            return outcome
-        if len(said) <= ANSWER_LIMIT and (
-            _CORRECTION.match(said) or rule_findings(said, self.config, state.requester).values
-        ):
-            return self._correct(state, said, now)
-        outcome = self.summary(state, now)
-        outcome.replies.insert(
-            0,
-            Reply(
-                kind=ReplyKind.INFO,
-                text="Choose Confirm, Edit or Cancel (or type confirm, edit or cancel).",
-            ),
-        )
-        return outcome
-
-    def _list_open_items(self, state: IntakeState) -> None:
-        """A high-risk supplier use needs the model's provenance; unknown, it is an open item."""
-        needed = (
-            state.fields.get("third_party") is True
-            and classify(build_fields(state), self.config).tier is RiskTier.HIGH
-        )
-        if needed and not state.settled("provenance"):
-            state.open_items.append("provenance")
-        elif not needed and "provenance" in state.open_items:
-            state.open_items.remove("provenance")
-
-    def _edit_menu(self, state: IntakeState, now: datetime) -> Outcome:
-        state.stage = Stage.CHOOSING_EDIT
-        options = [s for s in SLOTS if s.editable and self._applies(s, state)]
-        text = "Which part do you want to change?"
-        state.say("bot", text, now)
-        choices = [Choice(label=s.label, value=f"{EDIT}={s.name}") for s in options]
-        return Outcome([Reply(kind=ReplyKind.QUESTION, text=text, choices=choices)])
-
-    def _choose_edit(self, state: IntakeState, said: str, now: datetime) -> Outcome:
-        wanted = said.partition("=")[2] if said.startswith(EDIT + "=") else said
-        options = [s for s in SLOTS if s.editable and self._applies(s, state)]
-        lowered = wanted.strip().lower()
-        slot = None
-        if lowered.isdigit() and 0 < int(lowered) <= len(options):
-            slot = options[int(lowered) - 1]
-        slot = slot or next(
-            (
-                s
-                for s in options
-                if lowered in (s.name, s.label.lower())
-                or (lowered and s.label.lower().startswith(lowered))
-            ),
-            None,
-        )
-        if slot is None:
-            outcome = self._edit_menu(state, now)
-            outcome.replies.insert(
-                0,
-                Reply(
-                    kind=ReplyKind.INFO,
-                    text="I don't know that part of the record; pick one from the list.",
-                ),
-            )
-            return outcome
-        return self._edit(state, slot.name, now)
-
-    def _edit(self, state: IntakeState, name: str, now: datetime) -> Outcome:
-        slot = SLOTS_BY_NAME.get(name)
-        if slot is None:
-            return self._edit_menu(state, now)
-        current = state.fields.get(name)
-        state.unset(name)
-        if name in state.skipped:
-            state.skipped.remove(name)
-        state.editing = True
-        lead = (
-            f"Now: {describe_value(name, current, self.config)}."
-            if current not in (None, "", [])
-            else ""
-        )
-        return self._ask(state, slot, now, lead=lead)
-
 
 def _label(name: str) -> str:
     slot = SLOTS_BY_NAME.get(name)
     return slot.label if slot else name.replace("_", " ").capitalize()
 
 
-def _derive(state: IntakeState, config: OrgConfig) -> None:
-    """Fields that follow from others: what the catalogue settles for its tools, the supplier's
-    role under the EU AI Act."""
-    tool = catalogue_tool(config, state.fields.get("tool"))
-    facts = catalogue_facts(tool) if tool else {}
-    for name in CATALOGUE_FIELDS:
-        if state.sources.get(name) == "catalogue" and facts.get(name) != state.fields.get(name):
-            state.unset(name)  # the tool changed: its catalogue facts go with it
-    if tool is not None:
-        for name, value in facts.items():
-            if name not in state.fields:
-                state.set(name, value, "catalogue", f"the catalogue entry for {tool.name}")
-        warning = status_warning(tool)
-        state.warnings = [warning] if warning else []
-    else:
-        state.warnings = []
-    if "third_party" in state.fields:
-        role = "deployer" if state.fields["third_party"] else "provider"
-        state.set("eu_ai_act_role", role, "derived")
-    areas = state.fields.get("annex_iii_areas")
-    decides = state.fields.get("decisions_about_people") not in (None, DECISION_NONE)
-    if areas and decides and not state.settled("decision_stakes"):
-        # The EU AI Act lists an area in Annex III because decisions there matter to people:
-        # confirmed, it settles the stakes.
-        labels = ", ".join(AREAS_BY_ID[a].label for a in areas if a in AREAS_BY_ID)
-        state.set("decision_stakes", "significant", IMPLIED, f"EU AI Act Annex III: {labels}")
-
-
-_ALSO = re.compile(r"\b(?:also|too|as well|additionally|in addition)\b", re.I)
 _LIST_FIELDS = {"data_categories", "affected_people", "annex_iii_areas", "article_5_practices"}
 # Lists a correction adds to even without "also": a newly named area never removes another.
 _ADDED_TO = {"annex_iii_areas", "article_5_practices"}
-
-
-def _forget_inferences(state: IntakeState) -> None:
-    """Everything the previous description implied, confirmed or not, so a new one starts
-    clean; what the requester typed as an answer stays."""
-    for name, source in list(state.sources.items()):
-        if source not in TYPED:
-            state.unset(name)
-    state.pending.clear()
-    state.pending_why.clear()
-    state.tool_choices = []
-    state.warnings = []
-    state.suggested_areas, state.suggested_practices, state.conflicts = [], [], []
-
-
-def _is_aside(said: str, slot: Slot) -> bool:
-    """A policy question typed where an answer was expected (not "skip?" or "me?")."""
-    return len(said.split()) >= 3 and bool(_QUESTION.search(said))

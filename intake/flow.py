@@ -18,12 +18,13 @@ from governance.config import OrgConfig
 from governance.ports import ChatModel, Embedder
 from governance.register import create_record
 from intake.answers import PeopleLookup
-from intake.engine import IntakeEngine, Outcome
+from intake.engine import IntakeEngine
 from intake.llm import LlmExtractor
 from intake.record import tiered_fields
 from intake.replies import Inbound, Reply, ReplyKind
 from intake.similarity import CategorySimilarity
 from intake.state import IntakeState, Stage
+from intake.summary_stage import Outcome
 from store import evidence
 from store.evidence_kinds import EvidenceKind
 from store.models import Conversation

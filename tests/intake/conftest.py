@@ -8,9 +8,10 @@ from datetime import datetime
 import pytest
 
 from governance.config import OrgConfig
-from intake.engine import IntakeEngine, Outcome
+from intake.engine import IntakeEngine
 from intake.replies import Reply
 from intake.state import IntakeState
+from intake.summary_stage import Outcome
 
 REQUESTER = "U0ACME0009"
 
