@@ -48,7 +48,6 @@ from intake.tool_choice import (
 _OTHER_TOOL = "other"
 
 ASKED_WHEN_PROHIBITED = {
-    "vendor",
     "purpose",
     "title",
     "tool",
