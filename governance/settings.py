@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     chroma_path: Path | None = None
     chroma_url: str | None = None
+    # Kept apart on a shared Chroma server: part of the collection's name (retrieval.index).
+    chroma_namespace: str | None = None
     llm: str | None = None
     embedding_model: str | None = None
     port: int = 3000
+    # HTTP mode: processes running the work after Slack's acks (0: threads in the serving one).
+    workers: int = 2

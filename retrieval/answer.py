@@ -8,6 +8,9 @@ Every answer is appended to the evidence ledger in the caller's transaction.
 Policy text is evidence of the policy, not of everything it claims: a question about a register
 record is answered from the register, and a passage that contradicts the catalogue is never
 cited; the answer says the two disagree and who resolves it (retrieval.conflicts).
+
+When the vector index cannot be reached, the answer says policy search is unavailable (after
+whatever the tool catalogue says) and the governance leads are told (retrieval.availability).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from governance.config import CatalogueTool
 from governance.ports import ChatModel
 from governance.record_status import answer_about_records, asks_about_records
 from retrieval import extractive, llm
+from retrieval.availability import UNAVAILABLE_MODE, OutageNotices, unavailable_text
 from retrieval.conflicts import Conflict, conflict_note, conflicts_in, record_conflicts
 from retrieval.corpus import ChunkRecord, Corpus, corpus_fingerprint
 from retrieval.embeddings import Embedder
-from retrieval.index import VectorIndex
+from retrieval.index import IndexUnavailable, VectorIndex
 from retrieval.models import Citation, PolicyAnswer, ToolMatch
 from retrieval.search import Hit, Method, Searcher, SearchResult
 from retrieval.text import normalise_space, sha256_text
@@ -79,6 +83,8 @@ class PolicyAnswerer:
         self.method: Method = method
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
+        # One per answerer, so per process: the leads hear of an outage once, not per question.
+        self.outages = OutageNotices()
 
     # --- components, loaded lazily and once --------------------------------------------------
 
@@ -118,6 +124,14 @@ class PolicyAnswerer:
         question = normalise_space(question)
         if asks_about_records(question):
             return self._register_answer(question, actor=actor, session=session)
+        try:
+            return self._policy_answer(question, actor=actor, session=session, method=method)
+        except IndexUnavailable as exc:  # nothing was written before the searches
+            return self._unavailable_answer(question, exc, actor=actor, session=session)
+
+    def _policy_answer(
+        self, question: str, *, actor: str, session: Session, method: Method | None
+    ) -> PolicyAnswer:
         searcher = self.searcher(session)
         result = searcher.search(question, method=method or self.method)
         covered, confidence = coverage(question, result)
@@ -166,6 +180,32 @@ class PolicyAnswerer:
             record_refs=found.refs,
         )
         answer.evidence_seq = self._record(session, actor, answer, _Draft(mode="register"), "none")
+        return answer
+
+    def _unavailable_answer(
+        self, question: str, problem: IndexUnavailable, *, actor: str, session: Session
+    ) -> PolicyAnswer:
+        """The catalogue's verdicts (they need no search), then that policy search is down;
+        recorded like any answer, and the governance leads told (at most every ten minutes)."""
+        catalogue = self.ctx.config.catalogue
+        wanted = detect_data_categories(question)
+        tools = [tool_match(tool, wanted) for tool in find_tools(question, catalogue)]
+        unknown = find_unknown_tools(question, catalogue)
+        parts = [tool_text(tool) for tool in tools]
+        parts += [unknown_tool_text(name, self.ask_whom()) for name in unknown]
+        parts.append(unavailable_text(self.ask_whom()))
+        answer = PolicyAnswer(
+            question=question,
+            text="\n\n".join(parts),
+            covered=False,
+            mode=UNAVAILABLE_MODE,
+            tool_matches=tools,
+            unknown_tools=unknown,
+            fallback_reason=str(problem),
+        )
+        draft = _Draft(mode=UNAVAILABLE_MODE, fallback_reason=str(problem))
+        answer.evidence_seq = self._record(session, actor, answer, draft, "none")
+        self.outages.report(session, self.ctx.config, str(problem))
         return answer
 
     def _conflicts(

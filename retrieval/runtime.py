@@ -14,7 +14,14 @@ from retrieval.chat_model import LangChainChatModel
 from retrieval.conflicts import conflicts_in, record_conflicts
 from retrieval.corpus import load_chunks
 from retrieval.embeddings import Embedder, embedder_for
-from retrieval.index import ChromaIndex, VectorIndex, chroma_client, collection_name
+from retrieval.index import (
+    ChromaIndex,
+    ChromaServer,
+    VectorIndex,
+    chroma_client,
+    collection_name,
+    legacy_collection_name,
+)
 from retrieval.ingest import IngestReport, Progress, ingest
 
 
@@ -22,9 +29,28 @@ def _embedder(ctx: AppContext) -> Embedder:
     return embedder_for(ctx.settings.embedding_model)
 
 
+def collection_names(ctx: AppContext) -> list[str]:
+    """The collection the policy index lives in (the organisation's, for the embedding model and
+    AIMS_CHROMA_NAMESPACE), then, for an embedded index without a namespace, the name an
+    install made before collections were named by organisation: it keeps using that one while
+    it exists and the first does not."""
+    settings = ctx.settings
+    model = ctx.embedder.name
+    namespace = settings.chroma_namespace or None
+    names = [collection_name(model, ctx.config.organisation.name, namespace)]
+    if namespace is None and not settings.chroma_url:
+        names.append(legacy_collection_name(model))
+    return names
+
+
 def _vector_index(ctx: AppContext) -> VectorIndex:
-    client = chroma_client(path=ctx.chroma_path, url=ctx.settings.chroma_url)
-    return ChromaIndex(client, collection_name(ctx.embedder.name))
+    """On the server at AIMS_CHROMA_URL, connected on first use (and again after an outage);
+    else embedded, in the data folder."""
+    name, *older = collection_names(ctx)
+    if ctx.settings.chroma_url:
+        return ChromaIndex(ChromaServer(ctx.settings.chroma_url), name)
+    client = chroma_client(path=ctx.chroma_path, url=None)
+    return ChromaIndex(client, name, legacy_name=older[0] if older else None)
 
 
 def _chat_model(ctx: AppContext) -> ChatModel | None:

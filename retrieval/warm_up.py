@@ -8,7 +8,9 @@ bot: the first person to ask waited 7-10 s. `aims run` calls `warm_up` before it
 `aims chat` starts it in the background while the prompt waits for a question.
 
 A warm-up that fails is reported, not raised: the bot still registers uses and takes approvals
-without policy search, and the first question then says what is wrong.
+without policy search, and the first question then says what is wrong. A Chroma server that
+does not answer (AIMS_CHROMA_URL) is reported in one line that names it and what to check; the
+index connects again by itself once the server is back.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 from governance.context import AppContext
 from retrieval.answer import get_answerer
+from retrieval.index import IndexUnavailable
 from retrieval.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -47,19 +50,23 @@ class WarmUp:
 def warm_up(ctx: AppContext) -> WarmUp:
     """Load the model, open the index, build the in-memory indexes, answer nothing."""
     started = time.perf_counter()
+    unavailable: str | None = None
     try:
         answerer = get_answerer(ctx)
         with ctx.db.session() as session:
             searcher = answerer.searcher(session)  # the chunk set from the database, BM25 built
-            # Loads the model and runs its first inference; opens and queries the collection.
-            searcher.search(WARM_UP_QUESTION)
+            try:
+                # Loads the model and runs its first inference; opens and queries the collection.
+                searcher.search(WARM_UP_QUESTION)
+            except IndexUnavailable as exc:  # a server that is down: the rest still loads
+                unavailable = str(exc)  # one line that names AIMS_CHROMA_URL and what to check
             passages = len(searcher.corpus)
         redact(WARM_UP_QUESTION)  # every answer's evidence stores its question redacted
         _load_chat_model(ctx)
     except Exception as exc:  # a broken model or index must not stop the bot's other work
         logger.debug("warming up policy answers failed", exc_info=True)
         return WarmUp(time.perf_counter() - started, 0, f"{type(exc).__name__}: {exc}")
-    return WarmUp(time.perf_counter() - started, passages)
+    return WarmUp(time.perf_counter() - started, passages, unavailable)
 
 
 def _load_chat_model(ctx: AppContext) -> None:
@@ -79,7 +86,9 @@ def warm_up_in_background(ctx: AppContext) -> threading.Thread:
 
     def run() -> None:
         ready = warm_up(ctx)
-        logger.info("warm-up took %.1f s: %s", ready.seconds, ready.summary())
+        # A failure is shown (WARNING reaches the terminal): the person is about to ask.
+        level = logging.INFO if ready.ok else logging.WARNING
+        logger.log(level, "warm-up took %.1f s: %s", ready.seconds, ready.summary())
 
     thread = threading.Thread(target=run, name="aims-warm-up", daemon=True)
     thread.start()

@@ -90,6 +90,11 @@ class OutboxKind(StrEnum):
         "intake.expired",
         "A requester is told their unfinished registration was closed.",
     )
+    POLICY_SEARCH_UNAVAILABLE = (
+        "policy_search.unavailable",
+        "The governance leads are told policy search is down (its index does not answer); at "
+        "most once per ten minutes.",
+    )
     DIGEST_WEEKLY = "digest.weekly", "The weekly governance digest, in the digest channel."
     DIGEST_CHART = "digest.chart", "The weekly digest's chart, in the digest's thread."
     GATEWAY_KEY_ISSUED = (
