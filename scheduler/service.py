@@ -10,7 +10,8 @@ that is safe because each item of work is claimed in the database before it is s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import text
 
 from governance.config import OrgConfig
 from governance.context import AppContext
@@ -27,6 +29,10 @@ from store.db import Database
 
 log = logging.getLogger(__name__)
 JOBSTORE_TABLE = "apscheduler_jobs"
+# Held while a scheduler creates its job store table and reconciles the stored jobs, so replicas
+# starting together on one Postgres database do it one at a time (two concurrent CREATE TABLEs
+# of the store's table fail the second replica's start-up with a unique violation).
+START_LOCK_KEY = 4_242_001
 
 
 def build_scheduler(db: Database, config: OrgConfig) -> BackgroundScheduler:
@@ -81,12 +87,29 @@ def start(db: Database, config: OrgConfig, data_dir: Path | None = None) -> Back
     """Start the scheduler in background threads; `aims scheduler` then just waits."""
     runner.bind(db, config, data_dir)
     scheduler = build_scheduler(db, config)
-    # Paused first, so the stored jobs are reconciled with JOBS before any of them fires.
-    scheduler.start(paused=True)
-    names = sync_jobs(scheduler, config)
+    with _one_replica_at_a_time(db):
+        # Paused first, so the stored jobs are reconciled with JOBS before any of them fires.
+        scheduler.start(paused=True)
+        names = sync_jobs(scheduler, config)
     scheduler.resume()
     log.warning("scheduler started with %d jobs: %s", len(names), ", ".join(names))
     return scheduler
+
+
+@contextmanager
+def _one_replica_at_a_time(db: Database) -> Iterator[None]:
+    """A Postgres advisory lock for the duration (SQLite: one process, nothing to do)."""
+    if not db.is_postgres:
+        yield
+        return
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": START_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": START_LOCK_KEY})
+            connection.commit()
 
 
 def next_runs(config: OrgConfig, now: datetime) -> dict[str, datetime | None]:

@@ -73,8 +73,9 @@ class _Pending:
     enqueued: float = field(default_factory=time.monotonic)
 
 
-class _Waiter:
-    """What a blocking caller waits on."""
+class Receipt:
+    """What a caller waits on: `wait()` returns the event's sequence number once its batch
+    committed, or raises why it was not recorded."""
 
     __slots__ = ("_done", "seq", "error")
 
@@ -87,8 +88,10 @@ class _Waiter:
         self.seq, self.error = seq, error
         self._done.set()
 
-    def wait(self) -> int:
-        self._done.wait()
+    def wait(self, timeout: float | None = None) -> int:
+        """The sequence number; TimeoutError if the batch has not settled within `timeout`."""
+        if not self._done.wait(timeout):
+            raise TimeoutError("the evidence event has not been committed yet")
         return _outcome(self.seq, self.error)
 
 
@@ -156,9 +159,24 @@ class GroupCommitter:
 
         Raises the ValueError of an invalid payload or kind (nothing written),
         EvidenceCommitError if the batch's transaction failed, CommitterClosed after close()."""
-        waiter = _Waiter()
+        waiter = Receipt()
         self._enqueue(_Pending(actor, kind, subject, payload, waiter.settle))
         return waiter.wait()
+
+    def hand_over(
+        self,
+        *,
+        actor: str,
+        kind: EvidenceKind,
+        subject: str,
+        payload: Mapping[str, Any] | None = None,
+    ) -> Receipt:
+        """`append` without waiting: the receipt is waited on later, by whoever must not act
+        before the event is durable (the Slack edge acks first, its work waits). Raises
+        CommitterClosed after close()."""
+        receipt = Receipt()
+        self._enqueue(_Pending(actor, kind, subject, payload, receipt.settle))
+        return receipt
 
     async def append_async(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -24,9 +23,11 @@ from bot.cli import (
     run,
     setup,
     soa,
+    status,
 )
 from bot.cli.common import err_console
 from bot.context import build_context
+from bot.logs import configure_logging
 from governance.errors import AimsError
 
 app = typer.Typer(
@@ -46,10 +47,7 @@ def _root(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more."),
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose, None)  # AIMS_LOG_FORMAT=json: one JSON object per line
     ctx.obj = build_context(config)
 
 
@@ -77,6 +75,7 @@ answers.register_commands(app)
 soa.register_commands(app)
 audit.register_commands(app)
 keys.register_commands(app)
+status.register_commands(app)
 
 
 def main() -> None:

@@ -19,6 +19,12 @@ def register_commands(app: typer.Typer) -> None:
             help="HTTP mode: the port for /slack/events (else AIMS_PORT, else 3000).",
         ),
         host: str = typer.Option("0.0.0.0", "--host", help="HTTP mode: the address to listen on."),
+        workers: int | None = typer.Option(
+            None,
+            "--workers",
+            help="HTTP mode: processes for the work after each ack (else AIMS_WORKERS, else 2; "
+            "0 runs it in threads of the serving process).",
+        ),
     ) -> None:
         """Run the Slack bot until interrupted."""
         from slack_bolt.error import BoltError
@@ -53,7 +59,14 @@ def register_commands(app: typer.Typer) -> None:
         # the first question is answered as fast as the rest.
         console.print(f"AIMS Bot starting in {mode}, loading policy search first. Ctrl-C stops it.")
         try:
-            serve(context, slack_app, services, host=host, port=port or context.settings.port)
+            serve(
+                context,
+                slack_app,
+                services,
+                host=host,
+                port=port or context.settings.port,
+                workers=context.settings.workers if workers is None else workers,
+            )
         finally:
             if gateway is not None:
                 gateway.stop()

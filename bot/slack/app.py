@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -11,6 +14,7 @@ from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from slack_sdk import WebClient
 
 from bot.context import AppContext
+from bot.logs import ContextThreadPoolExecutor
 from bot.slack import middleware
 from bot.slack.approvals import register_approval_handlers
 from bot.slack.config import SlackConfig
@@ -36,10 +40,24 @@ def make_client(config: SlackConfig, token: str | None = None) -> WebClient:
     )
 
 
+# How much lower the work threads' scheduling priority is than the acks' (Linux nice levels).
+WORK_NICENESS = 10
+
+
+def yield_to_acks() -> None:
+    """Lower this work thread's priority (Linux schedules threads, so this one alone): when the
+    CPU is short, the threads that answer Slack run first and the work waits."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORK_NICENESS)
+
+
 def separate_work_pool(app: App, threads: int) -> ThreadPoolExecutor:
     """Acks and the slow work after them (lazy listeners) get separate pools, so a queue of slow
-    answers can never hold up an ack; Bolt shares one pool by default."""
-    work = ThreadPoolExecutor(threads, thread_name_prefix="aims-work")
+    answers can never hold up an ack; Bolt shares one pool by default. Both copy the submitter's
+    log fields (request reference, Slack event id) into the work."""
+    work = ContextThreadPoolExecutor(
+        threads, thread_name_prefix="aims-work", initializer=yield_to_acks
+    )
     app.listener_runner.lazy_listener_runner = ThreadLazyListenerRunner(
         logger=app.logger, executor=work
     )
@@ -54,15 +72,23 @@ def create_app(
     client: WebClient | None = None,
     ack_threads: int = 16,
     work_threads: int = 8,
+    verify_requests: bool | None = None,
 ) -> tuple[App, Services]:
     """Build the app. In HTTP mode requests are verified with the signing secret; in Socket
-    Mode the connection itself is authenticated, so no secret is needed."""
+    Mode the connection itself is authenticated, so no secret is needed. A worker process
+    (bot.slack.workers) gets requests its serving process verified: `verify_requests=False`."""
     client = client or make_client(config)
     app = App(
         signing_secret=config.signing_secret or "socket-mode-needs-no-secret",
-        request_verification_enabled=not config.socket_mode,
+        request_verification_enabled=(
+            not config.socket_mode if verify_requests is None else verify_requests
+        ),
         client=client,
-        listener_executor=ThreadPoolExecutor(ack_threads, thread_name_prefix="aims-ack"),
+        listener_executor=ContextThreadPoolExecutor(ack_threads, thread_name_prefix="aims-ack"),
+        # Ack listeners run in the request's own thread: they only compute an answer, and
+        # otherwise Bolt hands them to a pool and polls for the ack every 10 ms, holding the
+        # HTTP server's event loop while it sleeps.
+        process_before_response=True,
         name="aims-bot",
     )
     separate_work_pool(app, work_threads)

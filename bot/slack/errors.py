@@ -18,7 +18,7 @@ from slack_bolt import BoltContext, BoltResponse
 
 from bot.slack.blocks import SlackMessage, sections
 from bot.slack.messenger import Messenger
-from bot.slack.middleware import PAYLOAD
+from bot.slack.middleware import typed_payload
 from bot.slack.payloads import (
     AppHomeOpened,
     BlockActions,
@@ -91,7 +91,7 @@ def error_view(text: str) -> dict[str, Any]:
 def on_error(error: Exception, context: BoltContext, messenger: Messenger) -> BoltResponse | None:
     """Bolt's error handler (errors raised before the ack, in form submissions): a failed form
     is answered with a modal that says why, so Slack never sees a 500 for it."""
-    payload = context.get(PAYLOAD)
+    payload = typed_payload(context)
     if isinstance(payload, ViewSubmission):
         view = error_view(describe(error, payload, messenger))
         body = json.dumps({"response_action": "update", "view": view})

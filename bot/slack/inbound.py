@@ -2,9 +2,14 @@
 
 HTTP mode runs it after the signature check (bot.slack.edge), Socket Mode on every envelope
 (bot.slack.socket). A verified request is recorded as one `slack.inbound` event before anything
-acts on it, in the request's own thread (a failure is raised and logged, never dropped in a
-background thread); one that does not parse is recorded with `malformed: true` and its reason,
-and goes no further. Requests that fail the signature check are counted, never read.
+acts on it; one that does not parse is recorded with `malformed: true` and its reason, and goes
+no further. Requests that fail the signature check are counted, never read.
+
+In HTTP mode the records go to a group committer and the HTTP acknowledgement does not wait for
+them: the gate hands back a Receipt, and the work after the ack waits on it before it acts
+(bot.slack.listeners.after_ack), so the order "recorded, then acted on" still holds while Slack's
+3-second deadline never waits on the database. In Socket Mode (no committer) the record is
+written in the request's own thread before Bolt sees the envelope.
 """
 
 from __future__ import annotations
@@ -21,9 +26,19 @@ from slack_bolt.request.internals import build_context, parse_body
 
 from bot.context import AppContext
 from bot.slack.keys import actor_of, delivery_key
-from bot.slack.payloads import MalformedPayload, SlackPayload, parse_payload
+from bot.slack.payloads import (
+    AppRateLimited,
+    BlockSuggestion,
+    EventCallback,
+    MalformedPayload,
+    OtherEvent,
+    SlackPayload,
+    ViewClosed,
+    parse_payload,
+)
 from store import evidence
 from store.evidence import canonical_json
+from store.evidence_batch import GroupCommitter, Receipt
 from store.evidence_kinds import EvidenceKind
 
 log = logging.getLogger(__name__)
@@ -49,12 +64,43 @@ def _bolt_can_read(body: dict[str, Any]) -> None:
         raise MalformedPayload(f"unreadable ids ({type(error).__name__})") from None
 
 
+def acknowledged_only(payload: SlackPayload) -> bool:
+    """Deliveries the app takes note of but does not act on: acked at the edge (Bolt would
+    answer 404 for want of a listener, and Slack would retry the event)."""
+    if isinstance(payload, EventCallback):
+        return isinstance(payload.event, OtherEvent)
+    return isinstance(payload, ViewClosed | BlockSuggestion | AppRateLimited)
+
+
+def _record(
+    ctx: AppContext,
+    committer: GroupCommitter | None,
+    *,
+    actor: str,
+    kind: EvidenceKind,
+    subject: str,
+    payload: dict[str, Any],
+) -> None:
+    """Record an event nobody waits on: handed to the committer when there is one (a failure
+    is logged there), else written here."""
+    if committer is None:
+        with ctx.db.session() as session:
+            evidence.append(session, actor=actor, kind=kind, subject=subject, payload=payload)
+        return
+
+    def failed(error: BaseException) -> None:
+        log.error("could not record a %s event (%s): %s", kind.value, subject, error)
+
+    committer.submit(actor=actor, kind=kind, subject=subject, payload=payload, on_failure=failed)
+
+
 @dataclass
 class RejectionLog:
     """At most one `slack.rejected` event per reason a minute, carrying how many were not
     recorded: a flood of forged requests cannot flood the ledger."""
 
     ctx: AppContext
+    committer: GroupCommitter | None = None
     every_seconds: float = 60.0
     _last: dict[str, float] = field(default_factory=dict)
     _suppressed: dict[str, int] = field(default_factory=dict)
@@ -70,14 +116,14 @@ class RejectionLog:
             suppressed = self._suppressed.pop(reason, 0)
         log.warning("refused a Slack request: %s", reason)
         try:
-            with self.ctx.db.session() as session:
-                evidence.append(
-                    session,
-                    actor="unverified",
-                    kind=EvidenceKind.SLACK_REJECTED,
-                    subject=reason[:128],
-                    payload={"reason": reason, "not_recorded_since_last": suppressed},
-                )
+            _record(
+                self.ctx,
+                self.committer,
+                actor="unverified",
+                kind=EvidenceKind.SLACK_REJECTED,
+                subject=reason[:128],
+                payload={"reason": reason, "not_recorded_since_last": suppressed},
+            )
         except Exception:
             log.exception("could not record a refused Slack request")
 
@@ -93,39 +139,101 @@ def _malformed_payload(body: Any, reason: str) -> dict[str, Any]:
     return record
 
 
+@dataclass(frozen=True)
+class Admitted:
+    """A request that parsed: its typed payload, and the receipt of its `slack.inbound` record
+    (None once already written, in Socket Mode, or when nothing will act on it)."""
+
+    payload: SlackPayload
+    receipt: Receipt | None
+
+
 @dataclass
 class InboundGate:
     ctx: AppContext
+    committer: GroupCommitter | None = None
 
-    def admit_raw(self, raw: bytes, content_type: str | None) -> SlackPayload:
+    def admit_raw(self, raw: bytes, content_type: str | None) -> Admitted:
         """admit() for an HTTP body: one that cannot even be read is recorded by its hash."""
         try:
             body = read_body(raw, content_type)
         except MalformedPayload as error:
             record = {"malformed": True, "reason": error.reason}
             record["body_sha256"] = hashlib.sha256(raw).hexdigest()
-            self._record("slack", "malformed", record)
+            self._note("malformed", record)
             raise
         return self.admit(body)
 
-    def admit(self, body: Any) -> SlackPayload:
-        """The typed payload, recorded; or MalformedPayload, recorded as malformed."""
+    def admit(self, body: Any) -> Admitted:
+        """The typed payload, recorded (or handed over to be); or MalformedPayload, recorded as
+        malformed."""
         try:
             payload = parse_payload(body)
             _bolt_can_read(body)
         except MalformedPayload as error:
-            self._record("slack", "malformed", _malformed_payload(body, error.reason))
+            self._note("malformed", _malformed_payload(body, error.reason))
             raise
-        subject = delivery_key(payload) or str(getattr(payload, "type", "command"))
-        self._record(actor_of(payload), subject[:128], body)
-        return payload
-
-    def _record(self, actor: str, subject: str, payload: dict[str, Any]) -> None:
-        with self.ctx.db.session() as session:
-            evidence.append(
-                session,
+        subject = (delivery_key(payload) or str(getattr(payload, "type", "command")))[:128]
+        actor = actor_of(payload)
+        if self.committer is None or acknowledged_only(payload):
+            _record(
+                self.ctx,
+                self.committer,
                 actor=actor,
                 kind=EvidenceKind.SLACK_INBOUND,
                 subject=subject,
-                payload=payload,
+                payload=body,
             )
+            return Admitted(payload, None)
+        receipt = self.committer.hand_over(
+            actor=actor, kind=EvidenceKind.SLACK_INBOUND, subject=subject, payload=body
+        )
+        return Admitted(payload, receipt)
+
+    def _note(self, subject: str, payload: dict[str, Any]) -> None:
+        _record(
+            self.ctx,
+            self.committer,
+            actor="slack",
+            kind=EvidenceKind.SLACK_INBOUND,
+            subject=subject,
+            payload=payload,
+        )
+
+
+# The context key (a string, so Bolt copies it to the work after the ack) naming the request.
+REQUEST_REF = "aims_request_ref"
+# The context key telling a worker process its request's record did not commit (and why).
+NOT_RECORDED = "aims_not_recorded"
+# How long receipts are kept for the work after the ack to find.
+KEEP_RECEIPTS_SECONDS = 300.0
+
+
+class InboundReceipts:
+    """Receipts of `slack.inbound` records by request reference: the edge puts one in before
+    Bolt runs, the work after the ack waits on it before acting."""
+
+    def __init__(self, keep_seconds: float = KEEP_RECEIPTS_SECONDS) -> None:
+        self._keep = keep_seconds
+        self._items: dict[str, tuple[float, Receipt]] = {}
+        self._lock = threading.Lock()
+        self._swept = time.monotonic()
+
+    def put(self, ref: str, receipt: Receipt) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._items[ref] = (now, receipt)
+            if now - self._swept > self._keep / 10:
+                self._swept = now
+                for old in [r for r, (at, _) in self._items.items() if now - at > self._keep]:
+                    del self._items[old]
+
+    def get(self, ref: str | None) -> Receipt | None:
+        if ref is None:
+            return None
+        with self._lock:
+            found = self._items.get(ref)
+        return found[1] if found else None
+
+    def __len__(self) -> int:
+        return len(self._items)

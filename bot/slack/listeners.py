@@ -21,17 +21,22 @@ from sqlalchemy.orm import Session
 
 from bot.slack.blocks import SlackMessage, sections
 from bot.slack.errors import form_errors, report_error
+from bot.slack.inbound import NOT_RECORDED, REQUEST_REF
 from bot.slack.keys import actor_of, delivery_key
 from bot.slack.messenger import Messenger
-from bot.slack.middleware import PAYLOAD, claim_delivery, release_delivery
+from bot.slack.middleware import claim_delivery, release_delivery, typed_payload
 from bot.slack.outbox_sender import drain_outbox
 from bot.slack.payloads import BlockActions, EventCallback, SlashCommand, ViewSubmission
 from bot.slack.services import Services
 from governance.config import OrgConfig
 from governance.errors import AimsError, StaleActionError
+from store.evidence_batch import EvidenceCommitError
 
 log = logging.getLogger(__name__)
 P = TypeVar("P")
+# How long the work after an ack waits for its request's record (the ledger lock is contended
+# by every writer; a database that is down fails the batch at once).
+RECORD_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -84,8 +89,9 @@ SubmitHandler = Callable[[Work[ViewSubmission]], Answer]
 def after_ack(
     services: Services, kind: type[P], *, claim: bool = True
 ) -> Callable[[Callable[[P], None]], Callable[[BoltContext], None]]:
-    """Wrap a lazy listener (the work after the ack) that takes a typed payload: claim the
-    delivery first, so a redelivery, retry or double click does nothing, and route errors to
+    """Wrap a lazy listener (the work after the ack) that takes a typed payload: wait until
+    the request's `slack.inbound` record is committed (nothing acts on an unrecorded request),
+    claim the delivery, so a redelivery, retry or double click does nothing, and route errors to
     the one error handler (Bolt's error handler does not see lazy listeners). Work that raises
     releases the claim first, so Slack's retry (or the person trying again) is not dropped.
 
@@ -95,13 +101,18 @@ def after_ack(
 
     def wrap(func: Callable[[P], None]) -> Callable[[BoltContext], None]:
         def run(context: BoltContext) -> None:
-            payload = context.get(PAYLOAD)
+            payload = typed_payload(context)
             if not isinstance(payload, kind):
                 log.error("listener %s got %s", func.__name__, type(payload).__name__)
                 return
             key = delivery_key(payload)  # type: ignore[arg-type]
+            receipt = services.receipts.get(context.get(REQUEST_REF))
             claimed = False
             try:
+                if receipt is not None:
+                    receipt.wait(RECORD_WAIT_SECONDS)
+                if context.get(NOT_RECORDED):  # sent by the serving process (bot.slack.workers)
+                    raise EvidenceCommitError(f"not recorded: {context.get(NOT_RECORDED)}")
                 claimed = claim_delivery(services.ctx, key) if claim else False
                 if claimed or not claim:
                     func(payload)
@@ -208,7 +219,7 @@ def trigger_of(click: BlockActions | SlashCommand) -> str:
 
 def submitted(context: BoltContext) -> ViewSubmission:
     """The typed form submission a view listener was called for."""
-    payload = context.get(PAYLOAD)
+    payload = typed_payload(context)
     if not isinstance(payload, ViewSubmission):
         raise StaleActionError("That form could not be read; please open it again.")
     return payload

@@ -1,59 +1,57 @@
-"""Running the app: HTTP mode (a threaded WSGI server on /slack/events) or Socket Mode, plus
+"""Running the app: HTTP mode (uvicorn serving /slack/events, bot.slack.http) or Socket Mode, plus
 the outbox sender and (once it exists) the scheduler, in background threads. Policy answers are
 warmed up first (retrieval.warm_up), before any thread or request can need them."""
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
-from socketserver import ThreadingMixIn
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.context import AppContext
+from bot.health import readiness_probe
 from bot.slack.edge import EVENTS_PATH, SlackEdge
+from bot.slack.health import readiness_check
+from bot.slack.http import Readiness, SlackHttpApp, SlackHttpServer, uvicorn_server
 from bot.slack.inbound import InboundGate, RejectionLog
 from bot.slack.outbox_sender import drain_outbox
 from bot.slack.services import Services
+from bot.slack.workers import WorkerPool, WorkerSpec, use_workers
 from governance.errors import ConfigError
 from retrieval.warm_up import warm_up
 from scheduler.service import start_for_context
+from store.evidence_batch import GroupCommitter
 
 log = logging.getLogger(__name__)
+ACK_SWITCH_INTERVAL = 0.0005
 
 
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    """Each request on its own thread, so a slow request never delays another's ack."""
-
-    daemon_threads = True
-    request_queue_size = 128
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.debug("http: %s", format % args)
-
-
-def make_http_server(app: App, services: Services, host: str, port: int) -> ThreadingWSGIServer:
-    """Serve the Bolt app behind the verifying edge on host:port (port 0 = any free port);
-    call serve_forever()."""
+def make_http_server(
+    app: App,
+    services: Services,
+    host: str,
+    port: int,
+    *,
+    readiness: Readiness | None = None,
+) -> SlackHttpServer:
+    """The Bolt app behind the verifying edge on host:port (port 0 = any free port): call
+    serve(), or start() for a background thread."""
     if not services.config.signing_secret:
         raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET (see docs/slack.md).")
+    # Inbound records are committed in batches off the ack path (see bot.slack.edge).
+    committer = GroupCommitter(services.ctx.db)
     edge = SlackEdge(
-        bolt=SlackRequestHandler(app, path=EVENTS_PATH),
+        app=app,
         signing_secret=services.config.signing_secret,
-        gate=InboundGate(services.ctx),
-        rejections=RejectionLog(services.ctx),
+        gate=InboundGate(services.ctx, committer),
+        rejections=RejectionLog(services.ctx, committer),
+        receipts=services.receipts,
     )
-    server = make_server(
-        host, port, edge, server_class=ThreadingWSGIServer, handler_class=QuietHandler
-    )
-    assert isinstance(server, ThreadingWSGIServer)
-    return server
+    asgi = SlackHttpApp(edge, readiness)
+    return SlackHttpServer(uvicorn_server(asgi, host, port), asgi, committer)
 
 
 class OutboxLoop(threading.Thread):
@@ -99,14 +97,39 @@ def serve(
     port: int,
     scheduler: bool = True,
     warm: bool = True,
+    workers: int = 0,
 ) -> None:
     """Run until interrupted, in Socket Mode when an app token is set, HTTP mode otherwise.
 
-    With `warm`, the embedding model and the policy indexes are loaded first, so the first
-    question is answered as fast as the rest."""
-    if warm:
+    In HTTP mode with `workers`, the work after each ack runs in that many worker processes
+    (bot.slack.workers), which warm up before the server starts. Otherwise, with `warm`, the
+    embedding model and the policy indexes are loaded here first, so the first question is
+    answered as fast as the rest."""
+    pool = None
+    if workers > 0 and not services.config.socket_mode:
+        spec = WorkerSpec(
+            config_path=ctx.config_path,
+            threads=8,
+            verbose=logging.getLogger().getEffectiveLevel() <= logging.INFO,
+            log_format=None,  # the workers read AIMS_LOG_FORMAT as this process did
+        )
+        pool = WorkerPool(spec, workers)
+        use_workers(app, pool, services.receipts)
+        seconds = pool.wait_ready()
+        log.warning("AIMS Bot ready in %.1f s: %d worker processes warmed up", seconds, workers)
+    elif warm:
         ready = warm_up(ctx)
         log.warning("AIMS Bot ready in %.1f s: %s", ready.seconds, ready.summary())
+    try:
+        _serve(ctx, app, services, host=host, port=port, scheduler=scheduler)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _serve(
+    ctx: AppContext, app: App, services: Services, *, host: str, port: int, scheduler: bool
+) -> None:
     stop = start_background(ctx, app, scheduler=scheduler)
     config = services.config
     try:
@@ -119,10 +142,15 @@ def serve(
             )
             handler.start()  # type: ignore[no-untyped-call]
         else:
-            server = make_http_server(app, services, host, port)
-            log.warning(
-                "AIMS Bot listening on http://%s:%s%s", host, server.server_port, EVENTS_PATH
-            )
-            server.serve_forever()
+            # A thread waiting for the interpreter gets it after at most this long (default
+            # 5 ms): the ack loop never waits longer than that behind the work after earlier acks.
+            sys.setswitchinterval(ACK_SWITCH_INTERVAL)
+            probe = readiness_probe(ctx)
+            server = make_http_server(app, services, host, port, readiness=readiness_check(probe))
+            log.warning("AIMS Bot listening on http://%s:%s%s", host, port, EVENTS_PATH)
+            try:
+                server.serve()
+            finally:
+                probe.close()
     finally:
         stop()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.context import AppContext
 from bot.slack.config import SlackConfig
+from bot.slack.inbound import InboundReceipts
 from bot.slack.messenger import Messenger, RouterFactory, RouterLike
 from bot.slack.payloads import EventCallback, Interaction, SlashCommand
 from intake.replies import Inbound
@@ -17,6 +18,8 @@ class Services:
     messenger: Messenger
     router_factory: RouterFactory
     config: SlackConfig
+    # Filled by the HTTP edge; the work after each ack waits on its request's record.
+    receipts: InboundReceipts = field(default_factory=InboundReceipts)
 
     def router(self) -> RouterLike:
         return self.router_factory(self.ctx)

@@ -29,7 +29,6 @@ import hmac
 import http.client
 import itertools
 import json
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -47,6 +46,7 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.slack.app import create_app, make_client
 from bot.slack.config import SlackConfig
+from bot.slack.http import Readiness
 from bot.slack.messenger import RouterFactory
 from bot.slack.run import make_http_server
 from bot.slack.services import Services
@@ -212,8 +212,17 @@ class SlackRig:
     def send_command(
         self, command: str, text: str = "", *, user: str = DEFAULT_USER, channel: str = "C0GENERAL"
     ) -> Response:
+        form = self.command_form(command, text, user=user, channel=channel)
+        return self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    def command_form(
+        self, command: str, text: str = "", *, user: str = DEFAULT_USER, channel: str = "C0GENERAL"
+    ) -> dict[str, str]:
+        """A slash command's form fields as Slack posts them (send it urlencoded, as often as
+        you like: a retry is the same form); its response_url is the stand-in's
+        /response/<trigger_id>."""
         trigger = f"trig-{next(_ids)}"
-        form = {
+        return {
             "token": "legacy",
             "team_id": TEAM,
             "team_domain": "acme",
@@ -227,12 +236,10 @@ class SlackRig:
             "response_url": self.standin.response_url(trigger),
             "trigger_id": trigger,
         }
-        return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
     # -- interactivity --
     def send_interaction(self, payload: dict[str, Any], **kwargs: Any) -> Response:
-        body = urlencode({"payload": json.dumps(payload)})
-        return self.post(body, "application/x-www-form-urlencoded", **kwargs)
+        return self.post(interaction_body(payload), "application/x-www-form-urlencoded", **kwargs)
 
     def click(
         self,
@@ -245,6 +252,21 @@ class SlackRig:
     ) -> Response:
         """Click a button (by label or action_id) or pick a select option in a message the bot
         sent (a recorded chat.postMessage / chat.postEphemeral / response_url call)."""
+        return self.send_interaction(
+            self.click_payload(call, label=label, action_id=action_id, user=user, option=option)
+        )
+
+    def click_payload(
+        self,
+        call: Call,
+        *,
+        label: str | None = None,
+        action_id: str | None = None,
+        user: str = DEFAULT_USER,
+        option: str | None = None,
+    ) -> dict[str, Any]:
+        """The block_actions payload `click` sends (send it with interaction_body, as often as
+        you like: a double click or a retry is the same payload)."""
         block, element = find_element(call.blocks, label=label, action_id=action_id, option=option)
         action = {
             "type": element["type"],
@@ -278,7 +300,7 @@ class SlackRig:
         }
         if not is_ephemeral:
             payload["message"] = {"ts": ts, "text": call.args.get("text"), "blocks": call.blocks}
-        return self.send_interaction(payload)
+        return payload
 
     def click_home(
         self, view: dict[str, Any], action_id: str, *, user: str = DEFAULT_USER
@@ -324,6 +346,11 @@ class SlackRig:
         return self.send_interaction(payload)
 
 
+def interaction_body(payload: dict[str, Any]) -> str:
+    """An interaction's form body, as Slack posts it (application/x-www-form-urlencoded)."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def find_element(
     blocks: list[dict[str, Any]],
     *,
@@ -352,10 +379,13 @@ def start_slack_rig(
     router_factory: RouterFactory | None = None,
     standin: SlackStandin | None = None,
     api_url: str | None = None,
+    readiness: Readiness | None = None,
 ) -> Iterator[SlackRig]:
     """Start the stand-in (unless given), the app built for `ctx`, and its HTTP server on a
     free port; stop them all afterwards. `api_url` points the Web API client at another
-    Slack-compatible server instead (the stand-in still serves response_urls)."""
+    Slack-compatible server instead (the stand-in still serves response_urls). `readiness` is
+    what the server's /readyz runs (e.g. bot.slack.health.readiness_check(probe)); without it
+    /readyz answers like /healthz."""
     own = standin is None
     standin = standin or SlackStandin().start()
     config = SlackConfig(
@@ -368,15 +398,12 @@ def start_slack_rig(
     app, services = create_app(
         ctx, config, router_factory=router_factory, client=make_client(config)
     )
-    server = make_http_server(app, services, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/slack/events"
+    server = make_http_server(app, services, "127.0.0.1", 0, readiness=readiness).start()
+    url = f"http://127.0.0.1:{server.port}/slack/events"
     try:
         yield SlackRig(ctx=ctx, standin=standin, app=app, services=services, url=url)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         if own:
             standin.stop()
 

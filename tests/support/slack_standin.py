@@ -35,6 +35,7 @@ class Call:
     args: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     response: dict[str, Any] = field(default_factory=dict)
+    path: str = ""  # the request's path, e.g. /response/<name> for a response_url call
 
     @property
     def ts(self) -> str | None:
@@ -183,7 +184,9 @@ class SlackStandin:
             time.sleep(quiet / 3)
 
     # -- answering --
-    def handle(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, Any]:
+    def handle(
+        self, method: str, args: dict[str, Any], token: str | None, path: str = ""
+    ) -> tuple[int, Any]:
         if method in self._latency:
             time.sleep(random.uniform(0.0, self._latency[method]))
         self._wait_if_held(method, args)
@@ -202,7 +205,7 @@ class SlackStandin:
         else:
             answer = {"ok": True, **self._answer(method, args)}
         with self._lock:
-            self.calls.append(Call(method, args, response=answer))
+            self.calls.append(Call(method, args, response=answer, path=path))
             self.violations += problems
             self._lock.notify_all()
         return 200, answer
@@ -294,7 +297,7 @@ def _handler_for(standin: SlackStandin) -> type[BaseHTTPRequestHandler]:
                 if url.path.startswith("/response/")
                 else url.path.removeprefix("/api/")
             )
-            status, body = standin.handle(method, args, token)
+            status, body = standin.handle(method, args, token, url.path)
             if status == 429:
                 self.send_response(429)
                 self.send_header("Retry-After", str(body))

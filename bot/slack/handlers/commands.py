@@ -16,7 +16,7 @@ from bot.slack.flows import start_registration_in_dm
 from bot.slack.ids import AimsSubcommand, Command
 from bot.slack.incidents import open_report_form
 from bot.slack.listeners import after_ack
-from bot.slack.middleware import PAYLOAD
+from bot.slack.middleware import typed_payload
 from bot.slack.payloads import SlashCommand
 from bot.slack.services import Services, inbound
 from governance.config import OrgConfig
@@ -45,7 +45,7 @@ def ack_text(command: SlashCommand, config: OrgConfig) -> str | None:
 
 def acker(services: Services) -> Callable[[Ack, BoltContext], None]:
     def ack_command(ack: Ack, context: BoltContext) -> None:
-        command = context.get(PAYLOAD)
+        command = typed_payload(context)
         text = ack_text(command, services.ctx.config) if isinstance(command, SlashCommand) else None
         # Bolt refuses ack(text=None): a bare ack when the answer follows (or a form opens).
         if text is None:
