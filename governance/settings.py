@@ -20,5 +20,6 @@ class Settings(BaseSettings):
     llm: str | None = None
     embedding_model: str | None = None
     port: int = 3000
-    # HTTP mode: processes running the work after Slack's acks (0: threads in the serving one).
+    # HTTP mode: processes running the work after Slack's acks (0: threads in the serving one;
+    # one at most with an embedded index, which is safe in one process only).
     workers: int = 2

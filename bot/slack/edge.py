@@ -22,7 +22,7 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +112,12 @@ def _is_event(raw: bytes) -> bool:
     return isinstance(body, dict) and body.get("type") == "event_callback"
 
 
+def from_slack(headers: Mapping[str, str]) -> dict[str, str | Sequence[str]]:
+    """The headers Bolt may read: never its own x-slack-bolt-* ones (they make it run one lazy
+    listener in place of the ack, and the signature does not cover headers)."""
+    return {name: value for name, value in headers.items() if not name.startswith("x-slack-bolt-")}
+
+
 # This process's requests are numbered under a prefix of its own (random bytes cost more than
 # the rest of an ack here), so references from several replicas never collide.
 _REF_PREFIX = os.urandom(3).hex()
@@ -166,7 +172,7 @@ class SlackEdge:
         request = BoltRequest(
             body=body.decode("utf-8"),
             query=query,
-            headers=dict(headers),
+            headers=from_slack(headers),
             context={REQUEST_REF: ref},
         )
         fields = {"slack_event_id": payload.event_id} if isinstance(payload, EventCallback) else {}

@@ -205,8 +205,8 @@ class InboundGate:
 REQUEST_REF = "aims_request_ref"
 # The context key telling a worker process its request's record did not commit (and why).
 NOT_RECORDED = "aims_not_recorded"
-# How long receipts are kept for the work after the ack to find.
-KEEP_RECEIPTS_SECONDS = 300.0
+# How long receipts nobody took are kept (a request with no work after its ack).
+KEEP_RECEIPTS_SECONDS = 3600.0
 
 
 class InboundReceipts:
@@ -228,11 +228,12 @@ class InboundReceipts:
                 for old in [r for r, (at, _) in self._items.items() if now - at > self._keep]:
                     del self._items[old]
 
-    def get(self, ref: str | None) -> Receipt | None:
+    def take(self, ref: str | None) -> Receipt | None:
+        """The request's receipt, once (its work is the one that waits on it)."""
         if ref is None:
             return None
         with self._lock:
-            found = self._items.get(ref)
+            found = self._items.pop(ref, None)
         return found[1] if found else None
 
     def __len__(self) -> int:

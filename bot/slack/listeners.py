@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -37,6 +38,8 @@ P = TypeVar("P")
 # How long the work after an ack waits for its request's record (the ledger lock is contended
 # by every writer; a database that is down fails the batch at once).
 RECORD_WAIT_SECONDS = 30.0
+# Sends what a form's change queued, after the form has its answer.
+_SENDING = ThreadPoolExecutor(2, thread_name_prefix="aims-send")
 
 
 @dataclass
@@ -106,7 +109,7 @@ def after_ack(
                 log.error("listener %s got %s", func.__name__, type(payload).__name__)
                 return
             key = delivery_key(payload)  # type: ignore[arg-type]
-            receipt = services.receipts.get(context.get(REQUEST_REF))
+            receipt = services.receipts.take(context.get(REQUEST_REF))
             claimed = False
             try:
                 if receipt is not None:
@@ -184,7 +187,8 @@ def on_submit(
                 ack()
             else:
                 ack(response_action="update", view=answer.view)
-            send_queued(services)
+            # Bolt answers the form once this returns: the sending must not delay it.
+            _SENDING.submit(send_queued, services)
 
         run.__name__ = handler.__name__
         return run

@@ -5,9 +5,11 @@ warmed up first (retrieval.warm_up), before any thread or request can need them.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App
 
@@ -27,6 +29,18 @@ from store.evidence_batch import GroupCommitter
 
 log = logging.getLogger(__name__)
 ACK_SWITCH_INTERVAL = 0.0005
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """uvicorn stops gracefully on SIGTERM, then raises the signal again for the handler it
+    found: the default one would end the process before the records still queued are
+    committed and the workers stopped. This one unwinds through every `finally` instead."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit)
 
 
 def make_http_server(
@@ -106,6 +120,10 @@ def serve(
     embedding model and the policy indexes are loaded here first, so the first question is
     answered as fast as the rest."""
     pool = None
+    if workers > 1 and not ctx.settings.chroma_url:
+        # An embedded Chroma index is safe in one process only (a Chroma server in any number).
+        log.warning("one worker process: the policy index is embedded (AIMS_CHROMA_URL unset)")
+        workers = 1
     if workers > 0 and not services.config.socket_mode:
         spec = WorkerSpec(
             config_path=ctx.config_path,
@@ -121,14 +139,35 @@ def serve(
         ready = warm_up(ctx)
         log.warning("AIMS Bot ready in %.1f s: %s", ready.seconds, ready.summary())
     try:
-        _serve(ctx, app, services, host=host, port=port, scheduler=scheduler)
+        _serve(ctx, app, services, host=host, port=port, scheduler=scheduler, pool=pool)
     finally:
         if pool is not None:
             pool.close()
 
 
+def with_workers(check: Readiness, pool: WorkerPool | None) -> Readiness:
+    """/readyz also fails while no worker process is alive: acks would pile up unanswered."""
+    if pool is None:
+        return check
+
+    def ready() -> tuple[bool, dict[str, Any]]:
+        ok, details = check()
+        alive = pool.alive
+        details = {**details, "workers_alive": alive}
+        return (ok, details) if alive else (False, {**details, "status": "unavailable"})
+
+    return ready
+
+
 def _serve(
-    ctx: AppContext, app: App, services: Services, *, host: str, port: int, scheduler: bool
+    ctx: AppContext,
+    app: App,
+    services: Services,
+    *,
+    host: str,
+    port: int,
+    scheduler: bool,
+    pool: WorkerPool | None,
 ) -> None:
     stop = start_background(ctx, app, scheduler=scheduler)
     config = services.config
@@ -146,8 +185,10 @@ def _serve(
             # 5 ms): the ack loop never waits longer than that behind the work after earlier acks.
             sys.setswitchinterval(ACK_SWITCH_INTERVAL)
             probe = readiness_probe(ctx)
-            server = make_http_server(app, services, host, port, readiness=readiness_check(probe))
+            readiness = with_workers(readiness_check(probe), pool)
+            server = make_http_server(app, services, host, port, readiness=readiness)
             log.warning("AIMS Bot listening on http://%s:%s%s", host, port, EVENTS_PATH)
+            exit_cleanly_on_sigterm()
             try:
                 server.serve()
             finally:

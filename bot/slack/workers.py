@@ -13,17 +13,22 @@ scheduling priority, that run it with the same Bolt app:
 - a worker builds the app like `aims run` does, warms up, and dispatches each job to Bolt as a
   lazy-only request (Bolt's own mechanism for running one lazy listener elsewhere), so the
   listener runs exactly as it would in-process: claim, work, error path, outbox;
-- a worker that dies is replaced; the jobs it held are lost like the threads' were on a crash
-  (each was recorded before it was sent, and Slack's delivery was already acknowledged).
+- jobs are dealt round-robin, each worker with its own queue, taking a job only when one of
+  its threads is free;
+- a worker that dies is replaced (backing off if it keeps dying); the jobs in its queue are lost
+  as the threads' were on a crash (each was recorded before it was sent, and Slack's delivery
+  was already acknowledged).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -78,20 +83,29 @@ def job_of(function: Callable[..., None], request: BoltRequest) -> LazyJob:
     )
 
 
+@dataclass
+class _Worker:
+    """One worker process and its own job queue: a process killed while reading a shared
+    queue would leave it locked for every other reader."""
+
+    process: Any
+    jobs: Any
+    failures: int = 0  # deaths in a row, for the back-off before the next start
+    start_after: float = 0.0
+
+
 class WorkerPool:
-    """Worker processes fed from one queue; each job is sent once its record has committed."""
+    """Worker processes, jobs dealt round-robin; each job is sent once its record committed."""
 
     def __init__(self, spec: WorkerSpec, processes: int) -> None:
         self._spec = spec
         self._mp = multiprocessing.get_context("spawn")  # never fork a process with threads
-        self._jobs: Any = self._mp.Queue()
         self._ready: Any = self._mp.Queue()  # each worker's pid once it has warmed up
-        self._workers: list[Any] = []
-        # One thread, so jobs reach the queue in the order their requests arrived.
+        self._workers = [self._spawn() for _ in range(processes)]
+        self._turn = 0
+        # One thread, so jobs reach the workers in the order their requests arrived.
         self._forward = ThreadPoolExecutor(1, thread_name_prefix="aims-forward")
         self._stopping = threading.Event()
-        for _ in range(processes):
-            self._workers.append(self._spawn())
         self._supervisor = threading.Thread(
             target=self._supervise, name="aims-workers", daemon=True
         )
@@ -106,26 +120,48 @@ class WorkerPool:
                 receipt.wait(RECORD_WAIT_SECONDS)
             except Exception as error:
                 job = replace(job, context={**job.context, NOT_RECORDED: str(error)[:300]})
-        self._jobs.put(job)
+        self._next_worker().jobs.put(job)
 
-    def _spawn(self) -> Any:
+    def _next_worker(self) -> _Worker:
+        """The next live worker in turn; while none is, wait for the supervisor to start one
+        (a dead worker's queue is never read again)."""
+        while True:
+            for _ in range(len(self._workers)):
+                self._turn = (self._turn + 1) % len(self._workers)
+                worker = self._workers[self._turn]
+                if worker.process.is_alive():
+                    return worker
+            if self._stopping.wait(0.1):
+                return self._workers[self._turn]
+
+    def _spawn(self, failures: int = 0) -> _Worker:
+        jobs = self._mp.Queue()
         process = self._mp.Process(
             target=worker_main,
-            args=(self._jobs, self._ready, self._spec),
+            args=(jobs, self._ready, self._spec),
             name="aims-worker",
             daemon=True,
         )
         process.start()
-        return process
+        return _Worker(process, jobs, failures)
 
     def _supervise(self) -> None:
         while not self._stopping.wait(1.0):
-            for index, process in enumerate(self._workers):
-                if not process.is_alive() and not self._stopping.is_set():
+            for index, worker in enumerate(self._workers):
+                if worker.process.is_alive() or self._stopping.is_set():
+                    continue
+                now = time.monotonic()
+                if not worker.start_after:
+                    # The jobs in its queue are lost with it (each was recorded first).
                     log.error(
-                        "worker %s exited (%s); starting another", process.pid, process.exitcode
+                        "worker %s exited (%s); starting another",
+                        worker.process.pid,
+                        worker.process.exitcode,
                     )
-                    self._workers[index] = self._spawn()
+                    worker.start_after = now + min(60.0, 2.0**worker.failures - 1)
+                if now >= worker.start_after:
+                    worker.jobs.cancel_join_thread()
+                    self._workers[index] = self._spawn(worker.failures + 1)
 
     def wait_ready(self, timeout: float = 300.0) -> float:
         """Seconds until every worker had warmed up; RuntimeError if one dies first or time
@@ -139,33 +175,37 @@ class WorkerPool:
                 waiting -= 1
             except queue.Empty:
                 if time.monotonic() > deadline or any(
-                    p.exitcode is not None for p in self._workers
+                    w.process.exitcode is not None for w in self._workers
                 ):
                     raise RuntimeError(
                         "a worker process did not start (see its log above)"
                     ) from None
+        for worker in self._workers:
+            worker.failures = 0
         return time.monotonic() - started
 
     @property
     def alive(self) -> int:
-        return sum(1 for process in self._workers if process.is_alive())
+        return sum(1 for worker in self._workers if worker.process.is_alive())
 
     def close(self, timeout: float = 10.0) -> None:
         """Let the workers finish what they hold, then stop them."""
         self._stopping.set()
         self._forward.shutdown(wait=True)
-        for _ in self._workers:
-            self._jobs.put(_STOP)
+        for worker in self._workers:
+            worker.jobs.put(_STOP)
         deadline = time.monotonic() + timeout
-        for process in self._workers:
-            process.join(max(0.0, deadline - time.monotonic()))
-        for process in self._workers:
-            if process.is_alive():
-                log.warning("worker %s still busy after %.0f s; stopping it", process.pid, timeout)
-                process.terminate()
-        for channel in (self._jobs, self._ready):
-            channel.close()
-            channel.join_thread()
+        for worker in self._workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+        for worker in self._workers:
+            if worker.process.is_alive():
+                log.warning(
+                    "worker %s still busy after %.0f s; stopping it", worker.process.pid, timeout
+                )
+                worker.process.kill()
+            worker.jobs.cancel_join_thread()  # unread jobs must not hold up the exit
+            worker.jobs.close()
+        self._ready.close()
 
 
 class WorkerLazyRunner(LazyListenerRunner):
@@ -178,11 +218,23 @@ class WorkerLazyRunner(LazyListenerRunner):
 
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
         job = job_of(function, request)
-        self.pool.submit(job, self.receipts.get(job.context.get(REQUEST_REF)))
+        self.pool.submit(job, self.receipts.take(job.context.get(REQUEST_REF)))
+
+
+def _hand_off(request: BoltRequest, function_name: str) -> BoltRequest:
+    """What Bolt passes the lazy runner: the request itself, named for one lazy listener. Bolt
+    deep-copies the request for an in-process listener (most of an ack's time); a worker
+    rebuilds it from the body and headers, so a shallow copy does."""
+    copied = copy.copy(request)
+    copied.lazy_only, copied.lazy_function_name = True, function_name
+    return copied
 
 
 def use_workers(app: App, pool: WorkerPool, receipts: InboundReceipts) -> None:
-    app.listener_runner.lazy_listener_runner = WorkerLazyRunner(app.logger, pool, receipts)
+    runner = app.listener_runner
+    runner.lazy_listener_runner = WorkerLazyRunner(app.logger, pool, receipts)
+    if hasattr(runner, "_build_lazy_request"):  # Bolt's hook for that copy
+        runner._build_lazy_request = _hand_off  # type: ignore[method-assign, assignment]
 
 
 # --- in the worker process ---------------------------------------------------------------------
@@ -214,6 +266,10 @@ def worker_main(jobs: Any, ready: Any, spec: WorkerSpec) -> None:
     """A worker process: build the app as `aims run` does, warm up, run jobs until told to stop."""
     parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), name="aims-orphan", daemon=True).start()
+    # Ctrl-C, or a service manager's SIGTERM, reaches the whole process group: the serving
+    # process decides when workers stop (after they finish what they hold).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
     configure_logging(spec.verbose, spec.log_format)
@@ -228,6 +284,19 @@ def worker_main(jobs: Any, ready: Any, spec: WorkerSpec) -> None:
     log.warning("worker %s ready in %.1f s: %s", os.getpid(), warmed.seconds, warmed.summary())
     ready.put(os.getpid())
     pool = ContextThreadPoolExecutor(spec.threads, thread_name_prefix="aims-work")
-    while (job := jobs.get()) is not _STOP:
-        pool.submit(run_job, app, job)
+    # A job is taken only when a thread is free for it: the rest wait in the queue.
+    free = threading.BoundedSemaphore(spec.threads)
+
+    def run_then_free(job: LazyJob) -> None:
+        try:
+            run_job(app, job)
+        finally:
+            free.release()
+
+    while True:
+        free.acquire()
+        job = jobs.get()
+        if job is _STOP:
+            break
+        pool.submit(run_then_free, job)
     pool.shutdown(wait=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -100,10 +101,41 @@ def test_aims_run_serves_signed_requests_in_http_mode(
         help_reply = slack_standin.wait_for("response_url", timeout=30)[0]
         assert "Register a new AI use" in help_reply.text_of_blocks()
         assert slack_standin.calls_to("auth.test")  # it checked the token with "Slack"
+
+        # The work after the ack runs in a worker process; one that dies is replaced, and the
+        # next DM is answered by its successor (what the dead one held is lost with it).
+        (worker,) = worker_pids(process.pid)
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while worker_pids(process.pid) in ([], [worker]):
+            assert time.monotonic() < deadline, "no worker replaced the one that died"
+            time.sleep(0.2)
+        (successor,) = worker_pids(process.pid)
+        rig.send_message("help", user="U0RESTART1")
+        reply = slack_standin.wait_for("chat.postMessage", 2, timeout=120)[-1]
+        assert reply.args["channel"] == "D0RESTART1"
     finally:
         process.terminate()
-        output = process.communicate(timeout=10)[0].decode()
+        output = process.communicate(timeout=30)[0].decode()
     assert "AIMS Bot ready in" in output and "embedding model loaded" in output
+    assert f"worker {worker} exited" in output
+
+
+def _read(path: Path) -> list[str]:
+    try:
+        return path.read_text().split()
+    except OSError:  # that thread, or that process, has just ended
+        return []
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The serving process's worker processes (not multiprocessing's resource tracker)."""
+    children = [  # each thread's own children (a replacement is started by another thread)
+        pid for task in Path(f"/proc/{parent}/task").iterdir() for pid in _read(task / "children")
+    ]
+    return [
+        int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
 
 
 def test_socket_mode_connects_with_the_app_token_through_slack_api_url(
