@@ -119,6 +119,13 @@ def test_aims_run_serves_signed_requests_in_http_mode(
         output = process.communicate(timeout=30)[0].decode()
     assert "AIMS Bot ready in" in output and "embedding model loaded" in output
     assert f"worker {worker} exited" in output
+    # SIGTERM stops it cleanly (queued records committed, workers stopped), not with the signal.
+    assert process.returncode == 0, output[-2000:]
+    assert not Path(f"/proc/{successor}").exists() or "zombie" in _status(successor)
+
+
+def _status(pid: int) -> str:
+    return " ".join(_read(Path(f"/proc/{pid}/status"))).lower()
 
 
 def _read(path: Path) -> list[str]:
