@@ -346,16 +346,15 @@ def probe_database(
             return DatabaseStatus(
                 kind=kind, url=shown, reachable=True, created=False, revision=revision
             ), None
+
+    def unreachable(exc: BaseException) -> tuple[DatabaseStatus, Figures | None]:
+        error, hint = _reason(exc, password), _database_hint(url, kind, exc)
+        return DatabaseStatus(kind=kind, url=shown, reachable=False, error=error, hint=hint), None
+
     try:
         engine = probe_engine(url, timeout=timeout)
     except (ArgumentError, NoSuchModuleError, ModuleNotFoundError) as exc:
-        return DatabaseStatus(
-            kind=kind,
-            url=shown,
-            reachable=False,
-            error=_reason(exc, password),
-            hint=_database_hint(url, kind, exc),
-        ), None
+        return unreachable(exc)
     try:
         with engine.connect() as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -363,13 +362,7 @@ def probe_database(
                 connection.execute(text(f"SET statement_timeout = {int(timeout * 1000)}"))
             figures = _read_figures(connection, now or utcnow())
     except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
-        return DatabaseStatus(
-            kind=kind,
-            url=shown,
-            reachable=False,
-            error=_reason(exc, password),
-            hint=_database_hint(url, kind, exc),
-        ), None
+        return unreachable(exc)
     finally:
         engine.dispose()
     status = DatabaseStatus(kind=kind, url=shown, reachable=True, revision=figures.revision)

@@ -105,6 +105,16 @@ class Counting:
                 self.running -= 1
 
 
+@contextmanager
+def serving_probe(app_context: AppContext, probe: ReadinessProbe) -> Iterator[Client]:
+    """The server, its /readyz running `probe` (closed afterwards)."""
+    try:
+        with serving(app_context, readiness_check(probe)) as request:
+            yield request
+    finally:
+        probe.close()
+
+
 # --- /healthz ------------------------------------------------------------------------------------
 
 
@@ -151,13 +161,9 @@ def test_every_other_path_is_the_edges_404(app_context: AppContext) -> None:
 
 
 def test_readyz_is_200_when_the_database_answers(app_context: AppContext, db: Database) -> None:
-    probe = ReadinessProbe(db.url)
-    try:
-        with serving(app_context, readiness_check(probe)) as request:
-            answer = request("/readyz")
-            head = request("/readyz", method="HEAD")
-    finally:
-        probe.close()
+    with serving_probe(app_context, ReadinessProbe(db.url)) as request:
+        answer = request("/readyz")
+        head = request("/readyz", method="HEAD")
     assert answer.status == 200, answer.body
     assert answer.json() == {
         "status": "ready",
@@ -170,12 +176,8 @@ def test_readyz_is_200_when_the_database_answers(app_context: AppContext, db: Da
 
 def test_readyz_of_a_context_checks_its_database(app_context: AppContext) -> None:
     """What `aims run` passes: readiness_check(readiness_probe(ctx))."""
-    probe = readiness_probe(app_context)
-    try:
-        with serving(app_context, readiness_check(probe)) as request:
-            answer = request("/readyz")
-    finally:
-        probe.close()
+    with serving_probe(app_context, readiness_probe(app_context)) as request:
+        answer = request("/readyz")
     assert answer.status == 200 and answer.json()["status"] == "ready"
 
 
@@ -191,14 +193,10 @@ def test_readyz_is_503_naming_the_database_on_a_closed_postgres_port(
 ) -> None:
     port = closed_port()
     url = f"postgresql+psycopg://aims:hunter2secret@127.0.0.1:{port}/x"
-    probe = ReadinessProbe(url)
-    try:
-        with serving(app_context, readiness_check(probe)) as request:
-            started = time.monotonic()
-            answer = request("/readyz")
-            elapsed = time.monotonic() - started
-    finally:
-        probe.close()
+    with serving_probe(app_context, ReadinessProbe(url)) as request:
+        started = time.monotonic()
+        answer = request("/readyz")
+        elapsed = time.monotonic() - started
     assert elapsed < 5  # a closed port does not hang the check
     assert answer.status == 503
     assert answer.headers["content-type"] == "application/json"
@@ -216,12 +214,8 @@ def test_readyz_is_503_for_a_sqlite_file_under_a_missing_folder(
     app_context: AppContext, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'missing' / 'aims.db'}"
-    probe = ReadinessProbe(url)
-    try:
-        with serving(app_context, readiness_check(probe)) as request:
-            answer = request("/readyz")
-    finally:
-        probe.close()
+    with serving_probe(app_context, ReadinessProbe(url)) as request:
+        answer = request("/readyz")
     assert answer.status == 503
     assert [check["name"] for check in answer.json()["checks"] if not check["ok"]] == ["database"]
     assert "missing" not in answer.body
@@ -232,12 +226,8 @@ def test_readyz_is_503_naming_chroma_when_its_server_is_down(
     app_context: AppContext, db: Database
 ) -> None:
     chroma = f"http://127.0.0.1:{closed_port()}"
-    probe = ReadinessProbe(db.url, chroma)
-    try:
-        with serving(app_context, readiness_check(probe)) as request:
-            answer = request("/readyz")
-    finally:
-        probe.close()
+    with serving_probe(app_context, ReadinessProbe(db.url, chroma)) as request:
+        answer = request("/readyz")
     assert answer.status == 503
     assert answer.json() == {
         "status": "unavailable",
@@ -281,12 +271,8 @@ def test_readyz_is_200_when_the_chroma_server_answers(
     app_context: AppContext, db: Database
 ) -> None:
     with chroma_standin() as chroma:
-        probe = ReadinessProbe(db.url, chroma)
-        try:
-            with serving(app_context, readiness_check(probe)) as request:
-                answer = request("/readyz")
-        finally:
-            probe.close()
+        with serving_probe(app_context, ReadinessProbe(db.url, chroma)) as request:
+            answer = request("/readyz")
     assert answer.status == 200, answer.body
     assert answer.json()["checks"][1] == {
         "name": "vector_index",
@@ -379,21 +365,17 @@ def test_no_answer_carries_a_url_a_password_or_a_token(
     database_port, chroma_port = closed_port(), closed_port()
     database = f"postgresql+psycopg://aims:hunter2secret@127.0.0.1:{database_port}/aimsdb"
     chroma = f"http://chromauser:chromatoken@127.0.0.1:{chroma_port}"
-    probe = ReadinessProbe(database, chroma)
-    try:
-        with serving(app_context, readiness_check(probe)) as request:
-            assert request("/healthz").status == 200
-            assert request("/healthz", method="HEAD").status == 200
-            assert request("/readyz").status == 503
-            assert request("/readyz", method="HEAD").status == 503
-            assert request("/readyz", method="POST", body=b"x").status == 405
-            assert request("/other").status == 404
-            assert request("/slack/events").status == 405
-            assert request("/slack/events", method="POST", body=b"{}").status == 401
-            bodies = list(request.bodies)
-            server_port = request.port
-    finally:
-        probe.close()
+    with serving_probe(app_context, ReadinessProbe(database, chroma)) as request:
+        assert request("/healthz").status == 200
+        assert request("/healthz", method="HEAD").status == 200
+        assert request("/readyz").status == 503
+        assert request("/readyz", method="HEAD").status == 503
+        assert request("/readyz", method="POST", body=b"x").status == 405
+        assert request("/other").status == 404
+        assert request("/slack/events").status == 405
+        assert request("/slack/events", method="POST", body=b"{}").status == 401
+        bodies = list(request.bodies)
+        server_port = request.port
     written = "\n".join(bodies)
     assert "unavailable" in written  # the answers were read
     for secret in (
