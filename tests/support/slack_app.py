@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import App
 from slack_sdk import WebClient
+from sqlalchemy import func, select
 
 from bot.context import AppContext
 from bot.slack.app import create_app, make_client
@@ -50,6 +51,7 @@ from bot.slack.http import Readiness
 from bot.slack.messenger import RouterFactory
 from bot.slack.run import make_http_server
 from bot.slack.services import Services
+from store.models import OutboundMessage
 from tests.support.slack_standin import TEAM, Call, SlackStandin
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -82,6 +84,22 @@ class SlackRig:
     def client(self) -> WebClient:
         """The app's Web API client (pointed at the stand-in), e.g. for drain_outbox."""
         return self.app.client
+
+    def wait_until_sent(self, timeout: float = 10.0) -> None:
+        """Until every outbound message queued so far has been sent, by whichever sender."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.ctx.db.session() as session:
+                unsent = session.scalar(
+                    select(func.count())
+                    .select_from(OutboundMessage)
+                    .where(OutboundMessage.status != "sent")
+                )
+            if not unsent:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{unsent} outbound messages still unsent")
+            time.sleep(0.05)
 
     # -- raw signed requests --
     def post(

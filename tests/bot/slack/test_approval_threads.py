@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -58,18 +57,7 @@ def _all_sent(rig, timeout=10.0):
     """Drain, then wait until a click's own sender has sent everything too."""
     drain_outbox(rig.ctx, rig.client)
     rig.standin.settle(quiet=0.2)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with rig.ctx.db.session() as session:
-            unsent = session.scalar(
-                select(func.count())
-                .select_from(OutboundMessage)
-                .where(OutboundMessage.status != "sent")
-            )
-        if not unsent:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{unsent} outbound messages still unsent")
+    rig.wait_until_sent(timeout)
 
 
 def _button(rig, user, slot):

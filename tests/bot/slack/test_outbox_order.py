@@ -4,10 +4,9 @@ and the senders that run after clicks claim batches at the same time."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.slack.outbox_sender import drain_outbox
 from bot.slack.run import OutboxLoop
@@ -23,21 +22,6 @@ PER_THREAD = 8
 def _queue(rig: SlackRig, key: str, text: str, thread_of: str | None = None) -> None:
     with rig.ctx.db.session() as session:
         outbox.enqueue(session, key=key, channel=GOV, text=text, kind="test", thread_of=thread_of)
-
-
-def _wait_until_all_sent(rig: SlackRig, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with rig.ctx.db.session() as session:
-            unsent = session.scalar(
-                select(func.count())
-                .select_from(OutboundMessage)
-                .where(OutboundMessage.status != "sent")
-            )
-        if not unsent:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{unsent} messages still unsent")
 
 
 def _replies_by_thread(rig: SlackRig) -> dict[str, list[str]]:
@@ -70,7 +54,7 @@ def test_a_threads_messages_arrive_in_enqueue_order_with_the_loop_and_click_send
             click.start()
         for click in clicks:
             click.join()
-        _wait_until_all_sent(rig)
+        rig.wait_until_sent(30.0)
     finally:
         loop.stop()
         loop.join()

@@ -74,19 +74,8 @@ def _wait(condition, failure, timeout=10.0):
 
 def _all_sent(rig, timeout=10.0):
     """Wait until the handler (after its ack) has sent everything the click queued."""
-    deadline = time.monotonic() + timeout
     rig.standin.settle(quiet=0.2)
-    while time.monotonic() < deadline:
-        with rig.ctx.db.session() as session:
-            unsent = session.scalar(
-                select(func.count())
-                .select_from(OutboundMessage)
-                .where(OutboundMessage.status != "sent")
-            )
-        if not unsent:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{unsent} outbound messages still unsent")
+    rig.wait_until_sent(timeout)
 
 
 def _texts(rig, method, channel=None):
