@@ -10,10 +10,30 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.context import AppContext, build_context
+from bot.settings import Settings
 from retrieval.embeddings import Vectors
+from retrieval.runtime import ingest_policies
 from retrieval.text import terms
+from store.db import sqlite_url
 
 DIMENSIONS = 256
+
+
+def ingested(folder: Path) -> AppContext:
+    """The organisation in `folder` (aims.yaml, policies/) on its own SQLite database and
+    embedded index, with the real model and no LLM, its policies ingested."""
+    settings = Settings(
+        database_url=sqlite_url(folder / "aims.db"),
+        data_dir=folder / ".aims",
+        llm=None,
+        chroma_url=None,
+        embedding_model=None,
+    )
+    context = build_context(folder / "aims.yaml", settings)
+    with context.db.session() as session:
+        ingest_policies(context, session, actor="test")
+    return context
 
 
 class FakeEmbedder:

@@ -11,16 +11,15 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from sqlalchemy import select
 
-from bot.context import AppContext, build_context
-from bot.settings import Settings
+from bot.context import AppContext
 from retrieval import llm
 from retrieval.answer import PolicyAnswerer, get_answerer
 from retrieval.chat_model import LangChainChatModel
 from retrieval.runtime import ingest_policies
 from store import evidence
-from store.db import sqlite_url
 from store.models import EvidenceEvent
 from tests.conftest import SAMPLE
+from tests.retrieval.conftest import ingested
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +31,7 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> AppContext:
     shutil.copy2(SAMPLE / "aims.yaml", folder / "aims.yaml")
     (folder / "policies").mkdir()
     shutil.copy2(SAMPLE / "policies" / "acceptable-use-of-ai-tools.md", folder / "policies")
-    settings = Settings(
-        database_url=sqlite_url(folder / "aims.db"),
-        data_dir=folder / ".aims",
-        llm=None,
-        chroma_url=None,
-        embedding_model=None,
-    )
-    context = build_context(folder / "aims.yaml", settings)
-    with context.db.session() as session:
-        ingest_policies(context, session, actor="test")
-    return context
+    return ingested(folder)
 
 
 def _ask(context: AppContext, question: str, answerer: PolicyAnswerer | None = None):

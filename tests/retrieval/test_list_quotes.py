@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.context import AppContext, build_context
-from bot.settings import Settings
+from bot.context import AppContext
 from retrieval.answer import PolicyAnswer, get_answerer
-from retrieval.runtime import ingest_policies
 from retrieval.text import normalise_space
-from store.db import sqlite_url
 from tests.conftest import SAMPLE, SHARED
+from tests.retrieval.conftest import ingested
 
 pytestmark = pytest.mark.slow
 
@@ -53,17 +51,7 @@ def _organisation(folder: Path, policy: Path) -> AppContext:
     (folder / "policies").mkdir(parents=True)
     shutil.copy2(policy, folder / "policies")
     (folder / "aims.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    settings = Settings(
-        database_url=sqlite_url(folder / "aims.db"),
-        data_dir=folder / ".aims",
-        llm=None,
-        chroma_url=None,
-        embedding_model=None,
-    )
-    context = build_context(folder / "aims.yaml", settings)
-    with context.db.session() as session:
-        ingest_policies(context, session, actor="test")
-    return context
+    return ingested(folder)
 
 
 def _ask(context: AppContext, question: str) -> PolicyAnswer:
