@@ -268,16 +268,23 @@ def test_a_signed_malformed_payload_is_refused_recorded_and_does_nothing(
         assert verify(iter_ledger(session)).ok
 
 
-def test_every_verified_request_is_one_inbound_event_written_before_the_ack(
-    scripted_rig: SlackRig,
+def test_every_verified_request_is_one_inbound_event_recorded_before_it_is_acted_on(
+    scripted_rig: SlackRig, scripted: ScriptedRouter
 ) -> None:
-    """Recorded in the request's own thread: the event is there when the ack arrives."""
+    """The ack does not wait on the database; the work after it waits on the record."""
     rig = scripted_rig
     before = last_seq(rig)
-    event = rig.message_event("hello")
-    assert rig.send_event(event).status == 200
-    inbound = [e for e in new_events(rig, before) if e.kind == "slack.inbound"]
-    assert len(inbound) == 1 and json.loads(inbound[0].payload)["event"]["text"] == "hello"
+    scripted.gate.clear()  # hold the work at the moment it starts acting
+    try:
+        assert rig.send_event(rig.message_event("hello")).status == 200
+        deadline = time.monotonic() + 10
+        while not scripted.seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert scripted.seen, "the message was never acted on"
+        inbound = [e for e in new_events(rig, before) if e.kind == "slack.inbound"]
+        assert len(inbound) == 1 and json.loads(inbound[0].payload)["event"]["text"] == "hello"
+    finally:
+        scripted.gate.set()
 
 
 def test_events_the_app_does_not_act_on_are_acked_not_404(scripted_rig: SlackRig) -> None:
