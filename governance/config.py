@@ -71,6 +71,8 @@ class Person(Strict):
     email: str | None = None
     title: str | None = None
     delegates: list[str] = Field(default_factory=list)
+    # Their manager's Slack id (listed under people): who is told when they fall behind.
+    manager: str | None = None
 
     @field_validator("slack_id")
     @classmethod
@@ -142,6 +144,55 @@ class ReviewSettings(Strict):
                 raise ValueError(f"{tier}: a review cadence must be at least 1 day, not {days}")
         # A tier left out keeps its default rather than silently getting no reviews.
         return {**defaults, **value}
+
+
+class QuietHours(Strict):
+    """When nobody is nudged, in the organisation's timezone: from `start` until `end` (the
+    span may cross midnight), and all weekend unless `weekends` is true."""
+
+    start: dt.time = dt.time(18, 0)
+    end: dt.time = dt.time(9, 0)
+    weekends: bool = False
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted_time(cls, value: object) -> object:
+        if isinstance(value, int):
+            raise ValueError(
+                'write the time in quotes, like "18:00" (unquoted, YAML reads a number)'
+            )
+        return value
+
+    def quiet_at(self, local: dt.datetime) -> bool:
+        if not self.weekends and local.weekday() >= 5:
+            return True
+        now = local.time()
+        if self.start <= self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end
+
+
+class AcknowledgementSettings(Strict):
+    """`acknowledgements:` in aims.yaml: how policy acknowledgement campaigns chase people."""
+
+    # Reminders after this many days without an acknowledgement, one per entry.
+    remind_after_days: list[int] = Field(default_factory=lambda: [5, 8])
+    # Then the person's manager (`manager` under people) or, without one, the leads are told.
+    escalate_after_days: int = Field(default=10, ge=1)
+    escalate_to: Literal["manager", "governance_leads"] = "manager"
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+
+    @model_validator(mode="after")
+    def _reminders_before_escalation(self) -> AcknowledgementSettings:
+        days = self.remind_after_days
+        if any(day < 1 for day in days) or days != sorted(set(days)):
+            raise ValueError("remind_after_days: give whole days, at least 1, in rising order")
+        if days and days[-1] >= self.escalate_after_days:
+            raise ValueError(
+                f"escalate_after_days ({self.escalate_after_days}) must come after the last "
+                f"reminder ({days[-1]} days)"
+            )
+        return self
 
 
 class Modifiers(Strict):
@@ -243,6 +294,79 @@ class AuditSettings(Strict):
     scope: str | None = Field(default=None, min_length=1)
 
 
+class TrainingCourse(Strict):
+    name: str = Field(min_length=1)
+    # A completion counts for this many days; unset: it never expires.
+    valid_for_days: int | None = Field(default=None, ge=1)
+
+
+class TrainingRequirements(Strict):
+    """Who needs which courses: everyone under people, a role's members, and the owner and
+    requester of every record of a tier that is in use or on its way there."""
+
+    everyone: list[str] = Field(default_factory=list)
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    tiers: dict[RiskTier, list[str]] = Field(default_factory=dict)
+
+
+class TrainingSettings(Strict):
+    """`training:` in aims.yaml: AI-literacy and other courses (EU AI Act Art. 4, ISO/IEC
+    42001 7.2) and who must have completed them."""
+
+    courses: list[TrainingCourse] = Field(default_factory=list)
+    required: TrainingRequirements = Field(default_factory=TrainingRequirements)
+
+    def course(self, name: str) -> TrainingCourse | None:
+        """The course `name` means, in any case or spacing."""
+        wanted = " ".join(name.split()).casefold()
+        return next(
+            (c for c in self.courses if " ".join(c.name.split()).casefold() == wanted), None
+        )
+
+    def reference_problems(
+        self, roles: dict[str, list[str]]
+    ) -> list[tuple[tuple[str | int, ...], str]]:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        seen: set[str] = set()
+        for index, course in enumerate(self.courses):
+            key = " ".join(course.name.split()).casefold()
+            if key in seen:
+                problems.append(
+                    (("training", "courses", index, "name"), f"{course.name!r} is listed twice")
+                )
+            seen.add(key)
+        where: list[tuple[tuple[str | int, ...], list[str]]] = [
+            (("training", "required", "everyone"), self.required.everyone),
+            *(
+                (("training", "required", "roles", role), names)
+                for role, names in self.required.roles.items()
+            ),
+            *(
+                (("training", "required", "tiers", tier.value), names)
+                for tier, names in self.required.tiers.items()
+            ),
+        ]
+        known = [course.name for course in self.courses]
+        for loc, names in where:
+            problems += [
+                (
+                    (*loc, index),
+                    f"{name!r} is not listed under training.courses{_did_you_mean(name, known)}",
+                )
+                for index, name in enumerate(names)
+                if self.course(name) is None
+            ]
+        problems += [
+            (
+                ("training", "required", "roles", role),
+                f"unknown role {role!r}; known roles: {', '.join(sorted(roles))}",
+            )
+            for role in self.required.roles
+            if role not in roles
+        ]
+        return problems
+
+
 class OrgConfig(Strict):
     organisation: Organisation
     people: list[Person] = Field(min_length=1)
@@ -262,6 +386,8 @@ class OrgConfig(Strict):
     gateway: GatewaySettings | None = None
     soa: StatementOfApplicability = Field(default_factory=StatementOfApplicability)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    acknowledgements: AcknowledgementSettings = Field(default_factory=AcknowledgementSettings)
 
     @field_validator("roles")
     @classmethod
@@ -294,6 +420,13 @@ class OrgConfig(Strict):
                             f"{delegate!r} is not listed under people",
                         )
                     )
+            if person.manager is not None and person.manager not in known_people:
+                problems.append(
+                    (
+                        ("people", p_index, "manager"),
+                        f"{person.manager!r} is not listed under people",
+                    )
+                )
         allowed_roles = set(self.roles) | {BUSINESS_OWNER}
         for r_index, rule in enumerate(self.routing):
             for role_index, role in enumerate(rule.roles):
@@ -306,6 +439,7 @@ class OrgConfig(Strict):
                         )
                     )
         problems += self._catalogue_problems() + self._empty_routed_roles() + self._soa_problems()
+        problems += self.training.reference_problems(self.roles)
         if problems:
             raise _LocatedError(problems)
         return self

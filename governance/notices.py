@@ -75,10 +75,13 @@ class ChoiceAction(StrEnum):
     SNOOZE_REVIEW = "review.snooze"
     CLOSE_INCIDENT = "incident.close"
     GET_GATEWAY_KEY = "gateway.key"  # value: the record's ref
+    ACKNOWLEDGE = "ack.confirm"  # value: an acknowledgements.models.AckChoice
+    ASK_ABOUT_POLICY = "ack.ask"  # value: an AckChoice
+    RESTART_CAMPAIGN = "ack.restart"  # value: the campaign's ref
 
     @property
     def feature(self) -> str:
-        """approval, review or incident: the feature whose handler takes the choice."""
+        """approval, review, incident, gateway or ack: the feature whose handler takes it."""
         return self.value.split(".", 1)[0]
 
 

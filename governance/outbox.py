@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import case, exists, or_, select, update
+from sqlalchemy import case, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
@@ -118,6 +118,44 @@ def notify(
         thread_of=thread_of,
         notice=notice,
     )
+
+
+def notify_many(session: Session, notices: Sequence[tuple[Notice, str, str]]) -> int:
+    """Queue many notices at once, as (notice, key, to): one query for the keys already queued
+    and one bulk insert, for a campaign that asks thousands of people. Returns how many were
+    queued. Keys must be new to this transaction's writers (a concurrent writer of the same key
+    fails the whole insert, which the caller's transaction then rolls back)."""
+    keys = [key for _, key, _ in notices]
+    taken: set[str] = set()
+    for start in range(0, len(keys), 500):
+        taken |= set(
+            session.scalars(
+                select(OutboundMessage.dedupe_key).where(
+                    OutboundMessage.dedupe_key.in_(keys[start : start + 500])
+                )
+            )
+        )
+    stamp = utcnow()
+    rows = [
+        {
+            "dedupe_key": key,
+            "op": "post",
+            "channel": to,
+            "text": notice.as_text(),
+            "notice": notice.model_dump(mode="json"),
+            "kind": notice.kind,
+            "subject": notice.subject,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": stamp,
+            "created_at": stamp,
+        }
+        for notice, key, to in notices
+        if key not in taken
+    ]
+    if rows:
+        session.execute(insert(OutboundMessage), rows)
+    return len(rows)
 
 
 def replace(
@@ -291,6 +329,12 @@ def mark_sent(
     if not result.rowcount:  # type: ignore[attr-defined]
         return _lost(session, message, worker, "sent")
     session.refresh(message)
+    if message.kind == OutboxKind.ACK_REQUEST:
+        # Delivery of a policy to its reader is evidence in its own right (ack.sent), in the
+        # same transaction as the row turning sent, so it is recorded exactly once.
+        from governance.acknowledgements.responses import record_delivery
+
+        record_delivery(session, message, message.sent_at or utcnow())
     return True
 
 

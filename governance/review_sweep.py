@@ -37,6 +37,7 @@ from governance.reviews import (
     new_cycle,
     owner_or_leads,
 )
+from governance.training import with_missing_training
 from store import evidence
 from store.evidence_kinds import EvidenceKind
 from store.models import AIUse
@@ -186,6 +187,7 @@ def _notify(
             )
         ],
     )
+    notice = with_missing_training(notice, session, config, record, now)
     people = owner_or_leads(config, record)
     _tell(session, record, cycle, people, notice, "due")
     cycle.notified_on = today

@@ -73,6 +73,12 @@ def _incidents(job: JobRunContext) -> str:
     return sweep_incident_follow_ups(job.session, config=job.config, now=job.now).summary()
 
 
+def _acknowledgements(job: JobRunContext) -> str:
+    from governance.acknowledgements.reminders import sweep_ack_reminders
+
+    return sweep_ack_reminders(job.session, config=job.config, now=job.now).summary()
+
+
 def _approvals(job: JobRunContext) -> str:
     from governance.approvals.escalation import escalate_overdue
 
@@ -127,6 +133,13 @@ JOBS: tuple[Job, ...] = (
         "Follow up open incidents every N days until closed",
         _working_hours(10),
         _incidents,
+    ),
+    Job(
+        "ack-reminders",
+        "Remind people of policies they have not acknowledged, then tell their manager or the "
+        "leads (outside quiet hours)",
+        _working_hours(15),
+        _acknowledgements,
     ),
     Job(
         "approval-escalations",

@@ -202,6 +202,18 @@ class IncidentClosed(Payload):
     corrective_action: str
 
 
+# --- training (AI literacy, EU AI Act Art. 4) -------------------------------------------------
+
+
+class TrainingRecorded(Payload):
+    person: str  # a Slack user id
+    course: str
+    completed_on: date
+    evidence_url: str | None
+    source: str  # "cli", "slack" or "import:<file name>"
+    row: int | None = None  # the row of an imported file, as a person counts (header is row 1)
+
+
 # --- intake ----------------------------------------------------------------------------------
 
 
@@ -509,6 +521,64 @@ class LedgerDigest(VerbatimPayload):
     signature: str  # hex Ed25519 signature over the digest without this field, canonical JSON
 
 
+# --- policy acknowledgements -----------------------------------------------------------------
+
+
+class AckCampaignStarted(Payload):
+    campaign: str
+    document: str  # the document's title
+    source: str
+    version_sha256: str  # the document's bytes when the campaign started
+    audience: str  # what the lead chose, e.g. "#all-staff"
+    people: int
+    due_on: date
+    summary: str
+    key_rules: list[str]
+    supersedes: str | None = None  # the campaign for the previous version
+
+
+class AckSent(Payload):
+    campaign: str
+    person: str
+    version_sha256: str
+    shown_sha256: str  # the exact words of the message sent
+
+
+class AckAcknowledged(Payload):
+    campaign: str
+    person: str
+    document: str
+    version_sha256: str
+    shown_sha256: str
+
+
+class AckRefused(Payload):
+    campaign: str
+    person: str  # who clicked
+    reason: str
+
+
+class AckChased(Payload):
+    campaign: str
+    person: str
+    days_waiting: int
+    number: int = 0  # the reminder's number; 0 for an escalation
+    told: list[str] = Field(default_factory=list)  # an escalation: the manager or the leads
+
+
+class AckWithdrawn(Payload):
+    campaign: str
+    person: str
+    reason: str
+
+
+class AckQuestion(Payload):
+    campaign: str
+    person: str
+    routed_to_leads: bool
+    question: str = ""
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 
@@ -638,6 +708,12 @@ class EvidenceKind(StrEnum):
         "An incident was closed with its root cause and corrective action.",
         IncidentClosed,
     )
+    TRAINING_RECORDED = (
+        "training.recorded",
+        "A person's completion of an AI training course (AI literacy, human oversight) was "
+        "recorded, with its date, evidence link and where the record came from.",
+        TrainingRecorded,
+    )
     INTAKE_TRANSCRIPT = (
         "intake.transcript",
         "The conversation that registered an AI use, with where each field's value came from.",
@@ -744,6 +820,48 @@ class EvidenceKind(StrEnum):
         "A request the gateway forwarded was answered or failed upstream: status, latency and "
         "token counts, linked to its decision.",
         GatewayCompleted,
+    )
+
+    ACK_CAMPAIGN_STARTED = (
+        "ack.campaign_started",
+        "A governance lead asked an audience to acknowledge one version of a policy, with the "
+        "key rules quoted and a due date.",
+        AckCampaignStarted,
+    )
+    ACK_SENT = (
+        "ack.sent",
+        "A person was sent a policy to acknowledge; the hash of the exact words they were shown.",
+        AckSent,
+    )
+    ACK_ACKNOWLEDGED = (
+        "ack.acknowledged",
+        "A person acknowledged that they read a policy version and will follow it.",
+        AckAcknowledged,
+    )
+    ACK_REFUSED = (
+        "ack.refused",
+        "An acknowledgement was refused: not the addressee, or a superseded policy version.",
+        AckRefused,
+    )
+    ACK_REMINDED = (
+        "ack.reminded",
+        "A person was reminded of a policy they have not acknowledged.",
+        AckChased,
+    )
+    ACK_ESCALATED = (
+        "ack.escalated",
+        "A person's manager or the governance leads were told a policy is still unacknowledged.",
+        AckChased,
+    )
+    ACK_WITHDRAWN = (
+        "ack.withdrawn",
+        "A person left a campaign's audience, so they are no longer asked or reminded.",
+        AckWithdrawn,
+    )
+    ACK_QUESTION = (
+        "ack.question",
+        "A person asked a question about a policy they were asked to acknowledge.",
+        AckQuestion,
     )
 
     LEDGER_KEY_CREATED = (

@@ -105,3 +105,25 @@ class OutboxKind(StrEnum):
         "gateway.key.revoked",
         "The owner of an AI use is told one of its gateway keys was revoked, and why.",
     )
+    ACK_REQUEST = (
+        "ack.request",
+        "A person is asked, by direct message, to read and acknowledge a policy version.",
+    )
+    ACK_DONE = (
+        "ack.done",
+        "A person's acknowledgement request loses its buttons: acknowledged, or replaced.",
+    )
+    ACK_REMINDER = "ack.reminder", "A person is reminded of a policy they have not acknowledged."
+    ACK_ESCALATION = (
+        "ack.escalation",
+        "A manager or the governance leads are told who has not acknowledged a policy.",
+    )
+    ACK_QUESTION = (
+        "ack.question",
+        "The governance leads are asked a question about a policy the bot could not answer.",
+    )
+    ACK_POLICY_CHANGED = (
+        "ack.policy_changed",
+        "The governance leads are told a policy changed under open campaigns, with a button to "
+        "ask for the new version.",
+    )

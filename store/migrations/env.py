@@ -5,10 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import store.approval_models  # noqa: F401  (registers the tables on Base.metadata)
+import store.ack_models  # noqa: F401  (registers the tables on Base.metadata)
+import store.approval_models  # noqa: F401
 import store.gateway_models  # noqa: F401
 import store.retrieval_models  # noqa: F401
 import store.review_models  # noqa: F401
+import store.training_models  # noqa: F401
 from store.models import Base
 
 config = context.config

@@ -119,7 +119,7 @@ def test_a_control_the_organisation_excludes_reads_not_applicable_with_its_justi
         "    A.6.1.2: We do not develop AI systems; we buy them.\n"
         "    A.9.2: Pretend we do not use AI at all.\n"
         "  applicable:\n"
-        "    A.4.6: Competence records are kept in Workday.\n",
+        "    A.4.5: Hosting is inventoried in ServiceNow.\n",
     )
     rows = _soa(app_context, config)
     assert rows["A.6.1.2"].status is SoaStatus.NOT_APPLICABLE
@@ -128,8 +128,8 @@ def test_a_control_the_organisation_excludes_reads_not_applicable_with_its_justi
     # Excluded wins over evidence: the auditor still sees the events, but not as operating.
     assert rows["A.9.2"].status is SoaStatus.NOT_APPLICABLE and rows["A.9.2"].events > 0
     # Saying why a control applies does not pretend AIMS Bot implements it.
-    assert rows["A.4.6"].applicable and rows["A.4.6"].status is SoaStatus.NOT_IMPLEMENTED
-    assert rows["A.4.6"].justification == "Competence records are kept in Workday."
+    assert rows["A.4.5"].applicable and rows["A.4.5"].status is SoaStatus.NOT_IMPLEMENTED
+    assert rows["A.4.5"].justification == "Hosting is inventoried in ServiceNow."
     assert rows["A.5.2"].justification == DEFAULT_JUSTIFICATION
     assert summary(rows.values())[SoaStatus.NOT_APPLICABLE] == 2
 
@@ -137,9 +137,9 @@ def test_a_control_the_organisation_excludes_reads_not_applicable_with_its_justi
 def test_by_default_every_control_applies_and_what_aims_bot_cannot_do_says_so(app_context):
     rows = _soa(app_context)
     assert all(row.applicable for row in rows.values())
-    competence = rows["A.4.6"]
+    competence = rows["A.4.5"]
     assert competence.status is SoaStatus.NOT_IMPLEMENTED
-    assert competence.how.startswith("Not implemented") and "outside Slack" in competence.how
+    assert competence.how.startswith("Not implemented") and "inventor" in competence.how
     assert competence.evidence_kinds == []
     counts = summary(rows.values())
     assert sum(counts.values()) == 38 and counts[SoaStatus.NOT_APPLICABLE] == 0

@@ -17,6 +17,7 @@ from store.review_models import JobRun
 STABLE_IDS = [
     "review-sweep",
     "incident-follow-ups",
+    "ack-reminders",
     "approval-escalations",
     "intake-expiry",
     "weekly-digest",

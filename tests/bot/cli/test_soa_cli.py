@@ -61,7 +61,7 @@ def test_json_has_every_control_with_its_status_evidence_and_a_summary(app_conte
     assert datetime.fromisoformat(requested["first"]) == now
     assert datetime.fromisoformat(requested["last"]) == now
     assert len(requested["samples"]) == 1 and requested["samples"][0] in row["samples"]
-    assert _controls(result)["A.4.6"]["status"] == "not_implemented"
+    assert _controls(result)["A.4.5"]["status"] == "not_implemented"
 
 
 def test_period_filters_the_evidence_by_whole_days(app_context, now):
@@ -88,7 +88,7 @@ def test_the_terminal_table_shows_each_control_status_and_evidence(app_context, 
     assert "approval.requested ×1" in line
     assert any("A.8.4" in line for line in out.splitlines())
     assert "no evidence in period" in out and "not implemented" in out
-    assert "Not implemented: competence, training and staffing records" in out
+    assert "Not implemented: computing and hosting resources" in out
 
 
 def test_a_mistyped_period_is_explained_without_a_traceback(app_context):

@@ -119,7 +119,7 @@ def test_soa_csv_has_one_row_per_annex_a_control_in_the_standards_order(built: B
     by_id = {row["control"]: row for row in rows}
     assert by_id["A.5.2"]["status"] == "operating"  # approvals in the period
     assert by_id["A.8.4"]["status"] == "operating"  # the incident
-    assert by_id["A.4.6"]["status"] == "not implemented"
+    assert by_id["A.4.5"]["status"] == "not implemented"
     samples = by_id["A.8.4"]["sample_events"].split()
     events = _events(built)
     assert samples and all(
