@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext
 from governance import record_status
 from governance import register as register_service
+from governance.acknowledgements.responses import asked_in_thread, route_question
 from governance.failures import report_failure
 from intake import flow
 from intake.answers import PeopleLookup
@@ -25,6 +26,7 @@ from intake.engine import IntakeEngine
 from intake.replies import Inbound, Reply, ReplyCitation, ReplyKind
 from intake.similarity import enabled as similarity_enabled
 from retrieval.models import PolicyAnswer
+from store.ack_models import AckCampaign
 from store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,12 @@ class Router:
         with self.ctx.db.session() as session:
             if flow.active_conversation(session, inbound) is not None:
                 return self._intake_turn(session, inbound)
+            if inbound.channel and inbound.text:
+                campaign = asked_in_thread(
+                    session, person=inbound.user, channel=inbound.channel, thread=inbound.thread
+                )
+                if campaign is not None:
+                    return self._policy_question(session, inbound, campaign)
         text = (inbound.text or inbound.choice or "").strip()
         intent = classify_intent(text)
         log.info("intent %s for %s", intent, inbound.user)
@@ -170,6 +178,34 @@ class Router:
                 question, actor=inbound.user, session=session
             )
         return [_answer_reply(answer)]
+
+    def _policy_question(
+        self, session: Session, inbound: Inbound, campaign: AckCampaign
+    ) -> list[Reply]:
+        """Asked in the thread of a request to acknowledge a policy: answered from that policy
+        alone; what it does not answer goes to the governance leads."""
+        question = inbound.text.strip()
+        answer: PolicyAnswer = self.ctx.answerer.answer(
+            question, actor=inbound.user, session=session, source=campaign.document_source
+        )
+        if answer.covered:
+            return [_answer_reply(answer)]
+        leads = route_question(
+            session,
+            config=self.ctx.config,
+            campaign_ref=campaign.ref,
+            person=inbound.user,
+            question=question,
+            now=self._now(),
+        )
+        names = " and ".join(self.ctx.config.display_name(lead) for lead in leads)
+        return [
+            Reply(
+                kind=ReplyKind.INFO,
+                text=f"{campaign.document_title} does not answer that, so I have sent your "
+                f"question to {names or 'the governance leads'}; they will reply to you directly.",
+            )
+        ]
 
     def _start_registration(self, inbound: Inbound) -> list[Reply]:
         with self.ctx.db.session() as session:

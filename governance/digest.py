@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from governance import outbox
+from governance.acknowledgements.models import CampaignFigures
 from governance.config import OrgConfig
 from governance.digest_figures import (
     DUE_SOON_DAYS,
@@ -33,6 +34,7 @@ from governance.errors import ValidationProblem
 from governance.gateway.stats import GatewayStats, shadow_line, use_line
 from governance.policy_findings import conflict_line, withheld_line
 from governance.reviews import fmt_day, local_today
+from governance.training import CourseCoverage
 from store import evidence, ledger_verify
 from store.evidence_kinds import EvidenceKind
 from store.outbox_kinds import OutboxKind
@@ -66,13 +68,14 @@ def digest_text(figures: DigestFigures) -> str:
     )
     ledger = ledger_line(figures.ledger)
     register = register_table(figures.register_by_status)
+    training = training_lines(figures.training)
     if figures.quiet:
         quiet = (
             "Nothing to report this week: no new registrations, no approvals waiting, no "
-            "reviews due or overdue, no open incidents, no policy questions and nothing to fix "
-            "in the policy documents."
+            "reviews due or overdue, no open incidents, no open acknowledgement campaigns, no "
+            "policy questions and nothing to fix in the policy documents."
         )
-        return "\n\n".join(part for part in (head, quiet, register, ledger) if part)
+        return "\n\n".join(part for part in (head, quiet, register, training, ledger) if part)
     sections = [
         _section(
             "New registrations",
@@ -105,6 +108,11 @@ def digest_text(figures: DigestFigures) -> str:
             "aims incident list",
         ),
         *_standing_sections(figures),
+        _lines(
+            "Open policy acknowledgement campaigns",
+            [campaign_line(c) for c in figures.acknowledgements],
+            "aims ack status",
+        ),
         _counts("Most asked policy questions", figures.top_questions),
         _counts(
             "Tools people asked about that are not in the catalogue (possible shadow AI)",
@@ -123,6 +131,7 @@ def digest_text(figures: DigestFigures) -> str:
             "aims policies flagged",
         ),
         register,
+        training,
         ledger,
     ]
     return "\n\n".join(part for part in (head, *sections) if part)
@@ -181,6 +190,35 @@ def register_table(rows: list[StatusTierRow]) -> str:
     table = "\n".join(line(cells) for cells in [headings, *body])
     records = "1 record" if total == 1 else f"{total} records"
     return f"*Register by status and risk tier ({records}):*\n```\n{table}\n```"
+
+
+def campaign_line(campaign: CampaignFigures) -> str:
+    """ACK-0001 Acceptable Use of AI Tools: 2/3 acknowledged, 1 pending, 0 overdue (due …)."""
+    return (
+        f"{campaign.ref} {campaign.document}: {campaign.acknowledged}/{campaign.asked} "
+        f"acknowledged, {campaign.pending} pending, {campaign.overdue} overdue "
+        f"(due {fmt_day(campaign.due_on)})"
+        + (
+            "; the policy has changed since: ask again for the new version"
+            if campaign.stale
+            else ""
+        )
+    )
+
+
+def training_lines(courses: list[CourseCoverage]) -> str:
+    """Per required course, how many of those who need it have it; empty when no course is
+    required (no `training:` in aims.yaml)."""
+    if not courses:
+        return ""
+    lines = [
+        f"{c.course}: {c.trained}/{c.required} trained ({c.percent}%)"
+        + (f", {len(c.missing)} missing" if c.missing else "")
+        for c in courses
+    ]
+    return "*Training coverage (required courses):*\n" + "\n".join(
+        _capped(lines, "aims training status")
+    )
 
 
 def _cell(count: int) -> str:

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from governance.acknowledgements.figures import campaign_figures
+from governance.acknowledgements.models import CampaignFigures
 from governance.audit.digests import latest_digest
 from governance.catalogue import prohibited_tool
 from governance.config import OrgConfig
@@ -30,6 +32,7 @@ from governance.policy_findings import (
     open_conflicts,
 )
 from governance.reviews import REVIEWABLE, fmt_day, local_today
+from governance.training import CourseCoverage, coverage
 from store import evidence, ledger_verify
 from store.evidence_kinds import EvidenceKind
 from store.models import AIUse, EvidenceEvent
@@ -100,6 +103,10 @@ class DigestFigures(BaseModel):
     prohibited_tool_uses: list[Item] = []
     disputed_tiers: list[Item] = []
     register_by_status: list[StatusTierRow] = []
+    # Open policy acknowledgement campaigns, and training coverage per required course (shown
+    # every week, like the register: a standing figure, not news).
+    acknowledgements: list[CampaignFigures] = []
+    training: list[CourseCoverage] = []
     # The week's gateway figures per use; None when nothing went through it and no key exists.
     gateway: GatewayStats | None = None
     ledger: LedgerHead | None = None  # None: the ledger is empty
@@ -119,6 +126,7 @@ class DigestFigures(BaseModel):
                 self.withheld_passages,
                 self.prohibited_tool_uses,
                 self.disputed_tiers,
+                self.acknowledgements,
                 self.gateway,
             )
         )
@@ -155,6 +163,8 @@ def collect_figures(session: Session, *, config: OrgConfig, now: datetime) -> Di
         prohibited_tool_uses=_prohibited_tool_uses(session, config),
         disputed_tiers=_disputed_tiers(session),
         register_by_status=register_by_status(session),
+        acknowledgements=campaign_figures(session, today, open_only=True),
+        training=coverage(session, config, now),
         gateway=_gateway(session, since, now),
         ledger=ledger_head(session),
     )

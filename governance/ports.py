@@ -55,4 +55,6 @@ class ChatModel(Protocol):
 class Answerer(Protocol):
     """Policy questions and tool checks, answered with citations (retrieval.answer)."""
 
-    def answer(self, question: str, *, actor: str, session: Any) -> Any: ...
+    def answer(self, question: str, *, actor: str, session: Any, source: str | None = None) -> Any:
+        """`source`: answer from that one document's passages only."""
+        ...

@@ -107,39 +107,59 @@ class PolicyAnswerer:
         model_loaded = getattr(self.embedder, "loaded", True)  # fakes in tests load nothing
         return self._corpus is not None and bool(model_loaded)
 
-    def searcher(self, session: Session) -> Searcher:
-        """A searcher over the current chunk set; reloads it when a re-ingest changed it."""
+    def searcher(self, session: Session, *, source: str | None = None) -> Searcher:
+        """A searcher over the current chunk set (or one document's chunks, by source);
+        reloads it when a re-ingest changed it."""
         fingerprint = corpus_fingerprint(session)
         with self._lock:
             if self._corpus is None or self._corpus.fingerprint != fingerprint:
                 self._corpus = Corpus.load(session)
             corpus = self._corpus
-        return Searcher(self.embedder, self.index, corpus)
+        if source is None:
+            return Searcher(self.embedder, self.index, corpus)
+        return Searcher(self.embedder, self.index, corpus.of_document(source), depth=len(corpus))
 
     # --- answering ----------------------------------------------------------------------------
 
     def answer(
-        self, question: str, *, actor: str, session: Session, method: Method | None = None
+        self,
+        question: str,
+        *,
+        actor: str,
+        session: Session,
+        method: Method | None = None,
+        source: str | None = None,
     ) -> PolicyAnswer:
+        """`source`: answer from that one document's passages only (no register, no catalogue),
+        as a question about a policy someone was asked to acknowledge is."""
         question = normalise_space(question)
-        if asks_about_records(question):
+        if source is None and asks_about_records(question):
             return self._register_answer(question, actor=actor, session=session)
         try:
-            return self._policy_answer(question, actor=actor, session=session, method=method)
+            return self._policy_answer(
+                question, actor=actor, session=session, method=method, source=source
+            )
         except IndexUnavailable as exc:  # nothing was written before the searches
             return self._unavailable_answer(question, exc, actor=actor, session=session)
 
     def _policy_answer(
-        self, question: str, *, actor: str, session: Session, method: Method | None
+        self,
+        question: str,
+        *,
+        actor: str,
+        session: Session,
+        method: Method | None,
+        source: str | None = None,
     ) -> PolicyAnswer:
-        searcher = self.searcher(session)
+        searcher = self.searcher(session, source=source)
         result = searcher.search(question, method=method or self.method)
         covered, confidence = coverage(question, result)
         catalogue = self.ctx.config.catalogue
         wanted = detect_data_categories(question)
-        named = find_tools(question, catalogue)
+        # Restricted to one document, the catalogue has no say: only its passages answer.
+        named = find_tools(question, catalogue) if source is None else []
         tools = [tool_match(tool, wanted) for tool in named]
-        unknown = find_unknown_tools(question, catalogue)
+        unknown = find_unknown_tools(question, catalogue) if source is None else []
         hits = self._passages(question, result, covered, tools, unknown, searcher)
         conflicts = self._conflicts(hits, result, named)
         if conflicts:

@@ -75,6 +75,10 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.chunks)
 
+    def of_document(self, source: str) -> Corpus:
+        """The answerable chunks of one document only (a question about that policy)."""
+        return Corpus([c for c in self.chunks.values() if c.source == source], self.fingerprint)
+
 
 def load_chunks(session: Session) -> tuple[list[ChunkRecord], list[ChunkRecord]]:
     """Every ingested chunk, split into answerable and withheld ones."""

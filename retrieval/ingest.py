@@ -57,6 +57,9 @@ class IngestReport:
     trust_lapsed: list[str] = field(default_factory=list)
     # Set by retrieval.runtime: passages that contradict the tool catalogue.
     conflicts: list[Any] = field(default_factory=list)
+    # Open acknowledgement campaigns that ask for a version a changed document no longer has
+    # (refs); the governance leads have been told.
+    stale_campaigns: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     total_chunks: int = 0
     seconds: float = 0.0

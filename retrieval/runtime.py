@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from governance.acknowledgements.policy_changes import tell_leads_of_changes
 from governance.context import AppContext, Providers
 from governance.gateway.guard import SelfUseGuard
 from governance.ports import Answerer, ChatModel
@@ -23,6 +24,7 @@ from retrieval.index import (
     legacy_collection_name,
 )
 from retrieval.ingest import IngestReport, Progress, ingest
+from store.models import utcnow
 
 
 def _embedder(ctx: AppContext) -> Embedder:
@@ -98,7 +100,9 @@ def ingest_policies(
     """Ingest `paths`, or the organisation's configured policy sources when none are given.
 
     Afterwards every answerable passage is checked against the tool catalogue, so a passage
-    that contradicts it is on record (and in the weekly digest) before anyone asks about it.
+    that contradicts it is on record (and in the weekly digest) before anyone asks about it;
+    and the governance leads are told of open acknowledgement campaigns whose document changed
+    (once per new version), with a button to ask the same people for the new one.
     """
     embedder = context_embedder(ctx)
     report = ingest(
@@ -113,4 +117,5 @@ def ingest_policies(
     answerable, _ = load_chunks(session)
     report.conflicts = conflicts_in(answerable, ctx.config.catalogue)
     record_conflicts(session, report.conflicts, actor=actor)
+    report.stale_campaigns = tell_leads_of_changes(session, config=ctx.config, now=utcnow())
     return report

@@ -39,16 +39,21 @@ class SearchResult:
 
 
 class Searcher:
-    def __init__(self, embedder: Embedder, index: VectorIndex, corpus: Corpus) -> None:
+    def __init__(
+        self, embedder: Embedder, index: VectorIndex, corpus: Corpus, *, depth: int = DEPTH
+    ) -> None:
         self.embedder = embedder
         self.index = index
         self.corpus = corpus
+        # How many nearest chunks to ask the index for (a corpus of one document asks for
+        # every chunk, so none of that document's is ranked out by the others).
+        self.depth = depth
 
     def search(self, query: str, *, k: int = 8, method: Method = "hybrid") -> SearchResult:
         vector = self.embedder.embed([query])[0]
         dense = [
             (chunk_id, sim)
-            for chunk_id, sim in self.index.query(vector, DEPTH)
+            for chunk_id, sim in self.index.query(vector, self.depth)
             if chunk_id in self.corpus.chunks
         ]
         sparse = self.corpus.bm25.search(query, DEPTH) if method != "dense" else []

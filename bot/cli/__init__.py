@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from bot.cli import (
+    ack,
     answers,
     approvals,
     audit,
@@ -24,6 +25,7 @@ from bot.cli import (
     setup,
     soa,
     status,
+    training,
 )
 from bot.cli.common import err_console
 from bot.context import build_context
@@ -56,6 +58,8 @@ setup.register_commands(app)
 app.add_typer(register.app, name="register", help="The AI register: list, show, export, import.")
 app.add_typer(evidence.app, name="evidence", help="The evidence ledger: verify and export.")
 app.add_typer(approvals.app, name="approvals", help="Approval requests: list, decide, resubmit.")
+app.add_typer(training.app, name="training", help="AI literacy training: record, import, status.")
+app.add_typer(ack.app, name="ack", help="Policy acknowledgements: start, status, export.")
 app.add_typer(
     gateway.app,
     name="gateway",

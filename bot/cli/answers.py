@@ -66,6 +66,8 @@ def ingest(
         withheld = flagged_passages(session)
     _print_ingest_report(report)
     _print_findings(report, withheld)
+    if report.stale_campaigns:
+        _print_stale_campaigns(context, report.stale_campaigns)
     if report.skipped and report.total_chunks == 0:
         raise typer.Exit(1)
 
@@ -113,6 +115,24 @@ def _print_ingest_report(report: IngestReport) -> None:
         f"({report.seconds:.1f}s).",
         highlight=False,
         soft_wrap=True,
+    )
+
+
+def _print_stale_campaigns(context: AppContext, refs: list[str]) -> None:
+    """Campaigns that ask for a version a changed document no longer has (the leads were told
+    when it was ingested, with a button each to ask the same audience for the new version)."""
+    from governance.acknowledgements.campaigns import get_campaign
+
+    with context.db.session() as session:
+        titles = {ref: get_campaign(session, ref).document_title for ref in refs}
+    plain(
+        "\n"
+        + "\n".join(
+            f"{ref} asks for the old version of {title}; the governance leads have been told "
+            "and can ask the same audience for the new version (the running bot, `aims run`, "
+            "sends it)."
+            for ref, title in titles.items()
+        )
     )
 
 

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.logs import ContextThreadPoolExecutor
 from bot.slack import middleware
+from bot.slack.acknowledgements import register_ack_handlers
 from bot.slack.approvals import register_approval_handlers
 from bot.slack.config import SlackConfig
 from bot.slack.errors import on_error
@@ -106,6 +107,7 @@ def create_app(
     register_incident_handlers(app, services)
     register_review_handlers(app, services)
     register_gateway_handlers(app, services)
+    register_ack_handlers(app, services)
 
     @app.error
     def handle_error(error: Exception, context: BoltContext) -> BoltResponse | None:

@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.messenger import pacer_of
 from governance.acknowledgements.models import Audience, AudienceKind
 from governance.errors import NotFoundError, ValidationProblem
 
@@ -17,11 +18,17 @@ PAGE = 200
 EVERYONE = ("everyone", "people", "all")
 
 
+def _call(client: WebClient, method: str, params: dict[str, Any] | None = None) -> Any:
+    """One Web API call, within the method's rate tier (a 5,000-person channel is 25 pages)."""
+    pacer_of(client).wait(method, None)
+    return client.api_call(method, params=params or {}).data
+
+
 def _pages(client: WebClient, method: str, key: str, **args: Any) -> list[Any]:
     items: list[Any] = []
     cursor = ""
     while True:
-        data = client.api_call(method, params={**args, "limit": PAGE, "cursor": cursor}).data
+        data = _call(client, method, {**args, "limit": PAGE, "cursor": cursor})
         assert isinstance(data, dict)
         items += data.get(key) or []
         cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")
@@ -40,7 +47,7 @@ def _channel_id(client: WebClient, name: str) -> str:
 
 
 def _usergroup_id(client: WebClient, handle: str) -> tuple[str, str]:
-    data = client.api_call("usergroups.list").data
+    data = _call(client, "usergroups.list")
     assert isinstance(data, dict)
     for group in data.get("usergroups") or []:
         if handle in (group.get("handle"), group.get("id")):
@@ -49,7 +56,7 @@ def _usergroup_id(client: WebClient, handle: str) -> tuple[str, str]:
 
 
 def _bot_user(client: WebClient) -> str:
-    data = client.api_call("auth.test").data
+    data = _call(client, "auth.test")
     return str(data.get("user_id") or "") if isinstance(data, dict) else ""
 
 
@@ -65,7 +72,7 @@ def channel_audience(client: WebClient, channel: str, label: str = "") -> Audien
 
 
 def usergroup_audience(client: WebClient, group: str, label: str = "") -> Audience:
-    data = client.api_call("usergroups.users.list", params={"usergroup": group}).data
+    data = _call(client, "usergroups.users.list", {"usergroup": group})
     assert isinstance(data, dict)
     bot = _bot_user(client)
     users = [u for u in data.get("users") or [] if u != bot]
@@ -76,7 +83,7 @@ def usergroups(client: WebClient) -> list[tuple[str, str]]:
     """(id, "@handle") of the workspace's user groups, for a form to offer; none when Slack
     will not list them (a missing usergroups:read scope, a free workspace)."""
     try:
-        data = client.api_call("usergroups.list").data
+        data = _call(client, "usergroups.list")
     except SlackApiError:
         return []
     groups = data.get("usergroups") or [] if isinstance(data, dict) else []
@@ -86,7 +93,7 @@ def usergroups(client: WebClient) -> list[tuple[str, str]]:
 def channel_label(client: WebClient, channel: str) -> str:
     """ "#name" as the lead would say it (conversations.info), or "#" and the id."""
     try:
-        data = client.api_call("conversations.info", params={"channel": channel}).data
+        data = _call(client, "conversations.info", {"channel": channel})
     except SlackApiError:
         data = None
     found = data.get("channel") if isinstance(data, dict) else None

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.slack.ack_forms import home_blocks as acknowledgement_blocks
 from bot.slack.approvals_home import waiting_approvals
 from bot.slack.blocks import (
     Block,
@@ -22,6 +23,7 @@ from bot.slack.blocks import (
 from bot.slack.gateway_keys import key_button
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from governance import register as register_service
+from governance.acknowledgements.figures import person_acks
 from governance.config import OrgConfig
 from governance.gateway.models import USABLE_STATUSES
 from governance.models import RecordStatus
@@ -102,6 +104,7 @@ def build_home_view(session: Session, user: str, config: OrgConfig) -> dict[str,
         divider(),
         header("Waiting for your approval"),
         *approvals_blocks(session, user, config),
+        *acknowledgement_blocks(person_acks(session, user)),
     ]
     return {
         "type": "home",

@@ -50,6 +50,7 @@ class AimsSubcommand(StrEnum):
     """The first word after /aims (anything else shows the help)."""
 
     AUDIT = "audit"
+    ACK = "ack"  # a policy acknowledgement campaign
 
 
 class ApprovalIds(StrEnum):
@@ -114,3 +115,19 @@ class GatewayIds(StrEnum):
 
     GET_KEY = "gateway_get_key"
     KEY_MODAL = "gateway_key_modal"
+
+
+class AckIds(StrEnum):
+    """Policy acknowledgements: the buttons of a person's request, the leads' "ask for the new
+    version" button, and the campaign form (/aims ack)."""
+
+    CONFIRM = "ack_confirm"
+    QUESTION = "ack_question"
+    RESTART = "ack_restart"
+    START_MODAL = "ack_start"
+    POLICY = "ack_policy"
+    AUDIENCE_KIND = "ack_audience_kind"
+    CHANNEL = "ack_channel"
+    USERGROUP = "ack_usergroup"
+    DUE = "ack_due"
+    SUMMARY = "ack_summary"

@@ -21,7 +21,7 @@ from bot.slack.blocks import (
     clip,
     sections,
 )
-from bot.slack.ids import ApprovalIds, GatewayIds, IncidentIds, ReviewIds
+from bot.slack.ids import AckIds, ApprovalIds, GatewayIds, IncidentIds, ReviewIds
 from governance.notices import ChoiceAction, Line, Notice, NoticeChoice, Style, Tone
 from governance.text import esc
 
@@ -45,6 +45,9 @@ ACTION_IDS: dict[ChoiceAction, str] = {
     ChoiceAction.SNOOZE_REVIEW: ReviewIds.SNOOZE,
     ChoiceAction.CLOSE_INCIDENT: IncidentIds.CLOSE,
     ChoiceAction.GET_GATEWAY_KEY: GatewayIds.GET_KEY,
+    ChoiceAction.ACKNOWLEDGE: AckIds.CONFIRM,
+    ChoiceAction.ASK_ABOUT_POLICY: AckIds.QUESTION,
+    ChoiceAction.RESTART_CAMPAIGN: AckIds.RESTART,
 }
 
 

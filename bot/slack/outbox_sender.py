@@ -8,7 +8,10 @@ op update → chat.update of the sent message named by target_of; op ephemeral �
 chat.postEphemeral to user_id; op upload → files upload v2 (getUploadURLExternal, the upload,
 completeUploadExternal) of its governance.outbox.Attachment; op anchor (a message posted
 elsewhere, recorded to reply under) is stored as sent, so never claimed. A channel that is a
-user id (U…/W…) is a DM: conversations.open first. Every send is recorded as evidence.
+user id (U…/W…) is a DM: chat.postMessage takes the user id and answers with the DM's id (no
+conversations.open, Tier 3, per DM of a campaign); an ephemeral or an upload there needs the
+DM's id, opened once per person (Messenger.open_dm). Calls are paced to Slack's published
+limits (bot.slack.pacing). Every send is recorded as evidence.
 
 Each pass claims small batches under a worker id of its own (a handler's pass and the outbox
 loop in the same process are different workers), and marks rows only while it holds the claim.
@@ -42,7 +45,8 @@ class NotReady(Exception):
     """The parent or target message has not been sent yet: try again later."""
 
 
-def _channel(messenger: Messenger, channel: str) -> str:
+def _conversation(messenger: Messenger, channel: str) -> str:
+    """A conversation id where one is required: a user's DM is opened (once per person)."""
     return messenger.open_dm(channel) if channel[:1] in ("U", "W") else channel
 
 
@@ -110,7 +114,11 @@ def send(messenger: Messenger, plan: Plan) -> tuple[str, str | None]:
         channel, ts = plan.target
         messenger.update(channel, ts, plan.text, plan.blocks or [])
         return channel, ts
-    channel = plan.thread_channel or _channel(messenger, plan.channel)
+    # chat.postMessage takes a user id (and answers with the DM's id); the others need the DM's.
+    needs_conversation = plan.op in ("upload", "ephemeral")
+    channel = plan.thread_channel or (
+        _conversation(messenger, plan.channel) if needs_conversation else plan.channel
+    )
     if plan.op == "upload":
         _upload(messenger, channel, plan)
         return channel, None

@@ -78,11 +78,13 @@ class InputValue(Lenient):
     selected_option: Option | None = None
     selected_date: str | None = None
     selected_time: str | None = None
+    selected_conversation: str | None = None
 
     @property
     def answer(self) -> str:
         chosen = self.selected_option.value if self.selected_option else None
-        return str(chosen or self.selected_date or self.selected_time or self.value or "").strip()
+        picked = chosen or self.selected_date or self.selected_time or self.selected_conversation
+        return str(picked or self.value or "").strip()
 
 
 class ViewState(Lenient):
@@ -207,22 +209,48 @@ class AppHomeOpened(Lenient):
     channel: str | None = None
 
 
+class MemberLeftChannel(Lenient):
+    """Someone left (or was removed from) a channel the bot is in."""
+
+    type: Literal["member_left_channel"]
+    user: Id
+    channel: Id
+
+
+class SubteamMembersChanged(Lenient):
+    """A user group's members changed; Slack sends the counts as strings."""
+
+    type: Literal["subteam_members_changed"]
+    subteam_id: Id
+    added_users: list[Id] = []
+    removed_users: list[Id] = []
+
+
 class OtherEvent(Lenient):
     """An event type the app does not act on: acknowledged, recorded, nothing else."""
 
     type: Id
 
 
+_EVENT_TAGS = {
+    "message": "message",
+    "app_mention": "message",
+    "app_home_opened": "home",
+    "member_left_channel": "left",
+    "subteam_members_changed": "subteam",
+}
+
+
 def _event_tag(raw: Any) -> str:
     kind = raw.get("type") if isinstance(raw, Mapping) else getattr(raw, "type", None)
-    if kind in ("message", "app_mention"):
-        return "message"
-    return "home" if kind == "app_home_opened" else "other"
+    return _EVENT_TAGS.get(kind, "other") if isinstance(kind, str) else "other"
 
 
 Event = Annotated[
     Annotated[MessageEvent, Tag("message")]
     | Annotated[AppHomeOpened, Tag("home")]
+    | Annotated[MemberLeftChannel, Tag("left")]
+    | Annotated[SubteamMembersChanged, Tag("subteam")]
     | Annotated[OtherEvent, Tag("other")],
     Discriminator(_event_tag),
 ]

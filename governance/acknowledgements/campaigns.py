@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from governance import outbox
-from governance.acknowledgements.messages import request_notice
+from governance.acknowledgements.messages import day, request_notice
 from governance.acknowledgements.models import Audience, AudienceKind, CampaignStart
 from governance.config import OrgConfig
 from governance.errors import NotFoundError, PermissionDenied, ValidationProblem
@@ -120,7 +120,7 @@ def start_campaign(
         )
     if start.due_on <= now.date():
         raise ValidationProblem(
-            f"the due date {start.due_on:%d %b %Y} is not in the future; give people time"
+            f"the due date {day(start.due_on)} is not in the future; give people time"
         )
     campaign = AckCampaign(
         ref=f"new-{uuid.uuid4().hex[:12]}",

@@ -36,8 +36,9 @@ def campaign_figures(
         .subquery()
     )
     query = (
-        select(AckCampaign, counts)
+        select(AckCampaign, counts, PolicyDocument.content_hash.label("current"))
         .join(counts, counts.c.campaign_id == AckCampaign.id, isouter=True)
+        .join(PolicyDocument, PolicyDocument.source == AckCampaign.document_source, isouter=True)
         .order_by(AckCampaign.id)
     )
     if refs is not None:
@@ -63,6 +64,7 @@ def _figures(row: Row[Any]) -> CampaignFigures:
         pending=mapping["pending"] or 0,
         overdue=int(mapping["overdue"] or 0),
         withdrawn=mapping["withdrawn"] or 0,
+        stale=mapping["current"] is not None and mapping["current"] != campaign.version_sha256,
     )
 
 

@@ -81,6 +81,8 @@ class CampaignFigures(BaseModel):
     pending: int
     overdue: int  # pending, past the due date
     withdrawn: int  # left the audience
+    # The document changed after this campaign's version: nobody can acknowledge it any more.
+    stale: bool = False
 
     @property
     def done_share(self) -> float:

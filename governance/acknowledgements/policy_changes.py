@@ -17,8 +17,9 @@ from store.retrieval_models import PolicyDocument
 
 
 def tell_leads_of_changes(session: Session, *, config: OrgConfig, now: datetime) -> list[str]:
-    """Open campaigns whose document is now at another version (or gone); the leads are told
-    once per document version. Returns the campaigns affected."""
+    """Open campaigns whose document is now at another version; the leads are told once per
+    document version. Returns the campaigns affected. (A document removed from the sources
+    leaves its campaigns as they are: its acknowledgements still stand for what was read.)"""
     campaigns = session.scalars(
         select(AckCampaign).where(AckCampaign.status == OPEN).order_by(AckCampaign.id)
     ).all()

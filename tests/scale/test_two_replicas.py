@@ -364,9 +364,9 @@ def _slots_asked(call: Call) -> set[str]:
 def _asked_to_approve(standin: SlackStandin, slot: str) -> dict[str, Call]:
     """Who was sent this slot's buttons (named approvers and their delegates), and the DM."""
     return {
-        "U" + str(call.args["channel"])[1:]: call
+        "U" + str(call.channel)[1:]: call
         for call in standin.calls_to("chat.postMessage")
-        if str(call.args.get("channel")).startswith("D") and slot in _slots_asked(call)
+        if str(call.channel).startswith("D") and slot in _slots_asked(call)
     }
 
 

@@ -7,12 +7,19 @@ from datetime import timedelta
 
 from bot.slack.outbox_sender import drain_outbox
 from governance import digest, outbox, register
+from governance.acknowledgements.campaigns import restart_for_new_version, start_campaign
+from governance.acknowledgements.models import AckChoice, Audience, AudienceKind, CampaignStart
+from governance.acknowledgements.responses import acknowledge
 from governance.incidents import IncidentReport, Severity, report_incident
 from governance.models import RecordFields, RecordStatus, RiskTier
+from governance.training import record_training
 from scheduler.digest_chart import render_chart
 from store import evidence
 from store.evidence_kinds import EvidenceKind
+from tests.governance.acknowledgements.conftest import ACCEPTABLE_USE, store_policy
 from tests.scheduler.support import live_record, queued
+
+LEAD = "U0ACME0001"
 
 
 def figures(db, config, now):
@@ -223,3 +230,77 @@ def test_records_of_prohibited_tools_and_disputed_imported_tiers_wait_for_the_le
         )
     settled = figures(db, sample_config, now)
     assert settled.disputed_tiers == [] and len(settled.prohibited_tool_uses) == 1
+
+
+def _campaign(session, config, now, members):
+    store_policy(session, ACCEPTABLE_USE)
+    return start_campaign(
+        session,
+        config=config,
+        start=CampaignStart(
+            policy="Acceptable Use of AI Tools",
+            audience=Audience(
+                kind=AudienceKind.CHANNEL, ref="C0ALL", label="#all", members=members
+            ),
+            due_on=(now + timedelta(days=14)).date(),
+        ),
+        actor=LEAD,
+        now=now,
+    )
+
+
+def test_open_campaigns_are_counted_in_the_digest_until_a_new_version_replaces_them(
+    db, sample_config, now
+):
+    staff = ["U0ACME0003", "U0ACME0005", "U0ACME0007"]
+    with db.session() as session:
+        campaign = _campaign(session, sample_config, now - timedelta(days=2), staff)
+        for person in staff[:2]:
+            choice = AckChoice(
+                campaign=campaign.ref, person=person, version=campaign.version_sha256[:12]
+            )
+            acknowledge(session, config=sample_config, choice=choice, actor=person, now=now)
+    week = figures(db, sample_config, now)
+    assert not week.quiet
+    text = digest.digest_text(week)
+    assert "*Open policy acknowledgement campaigns (1):*" in text
+    assert (
+        "\u2022 ACK-0001 Acceptable Use of AI Tools: 2/3 acknowledged, 1 pending, 0 overdue "
+        "(due 6 Dec 2026)" in text
+    )
+    three_weeks_on = digest.digest_text(figures(db, sample_config, now + timedelta(days=21)))
+    assert "2/3 acknowledged, 1 pending, 1 overdue" in three_weeks_on
+    with db.session() as session:  # the policy changed: a lead asks again for the new version
+        store_policy(
+            session, ACCEPTABLE_USE, ACCEPTABLE_USE.read_bytes() + b"\n## 9. New\n\nNew.\n"
+        )
+        restart_for_new_version(
+            session, config=sample_config, ref="ACK-0001", members=staff, actor=LEAD, now=now
+        )
+    text = digest.digest_text(figures(db, sample_config, now))
+    assert "ACK-0001" not in text  # superseded: nobody can acknowledge its version any more
+    assert "\u2022 ACK-0002 Acceptable Use of AI Tools: 0/3 acknowledged, 3 pending" in text
+
+
+def test_training_coverage_per_required_course_is_in_every_digest(db, sample_config, now):
+    quiet = figures(db, sample_config, now)
+    assert quiet.quiet  # missing training is a standing figure, like the register: not news
+    text = digest.digest_text(quiet)
+    assert "*Training coverage (required courses):*" in text
+    assert "\u2022 AI literacy basics: 0/12 trained (0%), 12 missing" in text
+    with db.session() as session:
+        for lead in sample_config.members("governance_leads"):
+            record_training(
+                session,
+                config=sample_config,
+                person=lead,
+                course="AI governance for leads",
+                completed_on=now.date() - timedelta(days=30),
+                evidence_url=None,
+                actor=LEAD,
+                now=now,
+                source="test",
+            )
+    text = digest.digest_text(figures(db, sample_config, now))
+    assert "\u2022 AI governance for leads: 2/2 trained (100%)\n" in text
+    assert "\u2022 AI literacy basics: 0/12 trained (0%), 12 missing" in text

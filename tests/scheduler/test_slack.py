@@ -39,9 +39,7 @@ def _review_dm(rig):
     with rig.ctx.db.session() as session:
         sweep_reviews(session, config=rig.ctx.config, now=now)
     drain_outbox(rig.ctx, rig.client)
-    [dm] = [
-        c for c in rig.standin.calls_to("chat.postMessage") if c.args.get("channel") == _dm(OWNER)
-    ]
+    [dm] = [c for c in rig.standin.calls_to("chat.postMessage") if c.channel == _dm(OWNER)]
     return ref, dm
 
 
@@ -134,8 +132,8 @@ def test_ai_incident_opens_the_form_and_the_leads_hear_about_it(slack_rig):
     )
     assert "INC-0001" in str(reply.json()["view"]["blocks"])
     posts = _wait_posts(slack_rig, 3)
-    assert {p.args["channel"] for p in posts} == {_dm(REPORTER), *map(_dm, LEADS)}
-    lead_post = next(p for p in posts if p.args["channel"] == _dm(LEADS[0]))
+    assert {p.channel for p in posts} == {_dm(REPORTER), *map(_dm, LEADS)}
+    lead_post = next(p for p in posts if p.channel == _dm(LEADS[0]))
     slack_rig.click(lead_post, label="Close incident", user=LEADS[0])
     close_form = _wait_for_view(slack_rig, count=2)
     refused = slack_rig.submit_view(

@@ -297,7 +297,7 @@ class SlackRig:
         else:
             chosen = next(o for o in element["options"] if o["text"]["text"] == option)
             action["selected_option"] = chosen
-        channel = call.args.get("channel") or "D0"
+        channel = call.channel or "D0"  # a DM posted to a user id: the DM's id
         ts = call.args.get("ts") or call.ts
         is_ephemeral = call.method != "chat.postMessage"
         payload = {

@@ -9,24 +9,66 @@ present, types match) and Block Kit's limits, and records each call for assertio
         assert slack.violations == []
 
 When ../shared/slack-specs is absent the spec check is skipped (the Block Kit checks still run).
+
+Rate limits: `rate_limit_once(method)` answers the next call HTTP 429; `enforce_rate_tiers(
+PUBLISHED_LIMITS, PUBLISHED_CHANNEL_LIMITS)` answers 429 to any call beyond Slack's published
+tiers, as Slack may. Either way `rate_limited` lists the 429s, `retry_after_violations` the
+calls that came before their method's Retry-After had elapsed, and `busiest(method, seconds)`
+the most calls accepted in any window of that length.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
+from bot.slack.pacing import CHANNEL_LIMITS, METHOD_LIMITS
 from tests.support.slack_spec import SPEC_PATH, check_call, load_spec
 
 BOT_USER, BOT_ID, TEAM = "UAIMSBOT", "BAIMSBOT", "T0ACME"
+# Slack's published tiers, as the bot paces itself by them (one table, so the two cannot drift):
+# method → (calls, window seconds); per channel for chat.postMessage.
+PUBLISHED_LIMITS: Mapping[str, tuple[int, float]] = METHOD_LIMITS
+PUBLISHED_CHANNEL_LIMITS: Mapping[str, tuple[int, float]] = CHANNEL_LIMITS
+DIRECTORY_METHODS = {
+    "conversations.members",
+    "conversations.list",
+    "usergroups.list",
+    "usergroups.users.list",
+}
+
+
+def dm_of(user: str) -> str:
+    """The id of the bot's DM with `user`, as conversations.open and chat.postMessage answer."""
+    return "D" + user[1:]
+
+
+def _conversation(args: dict[str, Any]) -> str | None:
+    """The conversation a call is in: a user id (a DM post) means the DM."""
+    channel = args.get("channel") or args.get("channel_id")
+    if not isinstance(channel, str):
+        return None
+    return dm_of(channel) if channel[:1] in ("U", "W") else channel
+
+
+def _page(
+    items: list[Any], args: dict[str, Any], default_limit: int = 100
+) -> tuple[list[Any], str]:
+    """One page of `items` for a cursor-paginated method, and the next cursor ("" at the end)."""
+    start = int(args.get("cursor") or 0)
+    size = int(args.get("limit") or default_limit) or default_limit
+    more = start + size < len(items)
+    return items[start : start + size], str(start + size) if more else ""
 
 
 @dataclass
@@ -36,6 +78,12 @@ class Call:
     at: float = field(default_factory=time.monotonic)
     response: dict[str, Any] = field(default_factory=dict)
     path: str = ""  # the request's path, e.g. /response/<name> for a response_url call
+
+    @property
+    def channel(self) -> str | None:
+        """The conversation the call was in: a post to a user id (U…/W…) is in the DM with them,
+        so this is the DM's id, as Slack answers and as a click on the message carries."""
+        return _conversation(self.args)
 
     @property
     def ts(self) -> str | None:
@@ -84,8 +132,22 @@ class SlackStandin:
         self.uploads: dict[str, bytes] = {}
         # The workspace's people as users.list returns them (tests add members).
         self.members: list[dict[str, Any]] = []
+        # Channels ({"id", "name"}, conversations.list), their members (conversations.members),
+        # user groups ({"id", "handle", "name"}, usergroups.list) and theirs.
+        self.channels: list[dict[str, Any]] = []
+        self.channel_members: dict[str, list[str]] = {}
+        self.usergroups: list[dict[str, Any]] = []
+        self.usergroup_members: dict[str, list[str]] = {}
         self.rate_limited: list[Call] = []  # calls answered 429 (not in `calls`)
+        # Calls that arrived while their method's last Retry-After had not elapsed (answered as
+        # any other: 429 only if an enforced window is full).
+        self.retry_after_violations: list[Call] = []
+        # method → (arrival time, conversation) of each call not answered 429.
+        self.accepted: dict[str, list[tuple[float, str | None]]] = {}
         self._rate_limits: dict[str, int] = {}
+        self._tiers: dict[str, tuple[int, float]] = {}
+        self._channel_tiers: dict[str, tuple[int, float]] = {}
+        self._retry_after_until: dict[str, float] = {}
         self._latency: dict[str, float] = {}
         self._held: tuple[str, str, float] | None = None
         self._lock = threading.Condition()
@@ -130,6 +192,26 @@ class SlackStandin:
     def rate_limit_once(self, method: str, retry_after: int = 1) -> None:
         """The next call to `method` gets HTTP 429 with Retry-After (then calls succeed)."""
         self._rate_limits[method] = retry_after
+
+    def enforce_rate_tiers(
+        self,
+        limits: Mapping[str, tuple[int, float]],
+        per_channel: Mapping[str, tuple[int, float]] | None = None,
+    ) -> None:
+        """From now on, answer HTTP 429 (Retry-After: whole seconds until the window has room)
+        to a call beyond `limits` (method → (calls, window seconds)) or, per conversation,
+        `per_channel`; e.g. enforce_rate_tiers(PUBLISHED_LIMITS, PUBLISHED_CHANNEL_LIMITS)."""
+        with self._lock:
+            self._tiers = dict(limits)
+            self._channel_tiers = dict(per_channel or {})
+
+    def busiest(self, method: str, seconds: float, channel: str | None = None) -> int:
+        """The most calls to `method` (in `channel`, a user id meaning the DM) accepted in any
+        window of `seconds`."""
+        wanted = _conversation({"channel": channel}) if channel else None
+        with self._lock:
+            times = [t for t, c in self.accepted.get(method, []) if wanted in (None, c)]
+        return most_in_any_window(sorted(times), seconds)
 
     def slow_down(self, method: str, seconds: float) -> None:
         """Take up to `seconds` (at random) over every call to `method` before handling it, as a
@@ -190,11 +272,22 @@ class SlackStandin:
         if method in self._latency:
             time.sleep(random.uniform(0.0, self._latency[method]))
         self._wait_if_held(method, args)
-        if method in self._rate_limits:
-            with self._lock:
-                self.rate_limited.append(Call(method, args, response={"error": "ratelimited"}))
+        arrived = time.monotonic()
+        with self._lock:
+            if arrived < self._retry_after_until.get(method, arrived):
+                self.retry_after_violations.append(Call(method, args, at=arrived))
+            retry_after = self._rate_limits.pop(method, None)
+            if retry_after is None:
+                retry_after = self._over_limit(method, _conversation(args), arrived)
+            if retry_after is not None:
+                self.rate_limited.append(
+                    Call(method, args, at=arrived, response={"error": "ratelimited"})
+                )
+                self._retry_after_until[method] = arrived + retry_after
                 self._lock.notify_all()
-            return 429, self._rate_limits.pop(method)
+                return 429, retry_after
+            # Accepted, even if its arguments are wrong: Slack counts those calls too.
+            self.accepted.setdefault(method, []).append((arrived, _conversation(args)))
         problems = check_call(self.spec, method, args, token)
         if problems:
             answer = {
@@ -203,12 +296,31 @@ class SlackStandin:
                 "response_metadata": {"messages": problems},
             }
         else:
-            answer = {"ok": True, **self._answer(method, args)}
+            answer = {"ok": True, **self._answer(method, args)}  # an "ok": False in it wins
         with self._lock:
-            self.calls.append(Call(method, args, response=answer, path=path))
+            self.calls.append(Call(method, args, at=arrived, response=answer, path=path))
             self.violations += problems
             self._lock.notify_all()
         return 200, answer
+
+    def _over_limit(self, method: str, conversation: str | None, now: float) -> int | None:
+        """Retry-After (whole seconds, at least 1) when one more call would exceed an enforced
+        window; None when it may go. Called with the lock held."""
+        windows = []
+        if method in self._tiers:
+            windows.append((self._tiers[method], None))
+        if method in self._channel_tiers:
+            windows.append((self._channel_tiers[method], conversation))
+        wait = 0.0
+        for (calls, seconds), channel in windows:
+            recent = [
+                t
+                for t, c in self.accepted.get(method, [])
+                if t > now - seconds and (channel is None or c == channel)
+            ]
+            if len(recent) >= calls:
+                wait = max(wait, sorted(recent)[-calls] + seconds - now)
+        return max(1, math.ceil(wait)) if wait > 0 else None
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         n = next(self._ids)
@@ -227,7 +339,7 @@ class SlackStandin:
             }
         if method in ("chat.postMessage", "chat.update"):
             return {
-                "channel": channel,
+                "channel": _conversation(args) if method == "chat.postMessage" else channel,
                 "ts": args.get("ts") or ts,
                 "message": {"text": args.get("text"), "ts": args.get("ts") or ts},
             }
@@ -236,7 +348,7 @@ class SlackStandin:
         if method.startswith("views."):
             return {"view": {**Call(method, args).view, "id": f"V{n:08d}", "hash": f"h{n}"}}
         if method == "conversations.open":
-            return {"channel": {"id": "D" + str(args.get("users") or "X").split(",")[0][1:]}}
+            return {"channel": {"id": dm_of(str(args.get("users") or "X").split(",")[0])}}
         if method == "users.info":
             user = args.get("user")
             return {
@@ -250,21 +362,65 @@ class SlackStandin:
                 }
             }
         if method == "users.list":
-            start = int(args.get("cursor") or 0)
-            size = int(args.get("limit") or 100)
-            page = self.members[start : start + size]
-            more = start + size < len(self.members)
+            page, cursor = _page(self.members, args)
             return {
                 "members": page,
                 "cache_ts": int(time.time()),
-                "response_metadata": {"next_cursor": str(start + size) if more else ""},
+                "response_metadata": {"next_cursor": cursor},
             }
+        if method in DIRECTORY_METHODS:
+            return self._directory(method, args)
         if method == "files.getUploadURLExternal":
             return {"upload_url": f"{self.base_url}/upload/F{n:08d}", "file_id": f"F{n:08d}"}
         if method == "files.completeUploadExternal":
             files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
             return {"files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         return {}
+
+    def _directory(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Who is in which channel and user group."""
+        if method == "conversations.members":
+            members = self.channel_members.get(str(args.get("channel")))
+            if members is None:
+                return {"ok": False, "error": "channel_not_found"}
+            page, cursor = _page(members, args)
+            return {"members": page, "response_metadata": {"next_cursor": cursor}}
+        if method == "conversations.list":
+            channels = [
+                {"is_channel": True, "is_private": False, "is_archived": False, **channel}
+                for channel in self.channels
+            ]
+            page, cursor = _page(channels, args)
+            return {"channels": page, "response_metadata": {"next_cursor": cursor}}
+        if method == "usergroups.list":
+            include_users = str(args.get("include_users")).lower() in ("true", "1")
+            groups = []
+            for group in self.usergroups:
+                users = self.usergroup_members.get(group["id"], [])
+                listed = {"users": users} if include_users else {}
+                groups.append(
+                    {"team_id": TEAM, "is_usergroup": True, "user_count": len(users), **group}
+                    | listed
+                )
+            return {"usergroups": groups}
+        if method == "usergroups.users.list":
+            group = str(args.get("usergroup"))
+            if group not in self.usergroup_members and group not in {
+                g["id"] for g in self.usergroups
+            }:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"users": self.usergroup_members.get(group, [])}
+        return {}
+
+
+def most_in_any_window(times: list[float], seconds: float) -> int:
+    """How many of the sorted `times` fall in the busiest window (t - seconds, t]."""
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while times[start] <= at - seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
 
 
 def _handler_for(standin: SlackStandin) -> type[BaseHTTPRequestHandler]:

@@ -333,7 +333,7 @@ def posts_in(standin: SlackStandin, channel: str, thread_ts: str) -> list[Call]:
     return [
         c
         for c in standin.calls_to("chat.postMessage")
-        if c.args.get("channel") == channel and c.args.get("thread_ts") == thread_ts
+        if c.channel == channel and c.args.get("thread_ts") == thread_ts
     ]
 
 
@@ -357,7 +357,7 @@ def dump_calls(standin: SlackStandin, path: Path) -> Path:
 def duplicate_posts(standin: SlackStandin) -> dict[tuple[str, str, str], int]:
     """chat.postMessage calls that repeat another's channel, thread and text (a double send)."""
     seen = Counter(
-        (str(c.args.get("channel")), str(c.args.get("thread_ts")), str(c.args.get("text")))
+        (str(c.channel), str(c.args.get("thread_ts")), str(c.args.get("text")))
         for c in standin.calls_to("chat.postMessage")
     )
     return {key: n for key, n in seen.items() if n > 1}
@@ -388,7 +388,7 @@ def outbox_problems(ctx: AppContext, standin: SlackStandin) -> list[str]:
                     c
                     for c in calls
                     if c.method == "chat.postMessage"
-                    and c.args.get("channel") == row.slack_channel
+                    and c.channel == row.slack_channel
                     and c.args.get("thread_ts") == plan.thread_ts
                     and c.args.get("text") == plan.text
                 ]

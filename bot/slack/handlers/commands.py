@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.slack import ack_forms
 from bot.slack.audit import audit_ack, make_pack, subcommand
 from bot.slack.flows import start_registration_in_dm
 from bot.slack.ids import AimsSubcommand, Command
@@ -85,6 +86,8 @@ def register(app: App, services: Services) -> None:
         if word == AimsSubcommand.AUDIT:
             note_ack(services, command)
             make_pack(services, command, rest)
+        elif word == AimsSubcommand.ACK:
+            ack_forms.open_campaign_form(services, command)
         else:
             answer(command, services.router().help())
 

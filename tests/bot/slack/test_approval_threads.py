@@ -64,7 +64,7 @@ def _button(rig, user, slot):
     return next(
         c
         for c in rig.standin.calls_to("chat.postMessage")
-        if c.args.get("channel") == _dm(user)
+        if c.channel == _dm(user)
         and any(b.get("block_id") == ApprovalIds.ACTIONS_BLOCK for b in c.blocks)
         and f'"slot":"{slot}"' in str(c.blocks)
     )
@@ -91,7 +91,7 @@ def _approve_everything(rig, ref):
 
 
 def _to_requester(rig, method, channel=REGISTERED.channel):
-    return [c for c in rig.standin.calls_to(method) if c.args.get("channel") == channel]
+    return [c for c in rig.standin.calls_to(method) if c.channel == channel]
 
 
 def test_the_requester_hears_in_their_registration_thread_from_one_updated_status(slack_rig, now):

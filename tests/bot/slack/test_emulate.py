@@ -160,4 +160,9 @@ def send_home_and_outbox(rig: SlackRig, api: WebClient, user: str, channel: str)
     assert drain_outbox(rig.ctx, rig.client) == 2
     history = api.conversations_history(channel=channel)["messages"]
     assert any(m.get("text") == "Weekly digest" for m in history)
-    assert outbound_ok(rig, "conversations.open")
+    with rig.ctx.db.session() as session:  # posted to the user id, answered with the DM's id
+        dm = outbox.find_sent(session, "emulate-dm")
+        assert dm is not None and dm.slack_channel
+        dm_channel = dm.slack_channel
+    dm_history = api.conversations_history(channel=dm_channel)["messages"]
+    assert any(m.get("text") == "Please review AIU-0001" for m in dm_history)

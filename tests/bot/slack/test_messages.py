@@ -147,8 +147,10 @@ def test_the_ack_does_not_wait_for_slow_work(
     scripted_rig: SlackRig, scripted: ScriptedRouter
 ) -> None:
     scripted.gate.clear()  # the router is "still thinking"
-    for n in range(20):  # more than the work pool's threads
-        assert scripted_rig.send_event(scripted_rig.message_event(f"question {n}")).status == 200
+    # More questions than the work pool's threads, each in a DM of its own (paced per channel).
+    for n in range(20):
+        event = scripted_rig.message_event(f"question {n}", user=f"U0ASKER{n:03d}")
+        assert scripted_rig.send_event(event).status == 200
     command = scripted_rig.send_command("/ai-ask", "still there?")
     assert command.status == 200 and "Looking that up" in command.body
     assert scripted_rig.standin.calls_to("chat.postMessage") == []  # nothing answered yet

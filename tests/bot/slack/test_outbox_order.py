@@ -19,9 +19,13 @@ THREADS = ("approval:AIU-0001", "approval:AIU-0002", "approval:AIU-0003")
 PER_THREAD = 8
 
 
-def _queue(rig: SlackRig, key: str, text: str, thread_of: str | None = None) -> None:
+def _queue(
+    rig: SlackRig, key: str, text: str, thread_of: str | None = None, channel: str = GOV
+) -> None:
     with rig.ctx.db.session() as session:
-        outbox.enqueue(session, key=key, channel=GOV, text=text, kind="test", thread_of=thread_of)
+        outbox.enqueue(
+            session, key=key, channel=channel, text=text, kind="test", thread_of=thread_of
+        )
 
 
 def _replies_by_thread(rig: SlackRig) -> dict[str, list[str]]:
@@ -38,8 +42,8 @@ def test_a_threads_messages_arrive_in_enqueue_order_with_the_loop_and_click_send
     scripted_rig: SlackRig,
 ) -> None:
     rig = scripted_rig
-    for parent in THREADS:
-        _queue(rig, parent, parent)
+    for n, parent in enumerate(THREADS):  # a channel each: posts are paced per channel
+        _queue(rig, parent, parent, channel=f"{GOV}{n}")
     drain_outbox(rig.ctx, rig.client)
     # Slow answers keep each claim's sends in flight while the other senders claim theirs.
     rig.standin.slow_down("chat.postMessage", 0.02)

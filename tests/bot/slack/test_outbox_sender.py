@@ -62,17 +62,17 @@ def test_posts_threads_and_updates_are_sent_once(scripted_rig: SlackRig) -> None
     assert standin.violations == []
 
 
-def test_a_dm_opens_the_conversation_first_and_ephemerals_go_to_the_user(
+def test_a_dm_is_posted_to_the_user_and_ephemerals_go_to_the_user(
     scripted_rig: SlackRig,
 ) -> None:
     enqueue(scripted_rig, "dm", channel="U0ACME0003", text="Please review AIU-0002")
     enqueue(scripted_rig, "private", op="ephemeral", user_id="U0ACME0003", text="only you")
     assert drain_outbox(scripted_rig.ctx, scripted_rig.client) == 2
-    [opened] = scripted_rig.standin.calls_to("conversations.open")
-    assert opened.args["users"] == "U0ACME0003"
+    # chat.postMessage takes the user id: no conversations.open (Tier 3) per DM.
+    assert scripted_rig.standin.calls_to("conversations.open") == []
     [dm] = scripted_rig.standin.calls_to("chat.postMessage")
-    assert dm.args["channel"] == "D0ACME0003"
-    assert row(scripted_rig, "dm").slack_channel == "D0ACME0003"
+    assert (dm.args["channel"], dm.response["channel"]) == ("U0ACME0003", "D0ACME0003")
+    assert row(scripted_rig, "dm").slack_channel == "D0ACME0003"  # replies thread in the DM
     [ephemeral] = scripted_rig.standin.calls_to("chat.postEphemeral")
     assert (ephemeral.args["channel"], ephemeral.args["user"]) == ("C0APPROVALS", "U0ACME0003")
 
@@ -147,8 +147,8 @@ def test_a_sender_that_lost_its_claim_does_not_overwrite_the_row(scripted_rig: S
 def test_drain_claims_small_batches(
     scripted_rig: SlackRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for n in range(12):
-        enqueue(scripted_rig, f"many-{n}")
+    for n in range(12):  # a channel each: 12 posts in one would wait for its window (pacing)
+        enqueue(scripted_rig, f"many-{n}", channel=f"C0MANY{n:02d}")
     batches: list[int] = []
     real_claim = outbox.claim
 

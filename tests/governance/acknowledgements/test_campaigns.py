@@ -191,6 +191,7 @@ def test_a_changed_policy_keeps_old_acknowledgements_and_refuses_the_old_button(
         assert refused.outcome is Outcome.REFUSED and "has changed" in refused.message
         [figures] = campaign_figures(session, FRIDAY.date())
         assert figures.acknowledged == 1  # the old version's acknowledgement stands
+        assert figures.stale  # the digest says to ask again
         mine = person_acks(session, STAFF[0])
         assert mine[0].status == "acknowledged" and mine[0].superseded
 

@@ -46,7 +46,7 @@ def _buttons_for(rig, user, version=1):
     posts = [
         c
         for c in rig.standin.calls_to("chat.postMessage")
-        if c.args.get("channel") == _dm(user)
+        if c.channel == _dm(user)
         and any(b.get("block_id") == ApprovalIds.ACTIONS_BLOCK for b in c.blocks)
         and f" v{version}:" in c.text_of_blocks()
     ]
@@ -82,7 +82,7 @@ def _texts(rig, method, channel=None):
     return [
         c.args.get("text") or ""
         for c in rig.standin.calls_to(method)
-        if channel is None or c.args.get("channel") == channel
+        if channel is None or c.channel == channel
     ]
 
 
@@ -244,7 +244,7 @@ def test_changes_requested_loop_to_a_second_version_and_stale_buttons(slack_rig,
     note = next(
         c
         for c in slack_rig.standin.calls_to("chat.postMessage")
-        if c.args["channel"] == _dm(REQUESTER) and "Changes requested*" in c.args["text"]
+        if c.channel == _dm(REQUESTER) and "Changes requested*" in c.args["text"]
     )
     _click(slack_rig, note, "Edit and resubmit", REQUESTER)
     edit = slack_rig.standin.wait_for("views.open", 2)[-1].view

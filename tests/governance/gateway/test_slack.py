@@ -38,7 +38,7 @@ def _outcome_dms(rig, user):
     return [
         call
         for call in rig.standin.calls_to("chat.postMessage")
-        if call.args.get("channel") == _dm(user) and "Approved*" in call.args.get("text", "")
+        if call.channel == _dm(user) and "Approved*" in call.args.get("text", "")
     ]
 
 
