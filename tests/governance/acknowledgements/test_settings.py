@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from governance.config import QuietHours, parse_config
 from governance.errors import ConfigError
 from tests.governance.test_config_errors import GOOD, line_of
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def _problem(section: str) -> str:
@@ -32,8 +35,8 @@ def test_an_unquoted_time_is_refused_rather_than_misread() -> None:
 
 def test_quiet_hours_cross_midnight_and_cover_weekends() -> None:
     quiet = QuietHours()
-    assert quiet.quiet_at(datetime(2026, 12, 7, 21, 0))  # Monday evening
-    assert quiet.quiet_at(datetime(2026, 12, 8, 7, 30))  # Tuesday early morning
-    assert not quiet.quiet_at(datetime(2026, 12, 8, 9, 0))
-    assert quiet.quiet_at(datetime(2026, 12, 12, 12, 0))  # Saturday noon
-    assert not QuietHours(weekends=True).quiet_at(datetime(2026, 12, 12, 12, 0))
+    assert quiet.quiet_at(datetime(2026, 12, 7, 21, 0, tzinfo=LONDON))  # Monday evening
+    assert quiet.quiet_at(datetime(2026, 12, 8, 7, 30, tzinfo=LONDON))  # Tuesday early morning
+    assert not quiet.quiet_at(datetime(2026, 12, 8, 9, 0, tzinfo=LONDON))
+    assert quiet.quiet_at(datetime(2026, 12, 12, 12, 0, tzinfo=LONDON))  # Saturday noon
+    assert not QuietHours(weekends=True).quiet_at(datetime(2026, 12, 12, 12, 0, tzinfo=LONDON))
