@@ -248,11 +248,20 @@ def claim(
     limit: int = CLAIM_BATCH,
     lease: timedelta = timedelta(minutes=2),
 ) -> Sequence[OutboundMessage]:
-    """Claim up to `limit` due messages for `worker`, oldest first; no two workers get the same
-    row, and a thread's next message only once the one before it is sent (so a batch holds at
-    most one message per thread, and sending a batch in order keeps every thread in order)."""
+    """Claim up to `limit` due messages for `worker`, oldest first (a campaign's requests last);
+    no two workers get the same row, and a thread's next message only once the one before it
+    is sent (so a batch holds at most one message per thread, and sending a batch in order
+    keeps every thread in order)."""
     moment = now or utcnow()
-    query = select(OutboundMessage).where(_due(moment)).order_by(OutboundMessage.id).limit(limit)
+    # A campaign's thousands of requests go after everything else queued (an approval, the
+    # acknowledgement someone just gave), so they never hold the rest back for minutes.
+    bulk_last = case((OutboundMessage.kind == OutboxKind.ACK_REQUEST, 1), else_=0)
+    query = (
+        select(OutboundMessage)
+        .where(_due(moment))
+        .order_by(bulk_last, OutboundMessage.id)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         # The NOT EXISTS reads committed rows, so a row another sender has just claimed (or
         # locked, about to claim) still counts as unsent and holds its thread back.
@@ -362,7 +371,34 @@ def mark_failed(
     if not result.rowcount:  # type: ignore[attr-defined]
         return _lost(session, message, worker, "failed")
     session.refresh(message)
+    if message.status == "failed" and message.kind == OutboxKind.ACK_REQUEST:
+        # Nobody can acknowledge what never reached them (a bot, a deactivated account):
+        # they are taken out of the campaign rather than chased and escalated.
+        from governance.acknowledgements.responses import record_undeliverable
+
+        record_undeliverable(session, message, now or utcnow())
     return True
+
+
+def put_back(
+    session: Session, message: OutboundMessage, *, worker: str, not_before: datetime
+) -> bool:
+    """Give a claimed row back untried (its attempt not counted), due again at `not_before`:
+    a sender that would wait past its lease for Slack's rate limit must not hold the row while
+    another sender re-claims it and sends it too."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(_held(message, worker))
+        .values(
+            status="pending",
+            claimed_by=None,
+            claimed_until=None,
+            attempts=OutboundMessage.attempts - 1,
+            not_before=not_before,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def holds_claim(message: OutboundMessage, worker: str) -> bool:

@@ -71,11 +71,13 @@ def local_today(config: OrgConfig, now: datetime) -> date:
     return now.astimezone(ZoneInfo(config.organisation.timezone)).date()
 
 
-def claim_rows(session: Session, query: Select[T]) -> Sequence[T]:
+def claim_rows(session: Session, query: Select[T], *, of: Any = None) -> Sequence[T]:
     """Lock the rows a sweep will act on; rows another replica holds are skipped, not waited
-    for. On SQLite every write transaction is already serial (BEGIN IMMEDIATE, see store.db)."""
+    for. `of` names the table to lock when the query joins others (so the joined rows stay
+    free for other writers). On SQLite every write transaction is already serial (BEGIN
+    IMMEDIATE, see store.db)."""
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, of=of)
     return session.scalars(query).all()
 
 

@@ -28,14 +28,15 @@ class AckCampaign(Base):
     document_url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     version_sha256: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
-    # The key rules shown to everyone: [{text, section, citation}], quoted from the document.
+    # The key rules shown to everyone: [{text, section, chunk_id}], quoted from the document.
     key_rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Who it is for: "channel" (a Slack channel's members), "usergroup" or "people" (aims.yaml).
     audience_kind: Mapped[str] = mapped_column(String(16))
     audience_ref: Mapped[str] = mapped_column(String(64), default="")
     audience_label: Mapped[str] = mapped_column(String(200), default="")
     due_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    # open, or superseded once a lead asked the same audience for the document's new version
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     # The campaign that asks for the document's next version, once a lead started one.
     superseded_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
     started_by: Mapped[str] = mapped_column(String(64))

@@ -550,6 +550,7 @@ class AckAcknowledged(Payload):
     document: str
     version_sha256: str
     shown_sha256: str
+    via: str = "message"  # where they clicked: the request message, or App Home
 
 
 class AckRefused(Payload):

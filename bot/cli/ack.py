@@ -17,11 +17,10 @@ from rich.table import Table
 from bot.cli.common import app_context, console, fail, person_option, print_json
 from governance.acknowledgements import campaigns as service
 from governance.acknowledgements.figures import campaign_figures, requests_of
-from governance.acknowledgements.messages import day
 from governance.acknowledgements.models import Audience, CampaignFigures, CampaignStart
 from governance.config import OrgConfig
 from governance.errors import AimsError
-from governance.reviews import local_today
+from governance.reviews import fmt_day, local_today
 from store.ack_models import AckCampaign, AckRequest
 from store.models import utcnow
 
@@ -117,7 +116,7 @@ def start(
     people = "1 person" if figures.asked == 1 else f"{figures.asked} people"
     _say(
         f"Started {figures.ref}: {people} ({figures.audience}) asked to acknowledge "
-        f"“{figures.document}” (version {figures.version}) by {day(figures.due_on)}."
+        f"“{figures.document}” (version {figures.version}) by {fmt_day(figures.due_on)}."
     )
     _say(SENT_BY_THE_BOT)
     _say(f"Follow it with `aims ack status {figures.ref}`.")

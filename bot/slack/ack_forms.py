@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -34,7 +33,6 @@ from bot.slack.payloads import (
 from bot.slack.services import Services
 from governance.acknowledgements import campaigns
 from governance.acknowledgements.figures import campaign_figures
-from governance.acknowledgements.messages import day
 from governance.acknowledgements.models import (
     AckChoice,
     AckResult,
@@ -44,6 +42,7 @@ from governance.acknowledgements.models import (
 )
 from governance.config import OrgConfig
 from governance.errors import StaleActionError, ValidationProblem
+from governance.reviews import fmt_day, local_today
 from governance.text import esc
 from store.models import utcnow
 
@@ -77,6 +76,16 @@ class CampaignForm(BaseModel):
     channel: str = ""
     group: str = ""
     group_label: str = ""
+
+    @property
+    def audience_ref(self) -> str:
+        return self.channel if self.kind is AudienceKind.CHANNEL else self.group
+
+    @property
+    def audience_label(self) -> str:
+        """The group's @handle for a group; a channel is named when it is resolved."""
+        return self.group_label if self.kind is AudienceKind.USERGROUP else ""
+
     due_on: date
     summary: str = ""
 
@@ -90,7 +99,24 @@ def choice_of(raw: str | None) -> AckChoice:
 
 
 def today(config: OrgConfig) -> date:
-    return utcnow().astimezone(ZoneInfo(config.organisation.timezone)).date()
+    return local_today(config, utcnow())
+
+
+def checked_form(state: ViewState, config: OrgConfig, user: str) -> CampaignForm:
+    """What the form can be told at once, without waiting on Slack or the database: its own
+    answers and whether a lead sent it (FormProblem / PermissionDenied); the rest is checked
+    when the campaign starts, after the ack."""
+    form = parse_campaign(state, today(config))
+    campaigns.require_lead(config, user, WHAT)
+    return form
+
+
+def sending_text(form: CampaignForm) -> str:
+    return (
+        f"Asking {esc(form.audience_label or 'everyone')} to acknowledge {esc(form.policy)}. "
+        "I will send you a direct message with the campaign's reference and how many people "
+        "were asked (or why nobody was)."
+    )
 
 
 def open_campaign_form(services: Services, command: SlashCommand) -> None:
@@ -110,7 +136,7 @@ def asked(work: Work[Any], ref: str, title: str) -> str:
     [figures] = campaign_figures(work.session, today(work.config), refs=[ref])
     return (
         f"*{ref}* asks {figures.asked} people to acknowledge {esc(title)}, "
-        f"by {day(figures.due_on)}."
+        f"by {fmt_day(figures.due_on)}."
     )
 
 
@@ -250,10 +276,10 @@ def _ack_line(ack: PersonAck) -> str:
     name = f"*{esc(ack.document)}* ({ack.campaign}, version {ack.version})"
     if ack.status == "acknowledged" and ack.acknowledged_at is not None:
         earlier = ", for an earlier version: the policy has changed since" if ack.superseded else ""
-        return f":white_check_mark: {name}: acknowledged on {day(ack.acknowledged_at)}{earlier}"
+        return f":white_check_mark: {name}: acknowledged on {fmt_day(ack.acknowledged_at)}{earlier}"
     if ack.choice is None:
         return f":hourglass: {name}: asked of an earlier version; the current one will follow"
-    return f":memo: {name}: please acknowledge by {day(ack.due_on)}"
+    return f":memo: {name}: please acknowledge by {fmt_day(ack.due_on)}"
 
 
 def home_blocks(acks: list[PersonAck]) -> list[Block]:

@@ -5,31 +5,21 @@ the messages) → what to show; bot.slack.listeners does the rest."""
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import ack_forms as forms
 from bot.slack.audience import audience_of
 from bot.slack.blocks import SlackMessage, sections
+from bot.slack.errors import form_errors
 from bot.slack.handlers.home import publish_home
 from bot.slack.ids import AckIds
 from bot.slack.incident_forms import done_view
-from bot.slack.listeners import (
-    Done,
-    Note,
-    Work,
-    after_ack,
-    on_click,
-    on_submit,
-    send_queued,
-    unit_of_work,
-)
+from bot.slack.listeners import after_ack, send_queued, submitted, tell, unit_of_work
 from bot.slack.payloads import BlockActions, EventCallback, ViewSubmission
 from bot.slack.services import Services
-from governance import outbox
-from governance.acknowledgements import campaigns as ack
-from governance.acknowledgements import responses
+from governance.acknowledgements import campaigns, responses
 from governance.acknowledgements.models import AudienceKind, CampaignStart
-from governance.errors import StaleActionError
+from governance.errors import AimsError
 from store.models import utcnow
 
 
@@ -44,7 +34,12 @@ def register_ack_handlers(app: App, services: Services) -> None:
         choice = forms.choice_of(click.action.value)
         with unit_of_work(services, click) as work:
             result = responses.acknowledge(
-                work.session, config=work.config, choice=choice, actor=work.user, now=utcnow()
+                work.session,
+                config=work.config,
+                choice=choice,
+                actor=work.user,
+                now=utcnow(),
+                via="message" if click.response_url else "home",
             )
         if click.response_url:
             services.messenger.respond(click.response_url, forms.result_message(result))
@@ -56,45 +51,66 @@ def register_ack_handlers(app: App, services: Services) -> None:
     def ask_about_policy(click: BlockActions) -> None:
         choice = forms.choice_of(click.action.value)
         with unit_of_work(services, click) as work:
-            campaign = responses.note_question(
+            campaign, channel, ts = responses.note_question(
                 work.session, choice=choice, actor=work.user, now=utcnow()
             )
-            title = campaign.document_title
-            request = outbox.find_sent(work.session, ack.request_key(campaign.ref, work.user))
-            where = (request.slack_channel, request.slack_ts) if request else (None, None)
-        if not where[0] or not where[1]:
-            raise StaleActionError("Your request has not reached you yet; try again shortly.")
-        prompt = forms.question_prompt(title)
-        message = SlackMessage(text=prompt, blocks=sections(prompt))
-        services.messenger.post(where[0], message, thread_ts=where[1])
-
-    def restart(work: Work[BlockActions]) -> Note:
-        ack.require_lead(work.config, work.user, forms.WHAT)
-        old = ack.get_campaign(work.session, work.payload.action.value or "")
-        kind = AudienceKind(old.audience_kind)
-        audience = audience_of(client, kind, old.audience_ref, old.audience_label)
-        new = ack.restart_for_new_version(
-            work.session,
-            config=work.config,
-            ref=old.ref,
-            members=audience.members,
-            actor=work.user,
-            now=utcnow(),
+            prompt = forms.question_prompt(campaign.document_title)
+        services.messenger.post(
+            channel, SlackMessage(text=prompt, blocks=sections(prompt)), thread_ts=ts
         )
-        return Note(f":arrows_counterclockwise: {forms.asked(work, new.ref, new.document_title)}")
 
-    def start(work: Work[ViewSubmission]) -> Done:
-        form = forms.parse_campaign(work.payload.view.state, forms.today(work.config))
-        ref = form.channel if form.kind is AudienceKind.CHANNEL else form.group
-        audience = audience_of(client, form.kind, ref, form.group_label)
+    @after_ack(services, BlockActions)
+    def restart(click: BlockActions) -> None:
+        # Read in a short transaction; Slack is paged outside any (no lock held meanwhile).
+        with unit_of_work(services, click) as work:
+            campaigns.require_lead(work.config, work.user, forms.WHAT)
+            old = campaigns.get_campaign(work.session, click.action.value or "")
+            kind, ref, label = AudienceKind(old.audience_kind), old.audience_ref, old.audience_label
+        audience = audience_of(client, kind, ref, label)
+        with unit_of_work(services, click) as work:
+            new = campaigns.restart_for_new_version(
+                work.session,
+                config=work.config,
+                ref=old.ref,
+                members=audience.members,
+                actor=work.user,
+                now=utcnow(),
+            )
+            told = forms.asked(work, new.ref, new.document_title)
+        tell(services.messenger, click, f":arrows_counterclockwise: {told}")
+        send_queued(services)
+
+    def check_form(ack: Ack, context: BoltContext) -> None:
+        """Answered at once (Slack waits 3 s): the form's own answers and the lead check."""
+        form = submitted(context)
+        try:
+            wanted = forms.checked_form(form.view.state, services.ctx.config, form.user.id)
+        except AimsError as error:
+            ack(
+                response_action="errors",
+                errors=form_errors(error, form, services.messenger, AckIds.AUDIENCE_KIND),
+            )
+            return
+        ack(
+            response_action="update", view=done_view("Sending requests", forms.sending_text(wanted))
+        )
+
+    @after_ack(services, ViewSubmission)
+    def start(submission: ViewSubmission) -> None:
+        config = services.ctx.config
+        form = forms.checked_form(submission.view.state, config, submission.user.id)
+        audience = audience_of(client, form.kind, form.audience_ref, form.audience_label)
         wanted = CampaignStart(
             policy=form.policy, audience=audience, due_on=form.due_on, summary=form.summary
         )
-        campaign = ack.start_campaign(
-            work.session, config=work.config, start=wanted, actor=work.user, now=utcnow()
-        )
-        told = forms.asked(work, campaign.ref, campaign.document_title)
-        return Done(done_view("Requests sent", told))
+        with unit_of_work(services, submission) as work:
+            campaign = campaigns.start_campaign(
+                work.session, config=work.config, start=wanted, actor=work.user, now=utcnow()
+            )
+            told = forms.asked(work, campaign.ref, campaign.document_title)
+        lead = services.messenger.open_dm(work.user)
+        services.messenger.post(lead, SlackMessage(text=told, blocks=sections(told)))
+        send_queued(services)
 
     @after_ack(services, EventCallback)
     def left_audience(payload: EventCallback) -> None:
@@ -107,7 +123,7 @@ def register_ack_handlers(app: App, services: Services) -> None:
 
     app.action(AckIds.CONFIRM.value)(ack=ack_now, lazy=[acknowledge])
     app.action(AckIds.QUESTION.value)(ack=ack_now, lazy=[ask_about_policy])
-    app.action(AckIds.RESTART.value)(ack=ack_now, lazy=[on_click(services)(restart)])
-    app.view(AckIds.START_MODAL.value)(on_submit(services, errors_on=AckIds.AUDIENCE_KIND)(start))
+    app.action(AckIds.RESTART.value)(ack=ack_now, lazy=[restart])
+    app.view(AckIds.START_MODAL.value)(ack=check_form, lazy=[start])
     app.event("member_left_channel")(ack=ack_now, lazy=[left_audience])
     app.event("subteam_members_changed")(ack=ack_now, lazy=[left_audience])

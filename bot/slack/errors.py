@@ -66,6 +66,8 @@ def _tell(payload: SlackPayload, message: SlackMessage, messenger: Messenger) ->
         messenger.post(payload.channel_id, message, user=payload.user_id)
     elif isinstance(payload, AppHomeOpened):
         messenger.post(messenger.open_dm(payload.user), message)
+    elif isinstance(payload, ViewSubmission):  # work after a form's ack: the form is gone
+        messenger.post(messenger.open_dm(payload.user_id), message)
 
 
 def report_error(error: BaseException, payload: SlackPayload | None, messenger: Messenger) -> None:

@@ -25,6 +25,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -32,10 +33,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext
-from bot.slack.messenger import Messenger
+from bot.slack.messenger import Messenger, pacer_of
 from bot.slack.notices import render_notice
 from governance import outbox
-from store.models import OutboundMessage
+from store.models import OutboundMessage, utcnow
 
 log = logging.getLogger(__name__)
 WORKER = f"slack-outbox:{socket.gethostname()}:{os.getpid()}"
@@ -136,6 +137,19 @@ def send(messenger: Messenger, plan: Plan) -> tuple[str, str | None]:
     return str(data.get("channel") or channel), data.get("ts")
 
 
+# Well inside the two-minute lease a claim holds (governance.outbox.claim).
+PUT_BACK_AFTER = 30.0
+
+
+def _pacing_wait(messenger: Messenger, plan: Plan) -> float:
+    """Seconds the rate pacer would hold this send (its method, in its channel)."""
+    method = {"update": "chat.update", "ephemeral": "chat.postEphemeral"}.get(
+        plan.op, "chat.postMessage"
+    )
+    channel = (plan.target[0] if plan.target else None) or plan.thread_channel or plan.channel
+    return pacer_of(messenger.client).ready_in(method, channel)
+
+
 def send_row(ctx: AppContext, messenger: Messenger, row_id: int, worker: str = WORKER) -> bool:
     """Plan, send and mark one row claimed by `worker`; True when it was sent."""
     try:
@@ -145,6 +159,13 @@ def send_row(ctx: AppContext, messenger: Messenger, row_id: int, worker: str = W
                 log.warning("outbox row %s: %s no longer holds its claim; not sent", row_id, worker)
                 return False
             plan = plan_for(session, message)
+            wait = _pacing_wait(messenger, plan)
+            if wait > PUT_BACK_AFTER:
+                # Waiting this long would outlast the claim's lease: another sender could take
+                # the row and send it too. Give it back, due when Slack will take it.
+                not_before = utcnow() + timedelta(seconds=wait)
+                outbox.put_back(session, message, worker=worker, not_before=not_before)
+                return False
         channel, ts = send(messenger, plan)
     except Exception as exc:  # one bad row must not stop the others
         expected = isinstance(exc, NotReady | SlackApiError | SlackClientError | OSError)

@@ -119,6 +119,12 @@ class Pacer:
             until = self._clock() + seconds
             self._paused_until[method] = max(until, self._paused_until.get(method, until))
 
+    def ready_in(self, method: str, channel: str | None = None) -> float:
+        """Seconds until a call to `method` (in `channel`) could go, without reserving it."""
+        with self._lock:
+            now = self._clock()
+            return max(0.0, self._allowed_at(method, self._windows(method, channel), now) - now)
+
     def paused_for(self, method: str) -> float:
         """Seconds until `method` may be called again after a pause (0 when not paused)."""
         with self._lock:

@@ -9,14 +9,15 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from governance import outbox
-from governance.acknowledgements.messages import day, request_notice
+from governance.acknowledgements.messages import request_notice
 from governance.acknowledgements.models import Audience, AudienceKind, CampaignStart
 from governance.config import OrgConfig
 from governance.errors import NotFoundError, PermissionDenied, ValidationProblem
+from governance.reviews import fmt_day
 from retrieval.key_rules import ChunkText, key_rules
 from store import evidence
 from store.ack_models import AckCampaign, AckRequest
@@ -120,7 +121,7 @@ def start_campaign(
         )
     if start.due_on <= now.date():
         raise ValidationProblem(
-            f"the due date {day(start.due_on)} is not in the future; give people time"
+            f"the due date {fmt_day(start.due_on)} is not in the future; give people time"
         )
     campaign = AckCampaign(
         ref=f"new-{uuid.uuid4().hex[:12]}",
@@ -211,20 +212,36 @@ def restart_for_new_version(
     actor: str,
     now: datetime,
 ) -> AckCampaign:
-    """One click: ask the same audience (resolved again now) for the document's new version,
-    as long as the old campaign gave them; the old campaign's acknowledgements stay on record
-    for the old version and its reminders stop."""
-    old = get_campaign(session, ref)
+    """One click: ask the same audience (resolved again now) for the document's new version.
+    The old campaign's acknowledgements stay on record for the old version and its reminders
+    stop. Two clicks at once (two leads, two replicas) start one campaign: the old one is
+    marked superseded by a conditional update before anything else is written."""
     require_lead(config, actor, "start an acknowledgement campaign")
-    if old.status != OPEN:
-        raise ValidationProblem(
-            f"{old.ref} was already replaced by {old.superseded_by or 'a newer campaign'}"
-        )
+    old = get_campaign(session, ref)
     document = find_document(session, old.document_source)
     if document.content_hash == old.version_sha256:
         raise ValidationProblem(
             f"{old.document_title} has not changed since {old.ref} started; nothing to ask again"
         )
+    taken = session.execute(
+        update(AckCampaign)
+        .where(AckCampaign.id == old.id, AckCampaign.status == OPEN)
+        .values(status=SUPERSEDED)
+        .execution_options(synchronize_session=False)
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        session.refresh(old)
+        raise ValidationProblem(
+            f"{old.ref} was already replaced by {old.superseded_by or 'a newer campaign'}"
+        )
+    # Its reminders stop; done before the new campaign's evidence takes the ledger's lock, in
+    # the same order as the reminder sweep (request rows, then the ledger), so neither waits
+    # on the other in a circle.
+    session.execute(
+        update(AckRequest)
+        .where(AckRequest.campaign_id == old.id, AckRequest.status == "pending")
+        .values(next_step_at=None)
+    )
     allowed = max((old.due_on - old.started_at.date()).days, 1)
     start = CampaignStart(
         policy=old.document_source,
@@ -236,14 +253,12 @@ def restart_for_new_version(
         ),
         due_on=now.date() + timedelta(days=allowed),
         summary=f"This policy changed since {old.ref} asked you to acknowledge it "
-        f"(version {old.version_sha256[:12]}). {old.summary}".strip(),
+        f"(version {old.version_sha256[:12]}); this is the new version.",
     )
     new = start_campaign(session, config=config, start=start, actor=actor, now=now, supersedes=old)
-    old.status, old.superseded_by = SUPERSEDED, new.ref
-    for request in session.scalars(
-        select(AckRequest).where(AckRequest.campaign_id == old.id, AckRequest.status == "pending")
-    ):
-        request.next_step_at = None
+    session.execute(
+        update(AckCampaign).where(AckCampaign.id == old.id).values(superseded_by=new.ref)
+    )
     return new
 
 

@@ -9,13 +9,9 @@ from datetime import date
 from governance.acknowledgements.models import AckChoice
 from governance.config import OrgConfig
 from governance.notices import ChoiceAction, Line, Notice, NoticeChoice, Part, Style, Tone, fact
+from governance.reviews import fmt_day
 from store.ack_models import AckCampaign
 from store.outbox_kinds import OutboxKind
-
-
-# Never a date format that depends on the machine's locale.
-def day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
 
 
 def version_of(campaign: AckCampaign) -> str:
@@ -69,7 +65,7 @@ def request_notice(campaign: AckCampaign, person: str) -> Notice:
             lines=[
                 full_text_line(campaign),
                 fact("Version", version_of(campaign)),
-                fact("Please acknowledge by", day(campaign.due_on), strong=True),
+                fact("Please acknowledge by", fmt_day(campaign.due_on), strong=True),
             ]
         )
     )
@@ -89,7 +85,7 @@ def done_notice(campaign: AckCampaign, when: date) -> Notice:
         kind=OutboxKind.ACK_DONE,
         subject=campaign.ref,
         tone=Tone.APPROVED,
-        title=f"You acknowledged {campaign.document_title} on {day(when)}. Thank you.",
+        title=f"You acknowledged {campaign.document_title} on {fmt_day(when)}. Thank you.",
         parts=[Part(lines=[full_text_line(campaign), fact("Version", version_of(campaign))])],
     )
 
@@ -105,7 +101,7 @@ def reminder_notice(campaign: AckCampaign, person: str, number: int, days: int) 
             Part(
                 lines=[
                     Line(text=f"You have not acknowledged this policy yet.{overdue}"),
-                    fact("Please acknowledge by", day(campaign.due_on), strong=True),
+                    fact("Please acknowledge by", fmt_day(campaign.due_on), strong=True),
                     full_text_line(campaign),
                 ]
             ),
@@ -125,7 +121,7 @@ def escalation_notice(
         tone=Tone.ESCALATION,
         title=(
             f"{len(people)} {who} not acknowledged {campaign.document_title} "
-            f"({campaign.ref}, due {day(campaign.due_on)})"
+            f"({campaign.ref}, due {fmt_day(campaign.due_on)})"
         ),
         parts=[
             Part(
@@ -152,7 +148,7 @@ def policy_changed_notice(campaigns: Sequence[AckCampaign], title: str, new_vers
                 lines=[
                     Line(
                         text=f"{c.ref}: {c.audience_label or c.audience_kind}, version "
-                        f"{version_of(c)}, due {day(c.due_on)}",
+                        f"{version_of(c)}, due {fmt_day(c.due_on)}",
                         style=Style.BULLET,
                     )
                     for c in campaigns

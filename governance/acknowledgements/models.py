@@ -61,7 +61,6 @@ class AckResult(BaseModel):
     # A refused click on a superseded version: the request for the current one, when this
     # person has one, so the transport can offer it.
     current: AckChoice | None = None
-    current_title: str = ""
 
 
 class CampaignFigures(BaseModel):

@@ -3,6 +3,7 @@ version, with a button each to ask the same audience for the new version."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
@@ -34,6 +35,8 @@ def tell_leads_of_changes(session: Session, *, config: OrgConfig, now: datetime)
     for (source, version), affected in by_document.items():
         notice = policy_changed_notice(affected, affected[0].document_title, version)
         for lead in config.members("governance_leads"):
-            key = f"ack.policy_changed:{source}:{version[:12]}:{lead}"
-            outbox.notify(session, notice, key=key[:255], to=lead)
+            # The source may be a long path or URL: its hash keeps the key whole.
+            document = hashlib.sha256(source.encode()).hexdigest()[:16]
+            key = f"ack.policy_changed:{document}:{version[:12]}:{lead}"
+            outbox.notify(session, notice, key=key, to=lead)
     return [c.ref for group in by_document.values() for c in group]

@@ -23,6 +23,7 @@ from governance.reviews import SYSTEM, claim_rows
 from store import evidence
 from store.ack_models import AckCampaign, AckRequest
 from store.evidence_kinds import EvidenceKind
+from store.retrieval_models import PolicyDocument
 
 
 @dataclass
@@ -63,6 +64,13 @@ def sweep_ack_reminders(session: Session, *, config: OrgConfig, now: datetime) -
     due = (
         select(AckRequest)
         .join(AckCampaign, AckRequest.campaign_id == AckCampaign.id)
+        # Only the version in force is chased: once the document changed, nobody can
+        # acknowledge the old one, and the leads were told to ask again.
+        .join(
+            PolicyDocument,
+            (PolicyDocument.source == AckCampaign.document_source)
+            & (PolicyDocument.content_hash == AckCampaign.version_sha256),
+        )
         .where(
             AckRequest.status == "pending",
             AckRequest.next_step_at <= now,
@@ -73,7 +81,7 @@ def sweep_ack_reminders(session: Session, *, config: OrgConfig, now: datetime) -
     campaigns: dict[int, AckCampaign] = {}
     escalations: dict[tuple[int, str, bool], list[str]] = defaultdict(list)
     known = {person.slack_id for person in config.people}
-    for request in claim_rows(session, due):
+    for request in claim_rows(session, due, of=AckRequest):
         campaign = campaigns.get(request.campaign_id) or session.get_one(
             AckCampaign, request.campaign_id
         )
@@ -82,13 +90,11 @@ def sweep_ack_reminders(session: Session, *, config: OrgConfig, now: datetime) -
             withdraw(session, request, campaign, now=now, reason="no longer under people")
             result.withdrawn += 1
             continue
-        escalate = _chase(session, config, campaign, request, now)
-        if escalate is not None:
-            for recipient, as_manager in escalate:
-                escalations[(campaign.id, recipient, as_manager)].append(request.person)
-            result.escalated += 1
-        else:
-            result.reminded += 1
+        result.reminded += _remind(session, config, campaign, request, now)
+        told = _escalate(session, config, campaign, request, now)
+        for recipient, as_manager in told:
+            escalations[(campaign.id, recipient, as_manager)].append(request.person)
+        result.escalated += bool(told)
         request.next_step_at = next_step_after(config, request)
     for (campaign_id, recipient, as_manager), people in escalations.items():
         campaign = campaigns[campaign_id]
@@ -102,42 +108,42 @@ def _days(request: AckRequest, now: datetime) -> int:
     return (now - request.asked_at).days
 
 
-def _chase(
-    session: Session,
-    config: OrgConfig,
-    campaign: AckCampaign,
-    request: AckRequest,
-    now: datetime,
-) -> list[tuple[str, bool]] | None:
-    """Send what is owed now. After downtime, one message for where things stand, not one per
-    missed step: past the escalation day the escalation goes, with one last reminder."""
-    settings = config.acknowledgements
+def _remind(
+    session: Session, config: OrgConfig, campaign: AckCampaign, request: AckRequest, now: datetime
+) -> int:
+    """The reminder owed now, if any: after downtime one reminder numbered for where things
+    stand, not one per missed day. Returns 1 when one was queued."""
     days = _days(request, now)
-    number = request.reminders_sent + 1
-    reminder = reminder_notice(campaign, request.person, number, days)
-    outbox.notify(
+    owed = sum(1 for day in config.acknowledgements.remind_after_days if day <= days)
+    if owed <= request.reminders_sent:
+        return 0
+    request.reminders_sent = owed
+    notice = reminder_notice(campaign, request.person, owed, days)
+    key = f"ack.reminder:{campaign.ref}:{request.person}:{owed}"
+    outbox.notify(session, notice, key=key, to=request.person)
+    evidence.append(
         session,
-        reminder,
-        key=f"ack.reminder:{campaign.ref}:{request.person}:{number}",
-        to=request.person,
+        actor=SYSTEM,
+        kind=EvidenceKind.ACK_REMINDED,
+        subject=campaign.ref,
+        now=now,
+        payload={
+            "campaign": campaign.ref,
+            "person": request.person,
+            "days_waiting": days,
+            "number": owed,
+        },
     )
-    owed = sum(1 for day in settings.remind_after_days if day <= days)
-    request.reminders_sent = max(number, owed)
-    if days < settings.escalate_after_days or request.escalated_at is not None:
-        evidence.append(
-            session,
-            actor=SYSTEM,
-            kind=EvidenceKind.ACK_REMINDED,
-            subject=campaign.ref,
-            now=now,
-            payload={
-                "campaign": campaign.ref,
-                "person": request.person,
-                "days_waiting": days,
-                "number": number,
-            },
-        )
-        return None
+    return 1
+
+
+def _escalate(
+    session: Session, config: OrgConfig, campaign: AckCampaign, request: AckRequest, now: datetime
+) -> list[tuple[str, bool]]:
+    """Past the escalation day, once: who is told (the manager or the leads)."""
+    days = _days(request, now)
+    if days < config.acknowledgements.escalate_after_days or request.escalated_at is not None:
+        return []
     request.escalated_at = now
     told = _escalation_recipients(config, request.person)
     evidence.append(

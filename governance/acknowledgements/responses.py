@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from governance import outbox
 from governance.acknowledgements.campaigns import OPEN, get_campaign, request_key
-from governance.acknowledgements.messages import choice_for, day, done_notice, question_notice
+from governance.acknowledgements.messages import choice_for, done_notice, question_notice
 from governance.acknowledgements.models import AckChoice, AckResult, AudienceKind, Outcome
 from governance.config import OrgConfig
-from governance.errors import NotFoundError
+from governance.errors import NotFoundError, PermissionDenied, StaleActionError
+from governance.reviews import fmt_day
 from store import evidence
 from store.ack_models import AckCampaign, AckRequest
 from store.evidence_kinds import EvidenceKind
@@ -46,10 +47,10 @@ def _refuse(
 
 def _current_request(
     session: Session, campaign: AckCampaign, person: str, version: str | None
-) -> tuple[AckChoice | None, str]:
+) -> AckChoice | None:
     """The open campaign for the document's version in force that asks this person, if any."""
     if version is None:
-        return None, ""
+        return None
     newer = session.scalar(
         select(AckCampaign)
         .join(AckRequest, AckRequest.campaign_id == AckCampaign.id)
@@ -62,13 +63,20 @@ def _current_request(
         )
         .order_by(AckCampaign.id.desc())
     )
-    return (choice_for(newer, person), newer.document_title) if newer else (None, "")
+    return choice_for(newer, person) if newer else None
 
 
 def acknowledge(
-    session: Session, *, config: OrgConfig, choice: AckChoice, actor: str, now: datetime
+    session: Session,
+    *,
+    config: OrgConfig,
+    choice: AckChoice,
+    actor: str,
+    now: datetime,
+    via: str = "message",
 ) -> AckResult:
-    """Record that `actor` read the version their request showed and will follow it."""
+    """Record that `actor` read the version their request showed and will follow it. `via`
+    says where they clicked: "message" (the request itself) or "home" (App Home)."""
     try:
         campaign = get_campaign(session, choice.campaign)
     except NotFoundError:
@@ -92,12 +100,20 @@ def acknowledge(
         return AckResult(
             outcome=Outcome.ALREADY,
             message=f"You acknowledged {campaign.document_title} on "
-            f"{day(request.acknowledged_at.date())}; it is counted once.",
+            f"{fmt_day(request.acknowledged_at.date())}; it is counted once.",
+        )
+    if request.delivered_at is None:
+        # The words it records as read (shown_sha256) have not reached them yet.
+        return AckResult(
+            outcome=Outcome.REFUSED,
+            message=f"Your request to read {campaign.document_title} is on its way; please "
+            "read it and acknowledge it from that message.",
         )
     version = current_version(session, campaign)
-    if version != campaign.version_sha256 or not campaign.version_sha256.startswith(choice.version):
+    asked_for = campaign.version_sha256[:12] == choice.version
+    if version != campaign.version_sha256 or not asked_for or campaign.status != OPEN:
         _refuse(session, campaign, actor, SUPERSEDED_VERSION, now)
-        current, title = _current_request(session, campaign, actor, version)
+        current = _current_request(session, campaign, actor, version)
         offer = (
             "Here is the current version to acknowledge instead."
             if current
@@ -108,7 +124,6 @@ def acknowledge(
             message=f"{campaign.document_title} has changed since this request was sent, so "
             f"this version can no longer be acknowledged. {offer}",
             current=current,
-            current_title=title,
         )
     # Conditional, so a double click or two replicas record it once.
     done = session.execute(
@@ -131,6 +146,7 @@ def acknowledge(
             "document": campaign.document_title,
             "version_sha256": campaign.version_sha256,
             "shown_sha256": request.shown_sha256,
+            "via": via,
         },
     )
     key = request_key(campaign.ref, actor)
@@ -140,21 +156,26 @@ def acknowledge(
     return AckResult(
         outcome=Outcome.ACKNOWLEDGED,
         message=f"Thank you: you acknowledged {campaign.document_title} "
-        f"(version {campaign.version_sha256[:12]}) on {day(now.date())}.",
+        f"(version {campaign.version_sha256[:12]}) on {fmt_day(now.date())}.",
     )
 
 
-def note_question(session: Session, *, choice: AckChoice, actor: str, now: datetime) -> AckCampaign:
-    """The addressee wants to ask about the policy: counted and recorded; the transport opens
-    the conversation. Someone else's button is refused like an acknowledgement would be."""
+def note_question(
+    session: Session, *, choice: AckChoice, actor: str, now: datetime
+) -> tuple[AckCampaign, str, str]:
+    """The addressee wants to ask about the policy: counted and recorded, and where to open
+    the conversation is returned (the request message: channel, ts). Someone else's button,
+    or a request not yet delivered, is refused before anything is recorded."""
     campaign = get_campaign(session, choice.campaign)
     if actor != choice.person:
-        raise NotFoundError("this request was sent to someone else; ask from your own message")
-    session.execute(
-        update(AckRequest)
-        .where(AckRequest.campaign_id == campaign.id, AckRequest.person == actor)
-        .values(questions=AckRequest.questions + 1)
+        raise PermissionDenied("this request was sent to someone else; ask from your own message")
+    request = session.scalar(
+        select(AckRequest).where(AckRequest.campaign_id == campaign.id, AckRequest.person == actor)
     )
+    sent = outbox.find_sent(session, request_key(campaign.ref, actor)) if request else None
+    if request is None or sent is None or not sent.slack_channel or not sent.slack_ts:
+        raise StaleActionError("Your request has not reached you yet; try again shortly.")
+    request.questions += 1
     evidence.append(
         session,
         actor=actor,
@@ -163,7 +184,7 @@ def note_question(session: Session, *, choice: AckChoice, actor: str, now: datet
         now=now,
         payload={"campaign": campaign.ref, "person": actor, "routed_to_leads": False},
     )
-    return campaign
+    return campaign, sent.slack_channel, sent.slack_ts
 
 
 def route_question(
@@ -284,3 +305,21 @@ def record_delivery(session: Session, message: OutboundMessage, now: datetime) -
             "shown_sha256": request.shown_sha256,
         },
     )
+
+
+def record_undeliverable(session: Session, message: OutboundMessage, now: datetime) -> None:
+    """A request Slack would not deliver, after every retry (the person is a bot, or their
+    account is gone): withdrawn, with Slack's reason, so nobody is chased for it."""
+    _, campaign_ref, person = message.dedupe_key.split(":", 2)
+    row = session.execute(
+        select(AckRequest, AckCampaign)
+        .join(AckCampaign, AckRequest.campaign_id == AckCampaign.id)
+        .where(
+            AckCampaign.ref == campaign_ref,
+            AckRequest.person == person,
+            AckRequest.status == "pending",
+        )
+    ).first()
+    if row is not None:
+        reason = f"the request could not be delivered: {(message.error or 'no reason')[:200]}"
+        withdraw(session, row[0], row[1], now=now, reason=reason)

@@ -18,6 +18,7 @@ from store import evidence
 from store.evidence_kinds import EvidenceKind
 from tests.governance.acknowledgements.conftest import ACCEPTABLE_USE, store_policy
 from tests.scheduler.support import live_record, queued
+from tests.support.acks import deliver_requests
 
 LEAD = "U0ACME0001"
 
@@ -255,6 +256,7 @@ def test_open_campaigns_are_counted_in_the_digest_until_a_new_version_replaces_t
     staff = ["U0ACME0003", "U0ACME0005", "U0ACME0007"]
     with db.session() as session:
         campaign = _campaign(session, sample_config, now - timedelta(days=2), staff)
+        deliver_requests(session)  # the running bot sent them
         for person in staff[:2]:
             choice = AckChoice(
                 campaign=campaign.ref, person=person, version=campaign.version_sha256[:12]

@@ -18,6 +18,7 @@ from governance.register_io import read_rows
 from store.ack_models import AckRequest
 from store.models import OutboundMessage, utcnow
 from tests.retrieval.conftest import FakeEmbedder
+from tests.support.acks import deliver_requests
 from tests.support.slack_standin import BOT_USER, SlackStandin
 
 POLICY = "Acceptable Use of AI Tools"
@@ -124,6 +125,7 @@ def _acknowledge(db, config, person: str) -> None:
     with db.session() as session:
         campaign = get_campaign(session, "ACK-0001")
         choice = AckChoice(campaign="ACK-0001", person=person, version=campaign.version_sha256[:12])
+        deliver_requests(session)  # the running bot would have sent them
         acknowledge(session, config=config, choice=choice, actor=person, now=utcnow())
 
 

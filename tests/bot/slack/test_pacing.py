@@ -19,7 +19,7 @@ from bot.slack.messenger import pacer_of, retry_handlers
 from bot.slack.outbox_sender import drain_outbox
 from bot.slack.pacing import ARRIVAL_MARGIN, Pacer, shared_pacer
 from governance import outbox
-from store.models import OutboundMessage
+from store.models import OutboundMessage, utcnow
 from tests.support.slack_standin import (
     PUBLISHED_CHANNEL_LIMITS,
     PUBLISHED_LIMITS,
@@ -228,6 +228,24 @@ def test_the_apps_client_waits_on_and_pauses_its_workspaces_shared_pacer(
     sender.join(timeout=10)
     assert sent_channels(app_context) == {"busy": "C0GENERAL"}
     assert standin.retry_after_violations == []
+
+
+def test_a_row_that_would_wait_past_its_lease_is_given_back_untried(
+    app_context: AppContext, standin: SlackStandin
+) -> None:
+    """Slack said wait a minute: the sender does not sit on its claim (another sender would
+    re-claim the row after the lease and send it twice); the row is due again when Slack
+    will take it, and the wait does not count as a failed attempt."""
+    pacer = Pacer()
+    client = paced_client(standin, pacer)
+    enqueue(app_context, "later", "C0GENERAL")
+    pacer.pause(POST, 60)
+    assert drain_outbox(app_context, client) == 0
+    assert standin.calls_to(POST) == []
+    with app_context.db.session() as session:
+        [row] = session.query(OutboundMessage).all()
+        assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
+        assert (row.not_before - utcnow()).total_seconds() > 50
 
 
 def test_dms_to_30_people_need_no_conversations_open(

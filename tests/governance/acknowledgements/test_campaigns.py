@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from governance.acknowledgements.campaigns import due_in, start_campaign
+from governance import outbox
+from governance.acknowledgements.campaigns import (
+    due_in,
+    restart_for_new_version,
+    start_campaign,
+)
 from governance.acknowledgements.figures import campaign_figures, person_acks
 from governance.acknowledgements.models import (
     AckChoice,
@@ -26,6 +31,7 @@ from store.db import Database
 from store.evidence import iter_ledger, verify
 from store.models import EvidenceEvent, OutboundMessage
 from tests.governance.acknowledgements.conftest import ACCEPTABLE_USE, store_policy
+from tests.support.acks import deliver_requests
 
 LEAD = "U0ACME0001"
 STAFF = ["U0ACME0003", "U0ACME0005", "U0ACME0007"]
@@ -35,7 +41,7 @@ FRIDAY = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 
 
 def _start(session, config: OrgConfig, *, members=STAFF, actor=LEAD, now=FRIDAY, policy=None):
-    return start_campaign(
+    campaign = start_campaign(
         session,
         config=config,
         start=CampaignStart(
@@ -49,6 +55,8 @@ def _start(session, config: OrgConfig, *, members=STAFF, actor=LEAD, now=FRIDAY,
         actor=actor,
         now=now,
     )
+    deliver_requests(session)  # as the outbox sender does: each records its ack.sent
+    return campaign
 
 
 def _kinds(session, kind: str) -> int:
@@ -154,11 +162,13 @@ def test_reminders_then_escalation_only_for_who_is_pending(campaign_db, sample_c
         assert _sent_to(session, "ack.reminder") == [STAFF[2]]
     with campaign_db.session() as session:
         result = sweep_ack_reminders(session, config=sample_config, now=days10)
-        assert (result.reminded, result.escalated) == (0, 1)
+        # The second reminder (owed since day 8) goes with the escalation, once.
+        assert (result.reminded, result.escalated) == (1, 1)
         leads = sample_config.members("governance_leads")
         assert sorted(_sent_to(session, "ack.escalation")) == sorted(leads)
         assert sweep_ack_reminders(session, config=sample_config, now=days10).escalated == 0
-        assert _kinds(session, "ack.reminded") == 1 and _kinds(session, "ack.escalated") == 1
+        assert _kinds(session, "ack.reminded") == 2 and _kinds(session, "ack.escalated") == 1
+        assert _sent_to(session, "ack.reminder") == [STAFF[2], STAFF[2]]
         assert verify(iter_ledger(session)).ok
 
 
@@ -194,6 +204,49 @@ def test_a_changed_policy_keeps_old_acknowledgements_and_refuses_the_old_button(
         assert figures.stale  # the digest says to ask again
         mine = person_acks(session, STAFF[0])
         assert mine[0].status == "acknowledged" and mine[0].superseded
+        # Nobody is chased for a version that can no longer be acknowledged.
+        later = sweep_ack_reminders(session, config=sample_config, now=FRIDAY + timedelta(days=5))
+        assert (later.reminded, later.escalated) == (0, 0)
+        # Asking again is one click, once: a second click (another lead, a replica) is refused.
+        new = restart_for_new_version(
+            session, config=sample_config, ref=old.ref, members=STAFF, actor=LEAD, now=FRIDAY
+        )
+        with pytest.raises(ValidationProblem, match=f"already replaced by {new.ref}"):
+            restart_for_new_version(
+                session, config=sample_config, ref=old.ref, members=STAFF, actor=LEAD, now=FRIDAY
+            )
+        deliver_requests(session)
+        offered = acknowledge(
+            session, config=sample_config, choice=late, actor=STAFF[1], now=FRIDAY
+        )
+        assert offered.current == AckChoice(
+            campaign=new.ref, person=STAFF[1], version=new.version_sha256[:12]
+        )
+        [_, figures] = campaign_figures(session, FRIDAY.date())
+        assert (figures.asked, figures.acknowledged) == (3, 0)  # everyone asked again
+
+
+def test_a_request_not_yet_delivered_cannot_be_acknowledged(campaign_db, sample_config):
+    with campaign_db.session() as session:
+        campaign = start_campaign(
+            session,
+            config=sample_config,
+            start=CampaignStart(
+                policy="Acceptable Use of AI Tools",
+                audience=Audience(kind=AudienceKind.PEOPLE),
+                due_on=(FRIDAY + timedelta(days=14)).date(),
+            ),
+            actor=LEAD,
+            now=FRIDAY,
+        )
+        choice = AckChoice(campaign=campaign.ref, person=LEAD, version=campaign.version_sha256[:12])
+        early = acknowledge(session, config=sample_config, choice=choice, actor=LEAD, now=FRIDAY)
+        assert early.outcome is Outcome.REFUSED and "on its way" in early.message
+        assert _kinds(session, "ack.acknowledged") == 0
+        assert deliver_requests(session) == len(sample_config.people)
+        assert _kinds(session, "ack.sent") == len(sample_config.people)
+        done = acknowledge(session, config=sample_config, choice=choice, actor=LEAD, now=FRIDAY)
+        assert done.outcome is Outcome.ACKNOWLEDGED
 
 
 def test_leaving_the_audience_stops_the_reminders(campaign_db, sample_config):
@@ -219,3 +272,32 @@ def test_due_dates_read_as_people_write_them():
     assert str(due_in(FRIDAY, "2026-12-15")) == "2026-12-15"
     with pytest.raises(ValidationProblem, match="14d"):
         due_in(FRIDAY, "soon")
+
+
+def test_a_request_slack_will_not_deliver_is_withdrawn_not_chased(db, sample_config):
+    with db.session() as session:
+        store_policy(session, ACCEPTABLE_USE)
+        campaign = start_campaign(
+            session,
+            config=sample_config,
+            start=CampaignStart(
+                policy="Acceptable Use of AI Tools",
+                audience=Audience(kind=AudienceKind.CHANNEL, ref=CHANNEL, members=["UBOT0001"]),
+                due_on=(FRIDAY + timedelta(days=14)).date(),
+            ),
+            actor=LEAD,
+            now=FRIDAY,
+        )
+        [message] = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == "ack.request")
+        ).all()
+        # The last of its attempts fails the way Slack answers for a bot user.
+        message.status, message.claimed_by, message.attempts = "claimed", "w", outbox.MAX_ATTEMPTS
+        message.claimed_until = FRIDAY + timedelta(days=1)
+        outbox.mark_failed(session, message, worker="w", error="cannot_dm_bot", now=FRIDAY)
+        [figures] = campaign_figures(session, FRIDAY.date(), refs=[campaign.ref])
+        assert (figures.asked, figures.withdrawn) == (0, 1)
+        [event] = session.scalars(
+            select(EvidenceEvent).where(EvidenceEvent.kind == "ack.withdrawn")
+        ).all()
+        assert "cannot_dm_bot" in json.loads(event.payload)["reason"]
