@@ -5,7 +5,7 @@
     outbox DM per person, with the evidence, in one transaction). Baseline, same run: the same
     5,000 notices queued by `outbox.notify_many` (one bulk insert), rolled back. Two more
     campaigns ask everyone in an aims.yaml of 5,000 generated people.
-(b) Send: the real outbox sender (`drain_outbox`, as `aims run`'s outbox loop calls it) against
+(b) Send: the real outbox sender (`drain_outbox`, in passes as `aims run`'s loop makes them) against
     the stand-in enforcing Slack's published tiers (bot/slack/pacing.py): messages/s beside the
     limit the sender respects, and the 429s and Retry-After violations the stand-in saw. Then a
     burst where the stand-in answers 429 with Retry-After beyond a workspace cap the sender does
@@ -49,6 +49,7 @@ from bot.slack.audience import resolve_audience  # noqa: E402
 from bot.slack.messenger import retry_handlers  # noqa: E402
 from bot.slack.outbox_sender import drain_outbox  # noqa: E402
 from bot.slack.pacing import CHANNEL_LIMITS, POST_MESSAGE, Pacer  # noqa: E402
+from bot.slack.run import PASS_LIMIT  # noqa: E402
 from governance import outbox  # noqa: E402
 from governance.acknowledgements.campaigns import request_key, start_campaign  # noqa: E402
 from governance.acknowledgements.figures import campaign_figures  # noqa: E402
@@ -74,7 +75,6 @@ DOCUMENTS = (
     "ai-incident-reporting.md",
     "ai-agents-and-automation.md",
 )
-LOOP_PASS, LOOP_INTERVAL = 50, 2.0  # bot/slack/run.py OutboxLoop: drain_outbox(), then wait
 
 
 def person(number: int) -> str:
@@ -182,12 +182,13 @@ def part_a(ctx: AppContext, slack: SlackStandin, client: Any, people: int, campa
 
 
 def drain(ctx: AppContext, client: Any, wanted: int) -> tuple[int, int, float]:
-    """Passes of drain_outbox (as the outbox loop makes them) until `wanted` are sent; returns
+    """Passes of drain_outbox as `aims run`'s outbox loop makes them (bot/slack/run.py
+    OutboxLoop: the next pass at once after a full one) until `wanted` are sent; returns
     (sent, passes, seconds)."""
     sent = passes = idle = 0
     started = time.perf_counter()
     while sent < wanted and idle < 20:
-        done = drain_outbox(ctx, client, limit=min(LOOP_PASS, wanted - sent))
+        done = drain_outbox(ctx, client, limit=min(PASS_LIMIT, wanted - sent))
         passes += 1
         sent += done
         if done == 0:  # only rows waiting to be retried after a failure are left
@@ -243,11 +244,6 @@ def part_b(
     print(
         f"  429s answered: {len(slack.rate_limited)}; Retry-After violations: "
         f"{len(slack.retry_after_violations)}"
-    )
-    loop = seconds + LOOP_INTERVAL * passes
-    print(
-        f"  as `aims run` drives it ({LOOP_PASS} per pass, then {LOOP_INTERVAL:.0f} s idle): "
-        f"{sent / loop:.1f} msg/s, {loop:.0f} s for these {sent:,}"
     )
     limited, violations = len(slack.rate_limited), len(slack.retry_after_violations)
     slack.enforce_rate_tiers({**limits, POST_MESSAGE: (cap, 1.0)}, PUBLISHED_CHANNEL_LIMITS)

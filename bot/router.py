@@ -20,6 +20,7 @@ from governance import record_status
 from governance import register as register_service
 from governance.acknowledgements.responses import asked_in_thread, route_question
 from governance.failures import report_failure
+from governance.management_review.thread import answer_in_thread, review_in_thread
 from intake import flow
 from intake.answers import PeopleLookup
 from intake.engine import IntakeEngine
@@ -123,6 +124,9 @@ class Router:
                 )
                 if campaign is not None:
                     return self._policy_question(session, inbound, campaign)
+                review = review_in_thread(session, channel=inbound.channel, thread=inbound.thread)
+                if review is not None:
+                    return self._review_thread(session, inbound, review)
         text = (inbound.text or inbound.choice or "").strip()
         intent = classify_intent(text)
         log.info("intent %s for %s", intent, inbound.user)
@@ -206,6 +210,19 @@ class Router:
                 f"question to {names or 'the governance leads'}; they will reply to you directly.",
             )
         ]
+
+    def _review_thread(self, session: Session, inbound: Inbound, review: str) -> list[Reply]:
+        """In a management review's thread: a lead's decision or action is recorded (a note in
+        the thread says so); anything else gets a private hint, and anyone else is refused."""
+        hint = answer_in_thread(
+            session,
+            config=self.ctx.config,
+            ref=review,
+            person=inbound.user,
+            text=inbound.text,
+            now=self._now(),
+        )
+        return [Reply(kind=ReplyKind.INFO, text=hint, ephemeral=True)] if hint else []
 
     def _start_registration(self, inbound: Inbound) -> list[Reply]:
         with self.ctx.db.session() as session:

@@ -196,6 +196,28 @@ class AcknowledgementSettings(Strict):
         return self
 
 
+class FindingSettings(Strict):
+    """`findings:` in aims.yaml: when corrective actions' owners are nudged."""
+
+    nudge_days_before: int = Field(default=3, ge=0)  # days before an action's due date
+    escalate_after_days: int = Field(default=7, ge=1)  # overdue this long: the leads are told
+
+
+class ManagementReviewSettings(Strict):
+    """`management_review:` in aims.yaml: how often the bot prepares the review's inputs
+    (ISO/IEC 42001 9.3) and where it posts them (else the governance channel)."""
+
+    every_months: Literal[1, 2, 3, 4, 6, 12] = 3
+    channel: str | None = None
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not SLACK_CHANNEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel id (they look like C012ABCDEF)")
+        return value
+
+
 class Modifiers(Strict):
     """Organisational modifiers that raise a tier floor (never lower it)."""
 
@@ -389,6 +411,8 @@ class OrgConfig(Strict):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     acknowledgements: AcknowledgementSettings = Field(default_factory=AcknowledgementSettings)
+    findings: FindingSettings = Field(default_factory=FindingSettings)
+    management_review: ManagementReviewSettings = Field(default_factory=ManagementReviewSettings)
     _people_by_id: dict[str, Person] = PrivateAttr(default_factory=dict)
     _people_indexed: list[Person] | None = PrivateAttr(default=None)
 

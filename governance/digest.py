@@ -107,6 +107,7 @@ def digest_text(figures: DigestFigures) -> str:
             lambda i: f"{i.detail}, open {_days(i.days)}",
             "aims incident list",
         ),
+        feedback_section(figures),
         *_standing_sections(figures),
         _lines(
             "Open policy acknowledgement campaigns",
@@ -135,6 +136,19 @@ def digest_text(figures: DigestFigures) -> str:
         ledger,
     ]
     return "\n\n".join(part for part in (head, *sections) if part)
+
+
+def feedback_section(figures: DigestFigures) -> str:
+    """Feedback received this week, and the records with feedback still open; nothing at all
+    when there is neither."""
+    if not figures.feedback_received and not figures.open_feedback:
+        return ""
+    received = figures.feedback_received
+    head = f"*Feedback from people affected by AI uses:* {received} received this week"
+    if not figures.open_feedback:
+        return f"{head}; none open"
+    lines = [f"{i.ref} {i.title} ({i.detail})" for i in figures.open_feedback]
+    return f"{head}; open, per record:\n" + "\n".join(_capped(lines, "aims feedback list"))
 
 
 def _standing_sections(figures: DigestFigures) -> list[str]:

@@ -22,6 +22,7 @@ from governance.acknowledgements.models import CampaignFigures
 from governance.audit.digests import latest_digest
 from governance.catalogue import prohibited_tool
 from governance.config import OrgConfig
+from governance.feedback import open_by_record, received_between
 from governance.gateway.stats import GatewayStats, gateway_stats
 from governance.import_review import sheet_tier
 from governance.models import RecordStatus, RiskTier
@@ -107,6 +108,10 @@ class DigestFigures(BaseModel):
     # every week, like the register: a standing figure, not news).
     acknowledgements: list[CampaignFigures] = []
     training: list[CourseCoverage] = []
+    # Feedback from people affected by AI uses: received this week, and what is still open
+    # per record (standing, like the items above, until a lead turns it into something).
+    feedback_received: int = 0
+    open_feedback: list[Item] = []
     # The week's gateway figures per use; None when nothing went through it and no key exists.
     gateway: GatewayStats | None = None
     ledger: LedgerHead | None = None  # None: the ledger is empty
@@ -127,6 +132,8 @@ class DigestFigures(BaseModel):
                 self.prohibited_tool_uses,
                 self.disputed_tiers,
                 self.acknowledgements,
+                self.feedback_received,
+                self.open_feedback,
                 self.gateway,
             )
         )
@@ -146,18 +153,18 @@ def collect_figures(session: Session, *, config: OrgConfig, now: datetime) -> Di
     """The week that ends at `now` (in the organisation's timezone)."""
     today = local_today(config, now)
     since = now - timedelta(days=7)
-    answers = _answers(session, since, now)
+    answers = answers_between(session, since, now)
     return DigestFigures(
         organisation=config.organisation.name,
         week_start=today - timedelta(days=7),
         week_end=today,
-        new_registrations=_new_registrations(session, since, now),
+        new_registrations=new_registrations_between(session, since, now),
         approvals_pending=_approvals_pending(session, now),
         reviews_due=_reviews(session, today, overdue=False),
         reviews_overdue=_reviews(session, today, overdue=True),
         open_incidents=_open_incidents(session, now),
-        top_questions=_top(_normalise(a.get("question")) for a in answers),
-        unknown_tools=_top(_unknown_tools(answers)),
+        top_questions=most_common(normalised_question(a.get("question")) for a in answers),
+        unknown_tools=most_common(_unknown_tools(answers)),
         policy_conflicts=open_conflicts(session, config=config),
         withheld_passages=flagged_passages(session),
         prohibited_tool_uses=_prohibited_tool_uses(session, config),
@@ -165,6 +172,8 @@ def collect_figures(session: Session, *, config: OrgConfig, now: datetime) -> Di
         register_by_status=register_by_status(session),
         acknowledgements=campaign_figures(session, today, open_only=True),
         training=coverage(session, config, now),
+        feedback_received=received_between(session, since, now),
+        open_feedback=_open_feedback(session),
         gateway=_gateway(session, since, now),
         ledger=ledger_head(session),
     )
@@ -191,7 +200,7 @@ def _gateway(session: Session, since: datetime, now: datetime) -> GatewayStats |
     return stats if stats.any_activity else None
 
 
-def _new_registrations(session: Session, since: datetime, now: datetime) -> list[Item]:
+def new_registrations_between(session: Session, since: datetime, now: datetime) -> list[Item]:
     rows = session.scalars(
         select(AIUse).where(AIUse.created_at >= since, AIUse.created_at < now).order_by(AIUse.id)
     )
@@ -274,7 +283,14 @@ def _open_incidents(session: Session, now: datetime) -> list[Item]:
     ]
 
 
-def _answers(session: Session, since: datetime, now: datetime) -> list[dict[str, Any]]:
+def _open_feedback(session: Session) -> list[Item]:
+    return [
+        Item(ref=record.ref, title=record.title, detail=f"{len(refs)} open: {', '.join(refs)}")
+        for record, refs in open_by_record(session)
+    ]
+
+
+def answers_between(session: Session, since: datetime, now: datetime) -> list[dict[str, Any]]:
     events = session.scalars(
         select(EvidenceEvent.payload).where(
             EvidenceEvent.kind == EvidenceKind.ANSWER_GIVEN,
@@ -286,7 +302,7 @@ def _answers(session: Session, since: datetime, now: datetime) -> list[dict[str,
     return [payload for payload in payloads if isinstance(payload, dict)]
 
 
-def _normalise(question: object) -> str:
+def normalised_question(question: object) -> str:
     """Count "Can I use ChatGPT?" and "can i use chatgpt" as one question."""
     text = re.sub(r"\s+", " ", str(question or "")).strip().rstrip("?!. ").strip()
     return text[:1].upper() + text[1:].lower() if text else ""
@@ -300,7 +316,7 @@ def _unknown_tools(answers: list[dict[str, Any]]) -> Iterable[str]:
                 yield name.lower()
 
 
-def _top(values: Iterable[str]) -> list[Count]:
+def most_common(values: Iterable[str]) -> list[Count]:
     counts = Counter(value for value in values if value)
     return [Count(label=label, count=n) for label, n in counts.most_common(TOP)]
 

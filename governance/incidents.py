@@ -24,10 +24,12 @@ from governance.register import get_record
 from governance.reviews import SYSTEM, claim_rows
 from store import evidence
 from store.evidence_kinds import EvidenceKind
+from store.improvement_models import Finding
 from store.models import AIUse
 from store.outbox_kinds import OutboxKind
 from store.review_models import Incident
 
+FINDING_TITLE_MAX = 300  # a finding's title, as governance.findings.models.NewFinding allows
 ARTICLE_73_NOTE = (
     "It may be a serious incident under EU AI Act Article 73: a provider of a high-risk system "
     "reports it to the market surveillance authority within 15 days of becoming aware (2 days "
@@ -286,8 +288,11 @@ def close_incident(
     root_cause: str,
     corrective_action: str,
     now: datetime,
+    raise_finding: bool = False,
 ) -> Incident:
-    """Closing needs a root cause and a corrective action; it stops the follow-ups."""
+    """Closing needs a root cause and a corrective action; it stops the follow-ups. With
+    `raise_finding`, a nonconformity is raised from it in the same transaction, so its
+    corrective actions are followed up until they are verified (ISO/IEC 42001 10.2)."""
     if incident.status != "open":
         raise ValidationProblem(f"{incident.ref} is already closed")
     if not root_cause.strip() or not corrective_action.strip():
@@ -330,15 +335,57 @@ def close_incident(
             "corrective_action": incident.corrective_action,
         },
     )
+    lines = [
+        person("Closed by", actor, config.display_name(actor)),
+        fact("Root cause", incident.root_cause),
+        fact("Corrective action", incident.corrective_action),
+    ]
+    if raise_finding:
+        finding = _raise_finding(session, config, incident, record, actor, now)
+        lines.append(fact("Finding raised", f"{finding.ref}: {finding.title}"))
     closed_notice = _notice(
         incident,
         kind=OutboxKind.INCIDENT_CLOSED,
         title=f"Incident {incident.ref} is closed",
-        lines=[
-            person("Closed by", actor, config.display_name(actor)),
-            fact("Root cause", incident.root_cause),
-            fact("Corrective action", incident.corrective_action),
-        ],
+        lines=lines,
     )
     _tell(session, config, incident, record, closed_notice)
     return incident
+
+
+def _raise_finding(
+    session: Session,
+    config: OrgConfig,
+    incident: Incident,
+    record: AIUse | None,
+    actor: str,
+    now: datetime,
+) -> Finding:
+    """The nonconformity an incident's closure raises: its record, root cause and severity;
+    owned by the record's owner (else whoever closed it), under A.8.4 (incident communication)."""
+    # Imported here: governance.findings builds on this module (Severity, the incident refs).
+    from governance.findings.models import FindingKind, FindingSource, NewFinding
+    from governance.findings.service import raise_finding
+
+    owner = record.owner if record is not None and record.owner else actor
+    return raise_finding(
+        session,
+        config=config,
+        actor=actor,
+        now=now,
+        finding=NewFinding(
+            kind=FindingKind.NONCONFORMITY,
+            source=FindingSource.INCIDENT,
+            source_ref=incident.ref,
+            title=f"Incident {incident.ref}: {incident.what_happened}"[:FINDING_TITLE_MAX],
+            description=(
+                f"{incident.what_happened}\n"
+                f"Corrective action on closing: {incident.corrective_action}"
+            ),
+            records=[record.ref] if record is not None else [],
+            controls=["A.8.4"],
+            severity=Severity(incident.severity),
+            owner=owner,
+            root_cause=incident.root_cause,
+        ),
+    )

@@ -78,6 +78,7 @@ class ChoiceAction(StrEnum):
     ACKNOWLEDGE = "ack.confirm"  # value: an acknowledgements.models.AckChoice
     ASK_ABOUT_POLICY = "ack.ask"  # value: an AckChoice
     RESTART_CAMPAIGN = "ack.restart"  # value: the campaign's ref
+    COMPLETE_ACTION = "finding.complete"  # value: the corrective action's ref
 
     @property
     def feature(self) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from governance import outbox, register
 from governance.config import OrgConfig
+from governance.feedback import with_feedback
 from governance.models import RecordStatus
 from governance.notices import ChoiceAction, Line, Notice, NoticeChoice, Part, Tone, fact, person
 from governance.reviews import (
@@ -188,6 +189,7 @@ def _notify(
         ],
     )
     notice = with_missing_training(notice, session, config, record, now)
+    notice = with_feedback(notice, session, record)
     people = owner_or_leads(config, record)
     _tell(session, record, cycle, people, notice, "due")
     cycle.notified_on = today

@@ -6,7 +6,7 @@ in governance/review_sweep.py; helpers both use are here, the cadence in review_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from store.models import AIUse
 from store.review_models import ReviewCycle
 
 SYSTEM = "aims-scheduler"
+FOUND_MIN, FOUND_TITLE_MAX = 3, 120  # what a review found: its first line is the title
 # Statuses whose records are in use and so owe periodic reviews.
 REVIEWABLE = (RecordStatus.APPROVED, RecordStatus.APPROVED_WITH_CONDITIONS, RecordStatus.LIVE)
 
@@ -155,6 +156,7 @@ class ReviewResult:
     outcome: ReviewOutcome
     next_review: date | None
     message: str
+    finding: str | None = None  # the observation "this review found…" raised
 
 
 def complete_review(
@@ -168,10 +170,14 @@ def complete_review(
     now: datetime,
     retirement: Retirement | None = None,
     changes: dict[str, Any] | None = None,
+    found: str = "",
 ) -> ReviewResult:
-    """Record the review and apply its outcome, with evidence, in the caller's transaction."""
+    """Record the review and apply its outcome, with evidence, in the caller's transaction.
+    What the review `found`, when given, is raised as an observation on the record."""
     _check_actor(config, record, actor)
     _check_outcome(answers, outcome, retirement)
+    if found.strip() and len(found.strip()) < FOUND_MIN:
+        raise ValidationProblem("say in a few words what the review found")
     if record.status not in {*REVIEWABLE, RecordStatus.SUSPENDED}:
         raise ValidationProblem(
             f"{record.ref} is {record.status}: only approved, live or suspended uses are reviewed"
@@ -191,6 +197,28 @@ def complete_review(
             "answers": cycle.answers,
         },
     )
+    finding = _observation(session, config, record, actor, now, found) if found.strip() else None
+    result = _outcome(session, config, record, actor, now, answers, outcome, retirement, changes)
+    if finding is None:
+        return result
+    return replace(
+        result,
+        finding=finding,
+        message=f"{result.message} Observation {finding} is raised; its owner is told.",
+    )
+
+
+def _outcome(
+    session: Session,
+    config: OrgConfig,
+    record: AIUse,
+    actor: str,
+    now: datetime,
+    answers: ReviewAnswers,
+    outcome: ReviewOutcome,
+    retirement: Retirement | None,
+    changes: dict[str, Any] | None,
+) -> ReviewResult:
     if outcome is ReviewOutcome.CONTINUE:
         return _continue(session, config, record, actor, now)
     if outcome is ReviewOutcome.CHANGE:
@@ -198,6 +226,37 @@ def complete_review(
     assert retirement is not None
     retire_record(session, record=record, actor=actor, retirement=retirement, now=now)
     return ReviewResult(outcome, None, f"{record.ref} is retired.")
+
+
+def _observation(
+    session: Session, config: OrgConfig, record: AIUse, actor: str, now: datetime, found: str
+) -> str:
+    """What a review found, as an observation on the record that its owner owns."""
+    # Imported here: governance.findings builds on this module (local_today, claim_rows).
+    from governance.findings.models import FindingKind, FindingSource, NewFinding
+    from governance.findings.service import raise_finding
+
+    text = found.strip()
+    title = text.splitlines()[0].strip()
+    if len(title) < FOUND_MIN:
+        title = " ".join(text.split())
+    if len(title) > FOUND_TITLE_MAX:
+        title = title[: FOUND_TITLE_MAX - 1].rstrip() + "\u2026"
+    return raise_finding(
+        session,
+        config=config,
+        actor=actor,
+        now=now,
+        finding=NewFinding(
+            kind=FindingKind.OBSERVATION,
+            source=FindingSource.REVIEW,
+            source_ref=record.ref,
+            title=title,
+            description=text if text != title else "",
+            records=[record.ref],
+            owner=record.owner or actor,
+        ),
+    ).ref
 
 
 def _check_actor(config: OrgConfig, record: AIUse, actor: str) -> None:

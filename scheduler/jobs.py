@@ -79,6 +79,12 @@ def _acknowledgements(job: JobRunContext) -> str:
     return sweep_ack_reminders(job.session, config=job.config, now=job.now).summary()
 
 
+def _finding_actions(job: JobRunContext) -> str:
+    from governance.findings.nudges import sweep_action_nudges
+
+    return sweep_action_nudges(job.session, config=job.config, now=job.now).summary()
+
+
 def _approvals(job: JobRunContext) -> str:
     from governance.approvals.escalation import escalate_overdue
 
@@ -107,6 +113,34 @@ def _digest(job: JobRunContext) -> str:
 
     return publish_digest(
         job.session, config=job.config, now=job.now, worker=job.worker, chart=render_chart
+    )
+
+
+def _management_review_trigger(config: OrgConfig) -> BaseTrigger | None:
+    """The first working days after each period ends (quarterly: January, April, July,
+    October), at 09:00 where the organisation is; the first run prepares the review, the
+    others find it done. Nothing is scheduled without a channel to post it to."""
+    from governance.management_review.queries import review_channel
+
+    if review_channel(config) is None:
+        return None
+    every = config.management_review.every_months
+    return CronTrigger(
+        month=",".join(str(month) for month in range(1, 13, every)),
+        day="1-7",
+        day_of_week="mon-fri",
+        hour=9,
+        minute=0,
+        timezone=_tz(config),
+    )
+
+
+def _management_review(job: JobRunContext) -> str:
+    from governance.management_review.service import prepare_due_review
+    from scheduler.digest_chart import render_review_chart
+
+    return prepare_due_review(
+        job.session, config=job.config, now=job.now, worker=job.worker, chart=render_review_chart
     )
 
 
@@ -142,6 +176,12 @@ JOBS: tuple[Job, ...] = (
         _acknowledgements,
     ),
     Job(
+        "finding-actions",
+        "Nudge corrective actions' owners before and after the due date, then tell the leads",
+        _working_hours(20),
+        _finding_actions,
+    ),
+    Job(
         "approval-escalations",
         "Nudge, then escalate, approvals past their deadline",
         lambda config: CronTrigger(minute="*/30", timezone=_tz(config)),
@@ -160,6 +200,13 @@ JOBS: tuple[Job, ...] = (
         _digest_trigger,
         _digest,
         misfire_grace=timedelta(days=2),
+    ),
+    Job(
+        "management-review",
+        "Prepare the management review's inputs for the period just ended and post them",
+        _management_review_trigger,
+        _management_review,
+        misfire_grace=timedelta(days=3),
     ),
     Job(
         "ledger-digest",

@@ -580,6 +580,108 @@ class AckQuestion(Payload):
     question: str = ""
 
 
+# --- findings, corrective actions, management review, feedback --------------------------------
+
+
+class FindingRaised(Payload):
+    ref: str
+    kind: str
+    source: str
+    source_ref: str
+    title: str
+    description: str
+    records: list[str]
+    controls: list[str]
+    severity: str
+    owner: str
+    root_cause: str
+
+
+class FindingUpdated(Payload):
+    finding: str
+    field: str
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class FindingActionAdded(Payload):
+    finding: str
+    action: str
+    description: str
+    owner: str
+    due_on: date
+
+
+class FindingActionDone(Payload):
+    finding: str
+    action: str
+    note: str
+
+
+class FindingActionNudged(Payload):
+    finding: str
+    action: str
+    owner: str
+    due_on: date
+    when: Literal["before", "after"]
+
+
+class FindingActionEscalated(Payload):
+    finding: str
+    action: str
+    owner: str
+    due_on: date
+    told: list[str]
+
+
+class FindingVerified(Payload):
+    finding: str
+    verification: str
+
+
+class FindingReopened(Payload):
+    finding: str
+    reason: str
+
+
+class ManagementReviewPrepared(Payload):
+    review: str
+    period_start: date
+    period_end: date
+    first_seq: int  # the evidence the inputs summarise
+    last_seq: int
+    inputs: dict[str, Any]
+
+
+class ManagementReviewDecided(Payload):
+    review: str
+    decision: str
+
+
+class ManagementReviewMinutes(Payload):
+    review: str
+    held_on: date
+    attendees: list[str]
+    decisions: list[str]
+    actions: list[str]  # corrective action refs
+    first_seq: int
+    last_seq: int
+
+
+class FeedbackReceived(Payload):
+    feedback: str
+    record: str
+    text: str
+    anonymous: bool
+    reporter: str | None = None  # only when they consented to be named
+
+
+class FeedbackTurnedInto(Payload):
+    feedback: str
+    into: Literal["finding", "incident"]
+    ref: str
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 
@@ -863,6 +965,80 @@ class EvidenceKind(StrEnum):
         "ack.question",
         "A person asked a question about a policy they were asked to acknowledge.",
         AckQuestion,
+    )
+
+    FINDING_RAISED = (
+        "finding.raised",
+        "A finding (nonconformity, observation or opportunity for improvement) was raised, with "
+        "its source, records, controls, severity and owner.",
+        FindingRaised,
+    )
+    FINDING_UPDATED = (
+        "finding.updated",
+        "A finding's details changed (its root cause), with the old and new value.",
+        FindingUpdated,
+    )
+    FINDING_ACTION_ADDED = (
+        "finding.action_added",
+        "A corrective action was planned for a finding, with its owner and due date.",
+        FindingActionAdded,
+    )
+    FINDING_ACTION_DONE = (
+        "finding.action_done",
+        "A corrective action was done.",
+        FindingActionDone,
+    )
+    FINDING_ACTION_NUDGED = (
+        "finding.action_nudged",
+        "A corrective action's owner was nudged before or after its due date.",
+        FindingActionNudged,
+    )
+    FINDING_ACTION_ESCALATED = (
+        "finding.action_escalated",
+        "An overdue corrective action was escalated to the governance leads.",
+        FindingActionEscalated,
+    )
+    FINDING_VERIFIED = (
+        "finding.verified",
+        "The effectiveness of a finding's corrective actions was verified, and how.",
+        FindingVerified,
+    )
+    FINDING_CLOSED = (
+        "finding.closed",
+        "A verified finding was closed.",
+        FindingVerified,
+    )
+    FINDING_REOPENED = (
+        "finding.reopened",
+        "A finding was reopened, with the reason.",
+        FindingReopened,
+    )
+    MANAGEMENT_REVIEW_PREPARED = (
+        "management_review.prepared",
+        "The inputs of a management review were prepared for a period, with the evidence range "
+        "they summarise.",
+        ManagementReviewPrepared,
+    )
+    MANAGEMENT_REVIEW_DECIDED = (
+        "management_review.decided",
+        "A governance lead recorded a decision of a management review.",
+        ManagementReviewDecided,
+    )
+    MANAGEMENT_REVIEW_MINUTES = (
+        "management_review.minutes",
+        "The minutes of a management review: attendees, decisions, actions, evidence range.",
+        ManagementReviewMinutes,
+    )
+    FEEDBACK_RECEIVED = (
+        "feedback.received",
+        "Someone affected by an AI use reported a concern about it (anonymously unless they "
+        "consented to be named).",
+        FeedbackReceived,
+    )
+    FEEDBACK_TURNED_INTO = (
+        "feedback.turned_into",
+        "A governance lead turned feedback into a finding or an incident.",
+        FeedbackTurnedInto,
     )
 
     LEDGER_KEY_CREATED = (

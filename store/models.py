@@ -156,7 +156,8 @@ class EvidenceEvent(Base):
     __tablename__ = "evidence_events"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    occurred_at: Mapped[datetime] = mapped_column()
+    # Indexed for reports over a period (the management review's evidence range).
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str] = mapped_column(String(128), index=True)

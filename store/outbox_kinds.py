@@ -127,3 +127,37 @@ class OutboxKind(StrEnum):
         "The governance leads are told a policy changed under open campaigns, with a button to "
         "ask for the new version.",
     )
+    FINDING_RAISED = "finding.raised", "A finding's owner is told it was raised and is theirs."
+    FINDING_ACTION = (
+        "finding.action",
+        "A corrective action's owner is told it is theirs, with its due date.",
+    )
+    FINDING_NUDGE = (
+        "finding.nudge",
+        "A corrective action's owner is nudged before or after its due date.",
+    )
+    FINDING_ESCALATION = (
+        "finding.escalation",
+        "The governance leads are told a corrective action is overdue.",
+    )
+    FINDING_STATUS = (
+        "finding.status",
+        "A finding's owner is told it moved on: actions done, closed, reopened.",
+    )
+    MANAGEMENT_REVIEW_INPUTS = (
+        "management_review.inputs",
+        "The management review's inputs, posted to the governance channel (the thread's first "
+        "message).",
+    )
+    MANAGEMENT_REVIEW_CHART = (
+        "management_review.chart",
+        "The management review's chart and export, in its thread.",
+    )
+    MANAGEMENT_REVIEW_NOTE = (
+        "management_review.note",
+        "In the management review's thread: a decision or an action was recorded.",
+    )
+    FEEDBACK_RECEIVED = (
+        "feedback.received",
+        "An AI use's owner is told of feedback about it from someone it affects.",
+    )

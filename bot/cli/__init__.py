@@ -15,10 +15,13 @@ from bot.cli import (
     chat,
     digest,
     evidence,
+    feedback,
+    findings,
     gateway,
     incident,
     jobs,
     keys,
+    management_review,
     policies,
     register,
     run,
@@ -60,6 +63,17 @@ app.add_typer(evidence.app, name="evidence", help="The evidence ledger: verify a
 app.add_typer(approvals.app, name="approvals", help="Approval requests: list, decide, resubmit.")
 app.add_typer(training.app, name="training", help="AI literacy training: record, import, status.")
 app.add_typer(ack.app, name="ack", help="Policy acknowledgements: start, status, export.")
+app.add_typer(
+    management_review.app,
+    name="management-review",
+    help="The management review: prepare, decide, action, hold, show, export.",
+)
+app.add_typer(
+    feedback.app,
+    name="feedback",
+    help="Feedback on AI uses: list, turn into a finding or incident.",
+)
+app.add_typer(findings.app, name="finding", help="Findings and their corrective actions.")
 app.add_typer(
     gateway.app,
     name="gateway",

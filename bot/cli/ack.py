@@ -19,6 +19,7 @@ from governance.acknowledgements import campaigns as service
 from governance.acknowledgements.figures import campaign_figures, requests_of
 from governance.acknowledgements.models import Audience, CampaignFigures, CampaignStart
 from governance.config import OrgConfig
+from governance.dates import due_date
 from governance.errors import AimsError
 from governance.reviews import fmt_day, local_today
 from store.ack_models import AckCampaign, AckRequest
@@ -95,7 +96,7 @@ def start(
     context = app_context(ctx)
     now = utcnow()
     try:
-        due_on = service.due_in(now, due)
+        due_on = due_date(due, local_today(context.config, now))
         with context.db.session() as session:  # what needs no Slack is checked before asking it
             service.require_lead(context.config, actor, "start an acknowledgement campaign")
             service.find_document(session, policy)

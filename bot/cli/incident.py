@@ -14,6 +14,8 @@ from bot.cli.common import app_context, console, fail, person_option, print_json
 from bot.cli.jobs import parse_moment
 from governance import incidents as service
 from governance.errors import AimsError
+from governance.findings.models import FindingSource
+from governance.findings.service import raised_from
 from governance.incidents import IncidentReport, Severity
 from store.models import utcnow
 
@@ -119,6 +121,9 @@ def close(
     actor: str = person_option("You: the reporter, the AI use's owner or a governance lead."),
     root_cause: str = typer.Option(..., "--root-cause", prompt="Root cause"),
     action: str = typer.Option(..., "--corrective-action", prompt="Corrective action"),
+    finding: bool = typer.Option(
+        False, "--finding", help="Raise a finding from it, so its corrective actions are followed."
+    ),
 ) -> None:
     """Close an incident: a root cause and a corrective action are required."""
     context = app_context(ctx)
@@ -133,10 +138,13 @@ def close(
                 root_cause=root_cause,
                 corrective_action=action,
                 now=utcnow(),
+                raise_finding=finding,
             )
+            raised = raised_from(session, FindingSource.INCIDENT, incident.ref) if finding else None
+            told = f" Raised {raised.ref}; its owner is told." if raised else ""
     except AimsError as exc:
         fail(str(exc))
-    console.print(f"Closed {ref.upper()}.")
+    console.print(f"Closed {ref.upper()}.{told}", highlight=False)
 
 
 def register_commands(root: typer.Typer) -> None:

@@ -20,6 +20,8 @@ from bot.slack.acknowledgements import register_ack_handlers
 from bot.slack.approvals import register_approval_handlers
 from bot.slack.config import SlackConfig
 from bot.slack.errors import on_error
+from bot.slack.feedback import register_feedback_handlers
+from bot.slack.findings import register_finding_handlers
 from bot.slack.gateway_keys import register_gateway_handlers
 from bot.slack.handlers import actions, commands, home, messages
 from bot.slack.incidents import register_incident_handlers
@@ -108,6 +110,8 @@ def create_app(
     register_review_handlers(app, services)
     register_gateway_handlers(app, services)
     register_ack_handlers(app, services)
+    register_feedback_handlers(app, services)
+    register_finding_handlers(app, services)
 
     @app.error
     def handle_error(error: Exception, context: BoltContext) -> BoltResponse | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slack.ids import ActionId, BlockId
+from bot.slack.ids import ActionId, BlockId, FeedbackIds
 from bot.slack.state import ChoiceState, FeedbackState, ThreadState
 from governance.text import esc  # the one mrkdwn escape, shared with governance's messages
 from intake.replies import Choice, Reply, ReplyCitation, ReplyKind
@@ -26,6 +26,7 @@ MAX_SELECT_OPTIONS = 100
 MAX_OPTION_VALUE = 150
 MAX_FALLBACK_TEXT = 3000
 MAX_BUTTONS_BEFORE_SELECT = 5
+MAX_FEEDBACK_BUTTONS = 3  # "Give feedback" buttons under an answer naming records
 
 Block = dict[str, Any]
 
@@ -182,6 +183,22 @@ def feedback_blocks(answer_ref: str) -> list[Block]:
     )
 
 
+def give_feedback_blocks(refs: list[str]) -> list[Block]:
+    """Under an answer that names register records: a "Give feedback" button per record (the
+    first few), for anyone it affects to tell its owner what concerns them (bot.slack.feedback)."""
+    return actions(
+        FeedbackIds.GIVE,
+        [
+            button(
+                f"Give feedback on {ref}",
+                FeedbackIds.GIVE if n == 0 else f"{FeedbackIds.GIVE.value}:{n}",
+                ref,
+            )
+            for n, ref in enumerate(refs[:MAX_FEEDBACK_BUTTONS])
+        ],
+    )
+
+
 def reply_blocks(reply: Reply, thread: str) -> list[Block]:
     """All blocks for one Reply, in reading order (may exceed one message; see render_reply)."""
     body = esc(reply.text)
@@ -194,6 +211,8 @@ def reply_blocks(reply: Reply, thread: str) -> list[Block]:
         blocks += sources_blocks(reply.citations)
     if reply.kind is ReplyKind.ANSWER and reply.answer_ref:
         blocks += feedback_blocks(reply.answer_ref)
+    if reply.kind is ReplyKind.ANSWER and reply.record_refs:
+        blocks += give_feedback_blocks(reply.record_refs)
     if reply.choices:
         blocks += choice_blocks(reply.choices, thread, reply.conversation_id)
     return blocks

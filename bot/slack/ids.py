@@ -44,6 +44,7 @@ class Command(StrEnum):
     REGISTER = "/ai-register"
     STATUS = "/ai-status"
     INCIDENT = "/ai-incident"
+    FEEDBACK = "/ai-feedback"
 
 
 class AimsSubcommand(StrEnum):
@@ -51,6 +52,7 @@ class AimsSubcommand(StrEnum):
 
     AUDIT = "audit"
     ACK = "ack"  # a policy acknowledgement campaign
+    FINDING = "finding"  # a lead raises a finding
 
 
 class ApprovalIds(StrEnum):
@@ -131,3 +133,18 @@ class AckIds(StrEnum):
     USERGROUP = "ack_usergroup"
     DUE = "ack_due"
     SUMMARY = "ack_summary"
+
+
+class FindingIds(StrEnum):
+    """Findings and corrective actions: "Mark it done" on an action's notice, and the form
+    that raises a finding (/aims finding)."""
+
+    COMPLETE = "finding_complete"
+    RAISE_MODAL = "finding_raise"
+
+
+class FeedbackIds(StrEnum):
+    """Feedback from people an AI use affects: the "Give feedback" button and its form."""
+
+    GIVE = "feedback_give"
+    MODAL = "feedback_modal"

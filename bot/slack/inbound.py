@@ -3,7 +3,10 @@
 HTTP mode runs it after the signature check (bot.slack.edge), Socket Mode on every envelope
 (bot.slack.socket). A verified request is recorded as one `slack.inbound` event before anything
 acts on it; one that does not parse is recorded with `malformed: true` and its reason, and goes
-no further. Requests that fail the signature check are counted, never read.
+no further. Requests that fail the signature check are counted, never read. Anonymous-capable
+requests (/ai-feedback, its form unless "share my name" is ticked, a "Give feedback" click) are
+recorded with the reporter pseudonymised: the salted hash feedback keeps stands for their id,
+names and DM channel, so no record says who sent them.
 
 In HTTP mode the records go to a group committer and the HTTP acknowledgement does not wait for
 them: the gate hands back a Receipt, and the work after the ack waits on it before it acts
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,17 +29,21 @@ from slack_bolt.context import BoltContext
 from slack_bolt.request.internals import build_context, parse_body
 
 from bot.context import AppContext
+from bot.slack.feedback_forms import anonymous_reporter
 from bot.slack.keys import actor_of, delivery_key
 from bot.slack.payloads import (
     AppRateLimited,
+    BlockActions,
     BlockSuggestion,
     EventCallback,
     MalformedPayload,
     OtherEvent,
     SlackPayload,
+    SlashCommand,
     ViewClosed,
     parse_payload,
 )
+from governance.feedback import ANONYMOUS
 from store import evidence
 from store.evidence import canonical_json
 from store.evidence_batch import GroupCommitter, Receipt
@@ -139,6 +147,43 @@ def _malformed_payload(body: Any, reason: str) -> dict[str, Any]:
     return record
 
 
+# --- anonymous-capable requests are recorded with the reporter pseudonymised --------------------
+
+# Parts of a click's body that point at the conversation it came from.
+UNLINKABLE = frozenset({"message", "container", "channel"})
+
+
+def _names(body: dict[str, Any]) -> set[str]:
+    """The person's names a request carries (a command's user_name; an interaction's user)."""
+    found = {body.get("user_name")}
+    user = body.get("user")
+    if isinstance(user, dict):
+        found |= {user.get("username"), user.get("name")}
+    return {name for name in found if isinstance(name, str) and name}
+
+
+def _dm_channel(payload: SlackPayload) -> str | None:
+    """The direct-message channel a request came from: it names the person as surely as their
+    id does (anyone with the bot's token can ask Slack whose DM it is)."""
+    channel = payload.channel_id if isinstance(payload, SlashCommand | BlockActions) else None
+    return channel if channel and channel.startswith("D") else None
+
+
+def pseudonymised(body: Any, replace: re.Pattern[str], stand_in: str, names: set[str]) -> Any:
+    """A copy of `body` where whatever `replace` matches, in any string (keys too), and any
+    value that is one of `names`, reads `stand_in`."""
+    if isinstance(body, str):
+        return stand_in if body in names else replace.sub(stand_in, body)
+    if isinstance(body, dict):
+        return {
+            pseudonymised(k, replace, stand_in, set()): pseudonymised(v, replace, stand_in, names)
+            for k, v in body.items()
+        }
+    if isinstance(body, list):
+        return [pseudonymised(item, replace, stand_in, names) for item in body]
+    return body
+
+
 @dataclass(frozen=True)
 class Admitted:
     """A request that parsed: its typed payload, and the receipt of its `slack.inbound` record
@@ -173,8 +218,12 @@ class InboundGate:
         except MalformedPayload as error:
             self._note("malformed", _malformed_payload(body, error.reason))
             raise
-        subject = (delivery_key(payload) or str(getattr(payload, "type", "command")))[:128]
+        subject = delivery_key(payload) or str(getattr(payload, "type", "command"))
         actor = actor_of(payload)
+        reporter = anonymous_reporter(payload)
+        if reporter is not None:
+            body, subject, actor = self._pseudonymised(payload, body, subject, reporter)
+        subject = subject[:128]
         if self.committer is None or acknowledged_only(payload):
             _record(
                 self.ctx,
@@ -189,6 +238,24 @@ class InboundGate:
             actor=actor, kind=EvidenceKind.SLACK_INBOUND, subject=subject, payload=body
         )
         return Admitted(payload, receipt)
+
+    def _pseudonymised(
+        self, payload: SlackPayload, body: Any, subject: str, reporter: str
+    ) -> tuple[Any, str, str]:
+        """Anonymous-capable requests (bot.slack.feedback_forms.anonymous_reporter) are
+        recorded with the reporter's id, names and DM channel replaced by "anonymous": not by
+        the salted hash feedback keeps (a hash here could be tied back to the person through
+        the other records of the same conversation, and with it every feedback they gave)."""
+        stand_in = ANONYMOUS
+        ids = [reporter, *filter(None, [_dm_channel(payload)])]
+        replace = re.compile("|".join(re.escape(i) for i in ids), re.IGNORECASE)
+        names = _names(body) if isinstance(body, dict) else set()
+        recorded = pseudonymised(body, replace, stand_in, names)
+        if isinstance(recorded, dict):
+            # The message a button sat in names its conversation by its time stamp, which the
+            # bot's own outbound record ties to the person's DM: kept out as well.
+            recorded = {k: v for k, v in recorded.items() if k not in UNLINKABLE}
+        return recorded, replace.sub(stand_in, subject), stand_in
 
     def _note(self, subject: str, payload: dict[str, Any]) -> None:
         _record(

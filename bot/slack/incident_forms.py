@@ -16,6 +16,8 @@ from bot.slack.payloads import ViewState
 from governance.incidents import IncidentReport, Severity
 
 UNREGISTERED = "unregistered"
+# The closure form's "Raise a finding from this incident" checkbox (its block and option).
+RAISE_FINDING = "incident_raise_finding"
 
 
 def _option(value: str, label: str) -> dict[str, Any]:
@@ -102,8 +104,34 @@ def close_modal(ref: str) -> dict[str, Any]:
         *sections(f"Closing *{ref}*: both answers are kept as evidence."),
         _input(IncidentIds.ROOT_CAUSE, "Root cause", text),
         _input(IncidentIds.ACTION, "Corrective action", text),
+        _input(
+            RAISE_FINDING,
+            "Follow-up",
+            {
+                "type": "checkboxes",
+                "options": [
+                    {
+                        **_option(RAISE_FINDING, "Raise a finding from this incident"),
+                        "description": {
+                            "type": "plain_text",
+                            "text": "A nonconformity, its actions followed up until verified",
+                        },
+                    }
+                ],
+            },
+            optional=True,
+        ),
     ]
     return _modal(IncidentIds.CLOSE_MODAL, "Close incident", blocks, metadata=ref)
+
+
+def raise_finding_chosen(values: ViewState) -> bool:
+    """Whether the closure form's "Raise a finding" box is ticked."""
+    chosen = values.plain().get(RAISE_FINDING, {}).get(IncidentIds.VALUE, {})
+    options = chosen.get("selected_options")
+    return isinstance(options, list) and any(
+        isinstance(option, dict) and option.get("value") == RAISE_FINDING for option in options
+    )
 
 
 def done_view(title: str, text: str) -> dict[str, Any]:

@@ -9,11 +9,19 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App
 
 from bot.slack.ids import IncidentIds
-from bot.slack.incident_forms import close_modal, done_view, parse_report, report_modal
+from bot.slack.incident_forms import (
+    close_modal,
+    done_view,
+    parse_report,
+    raise_finding_chosen,
+    report_modal,
+)
 from bot.slack.listeners import Done, Form, Work, on_click, on_submit, trigger_of, unit_of_work
 from bot.slack.payloads import BlockActions, SlashCommand, ViewSubmission
 from bot.slack.services import Services
 from governance import incidents
+from governance.findings import service as findings
+from governance.findings.models import FindingSource
 from store.models import utcnow
 
 
@@ -46,8 +54,8 @@ def report_submitted(work: Work[ViewSubmission]) -> Done:
 
 def close_submitted(work: Work[ViewSubmission]) -> Done:
     view = work.payload.view
-    ref = view.private_metadata
-    incidents.close_incident(
+    ref, wanted = view.private_metadata, raise_finding_chosen(view.state)
+    incident = incidents.close_incident(
         work.session,
         config=work.config,
         incident=incidents.get_incident(work.session, ref),
@@ -55,8 +63,12 @@ def close_submitted(work: Work[ViewSubmission]) -> Done:
         now=utcnow(),
         root_cause=view.state.answer(IncidentIds.ROOT_CAUSE, IncidentIds.VALUE),
         corrective_action=view.state.answer(IncidentIds.ACTION, IncidentIds.VALUE),
+        raise_finding=wanted,
     )
-    return Done(done_view("Incident closed", f"*{ref}* is closed."))
+    source = FindingSource.INCIDENT
+    raised = findings.raised_from(work.session, source, incident.ref) if wanted else None
+    told = f" Finding *{raised.ref}* is raised; its owner is told." if raised else ""
+    return Done(done_view("Incident closed", f"*{incident.ref}* is closed.{told}"))
 
 
 def register_incident_handlers(app: App, services: Services) -> None:

@@ -21,7 +21,14 @@ from bot.slack.blocks import (
     clip,
     sections,
 )
-from bot.slack.ids import AckIds, ApprovalIds, GatewayIds, IncidentIds, ReviewIds
+from bot.slack.ids import (
+    AckIds,
+    ApprovalIds,
+    FindingIds,
+    GatewayIds,
+    IncidentIds,
+    ReviewIds,
+)
 from governance.notices import ChoiceAction, Line, Notice, NoticeChoice, Style, Tone
 from governance.text import esc
 
@@ -48,6 +55,7 @@ ACTION_IDS: dict[ChoiceAction, str] = {
     ChoiceAction.ACKNOWLEDGE: AckIds.CONFIRM,
     ChoiceAction.ASK_ABOUT_POLICY: AckIds.QUESTION,
     ChoiceAction.RESTART_CAMPAIGN: AckIds.RESTART,
+    ChoiceAction.COMPLETE_ACTION: FindingIds.COMPLETE,
 }
 
 

@@ -16,6 +16,7 @@ from governance.errors import StaleActionError
 from governance.reviews import Retirement, ReviewAnswers, ReviewOutcome, ReviewRef
 from store.models import utcnow
 
+FOUND = "review_found"  # "This review found…": raised as an observation on the record
 BROKEN = "This review button could not be read. Ask a governance lead to check the record."
 QUESTIONS = (
     (ReviewIds.IN_USE, "Is it still in use?"),
@@ -75,6 +76,13 @@ def review_modal(target: ReviewRef, title: str) -> dict[str, Any]:
         *(_input(block, label, yes_no) for block, label in QUESTIONS),
         _input(ReviewIds.OUTCOME, "Outcome", _radio([_option(o, label) for o, label in OUTCOMES])),
         _input(ReviewIds.NOTES, "Notes", text, optional=True),
+        _input(
+            FOUND,
+            "This review found… (something to improve or watch)",
+            text,
+            optional=True,
+            hint="Raised as an observation on the record, for its owner to follow up.",
+        ),
         _input(ReviewIds.RETIRE_REASON, "If retiring: why?", text, optional=True),
         _input(
             ReviewIds.RETIRE_ON, "If retiring: from when?", {"type": "datepicker"}, optional=True
@@ -105,6 +113,11 @@ def done_view(text: str) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Done"},
         "blocks": sections(text),
     }
+
+
+def found_in(values: ViewState) -> str:
+    """What the reviewer says the review found ("" when nothing)."""
+    return values.answer(FOUND, ReviewIds.VALUE)
 
 
 def parse_form(values: ViewState) -> tuple[ReviewAnswers, ReviewOutcome, Retirement | None]:

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from bot.slack.ids import ReviewIds
 from bot.slack.listeners import Done, Form, Note, Work, on_click, on_submit
 from bot.slack.payloads import BlockActions, ViewSubmission
-from bot.slack.review_forms import done_view, parse_form, review_modal, review_of
+from bot.slack.review_forms import done_view, found_in, parse_form, review_modal, review_of
 from bot.slack.services import Services
 from governance import register, reviews
 from store.models import utcnow
@@ -55,6 +55,7 @@ def form_submitted(work: Work[ViewSubmission]) -> Done:
         outcome=outcome,
         retirement=retirement,
         now=utcnow(),
+        found=found_in(view.state),
     )
     return Done(done_view(result.message))
 

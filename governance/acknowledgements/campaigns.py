@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -260,17 +260,3 @@ def restart_for_new_version(
         update(AckCampaign).where(AckCampaign.id == old.id).values(superseded_by=new.ref)
     )
     return new
-
-
-def due_in(now: datetime, text: str) -> date:
-    """ "14d", "2w" or a date (2026-12-15) as a due date."""
-    value = text.strip().lower()
-    try:
-        if value.endswith("d") and value[:-1].isdigit():
-            return now.date() + timedelta(days=int(value[:-1]))
-        if value.endswith("w") and value[:-1].isdigit():
-            return now.date() + timedelta(weeks=int(value[:-1]))
-        return date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise ValidationProblem(f"due {text!r}: give days (14d), weeks (2w) or a date (2026-12-15)")

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine
 import store.ack_models  # noqa: F401  (registers the tables on Base.metadata)
 import store.approval_models  # noqa: F401
 import store.gateway_models  # noqa: F401
+import store.improvement_models  # noqa: F401
 import store.retrieval_models  # noqa: F401
 import store.review_models  # noqa: F401
 import store.training_models  # noqa: F401

@@ -6,7 +6,7 @@ import base64
 from datetime import timedelta
 
 from bot.slack.outbox_sender import drain_outbox
-from governance import digest, outbox, register
+from governance import digest, feedback, outbox, register
 from governance.acknowledgements.campaigns import restart_for_new_version, start_campaign
 from governance.acknowledgements.models import AckChoice, Audience, AudienceKind, CampaignStart
 from governance.acknowledgements.responses import acknowledge
@@ -306,3 +306,29 @@ def test_training_coverage_per_required_course_is_in_every_digest(db, sample_con
     text = digest.digest_text(figures(db, sample_config, now))
     assert "\u2022 AI governance for leads: 2/2 trained (100%)\n" in text
     assert "\u2022 AI literacy basics: 0/12 trained (0%), 12 missing" in text
+
+
+def test_feedback_received_this_week_is_counted_and_open_feedback_listed_per_record(
+    db, sample_config, now
+):
+    record = live_record(db, due=None, now=now - timedelta(days=200), title="Refund chatbot")
+    with db.session() as session:
+        for days_ago, words in [(20, "Rude answers"), (3, "Refuses refunds"), (1, "Wrong policy")]:
+            feedback.record_feedback(
+                session,
+                config=sample_config,
+                record_ref=record,
+                text=words,
+                reporter="U0ACME0012",
+                consent=False,
+                salt=b"s" * 32,
+                now=now - timedelta(days=days_ago),
+            )
+        feedback.turn_into(
+            session, config=sample_config, ref="FB-0003", into="finding", actor=LEAD, now=now
+        )
+    week = figures(db, sample_config, now)
+    assert not week.quiet and week.feedback_received == 2
+    text = digest.digest_text(week)
+    assert "*Feedback from people affected by AI uses:* 2 received this week" in text
+    assert f"\u2022 {record} Refund chatbot (2 open: FB-0001, FB-0002)" in text

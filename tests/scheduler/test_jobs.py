@@ -18,9 +18,11 @@ STABLE_IDS = [
     "review-sweep",
     "incident-follow-ups",
     "ack-reminders",
+    "finding-actions",
     "approval-escalations",
     "intake-expiry",
     "weekly-digest",
+    "management-review",
     "ledger-digest",
 ]
 

@@ -1,5 +1,5 @@
-"""Slash commands: /aims (help; /aims audit for governance leads), /ai-ask, /ai-register,
-/ai-status, /ai-incident.
+"""Slash commands: /aims (help; /aims audit, ack and finding for governance leads), /ai-ask,
+/ai-register, /ai-status, /ai-incident.
 
 Each acks at once (with a short private note when the work takes a moment) and answers
 privately through the command's response_url after the ack.
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack import ack_forms
+from bot.slack import ack_forms, finding_forms
 from bot.slack.audit import audit_ack, make_pack, subcommand
 from bot.slack.flows import start_registration_in_dm
 from bot.slack.ids import AimsSubcommand, Command
@@ -48,11 +48,8 @@ def acker(services: Services) -> Callable[[Ack, BoltContext], None]:
     def ack_command(ack: Ack, context: BoltContext) -> None:
         command = typed_payload(context)
         text = ack_text(command, services.ctx.config) if isinstance(command, SlashCommand) else None
-        # Bolt refuses ack(text=None): a bare ack when the answer follows (or a form opens).
-        if text is None:
-            ack()
-        else:
-            ack(text=text)
+        # Bolt refuses ack(text=None); "" is a bare ack, when the answer follows (or a form opens).
+        ack(text or "")
 
     return ack_command
 
@@ -88,6 +85,8 @@ def register(app: App, services: Services) -> None:
             make_pack(services, command, rest)
         elif word == AimsSubcommand.ACK:
             ack_forms.open_campaign_form(services, command)
+        elif word == AimsSubcommand.FINDING:
+            finding_forms.open_raise_form(services, command)
         else:
             answer(command, services.router().help())
 

@@ -10,7 +10,7 @@ from bot.slack.listeners import after_ack
 from bot.slack.payloads import EventCallback, MessageEvent
 from bot.slack.services import Services, inbound
 
-_MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
+_LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
 def ack_event(ack: Ack) -> None:
@@ -27,7 +27,9 @@ def register(app: App, services: Services) -> None:
             return  # in channels the bot answers @mentions only (they arrive as app_mention)
         if not event.user:
             return  # not a person (e.g. a workflow step)
-        text = _MENTION.sub("", event.text or "").strip()
+        # The mention that addresses the bot, at the start, goes; anyone else named stays (a
+        # review's `action: @owner …`, even when the bot is named again later).
+        text = _LEADING_MENTION.sub("", event.text or "").strip()
         thread = event.thread_ts or event.ts
         user, channel = event.user, event.channel
         replies = services.router().handle(

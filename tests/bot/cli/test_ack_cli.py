@@ -89,7 +89,9 @@ def test_a_due_date_that_is_not_in_the_future_is_refused(aims, db):
     assert result.exit_code == 1
     assert "Jan 2020 is not in the future" in result.stderr
     unreadable = aims(*START[:4], "--due", "soon", *START[6:], "--audience", "everyone")
-    assert unreadable.exit_code == 1 and "give days (14d), weeks (2w)" in unreadable.stderr
+    assert (
+        unreadable.exit_code == 1 and "is not a date: give a date (2026-12-20)" in unreadable.stderr
+    )
     assert _queued(db, "ack.request") == []
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from governance import outbox
 from governance.acknowledgements.campaigns import (
-    due_in,
     restart_for_new_version,
     start_campaign,
 )
@@ -26,6 +25,7 @@ from governance.acknowledgements.models import (
 from governance.acknowledgements.reminders import sweep_ack_reminders
 from governance.acknowledgements.responses import acknowledge, leave_audience
 from governance.config import OrgConfig
+from governance.dates import due_date
 from governance.errors import NotFoundError, PermissionDenied, ValidationProblem
 from store.db import Database
 from store.evidence import iter_ledger, verify
@@ -267,11 +267,11 @@ def test_leaving_the_audience_stops_the_reminders(campaign_db, sample_config):
 
 
 def test_due_dates_read_as_people_write_them():
-    assert due_in(FRIDAY, "14d") == FRIDAY.date() + timedelta(days=14)
-    assert due_in(FRIDAY, "2w") == FRIDAY.date() + timedelta(days=14)
-    assert str(due_in(FRIDAY, "2026-12-15")) == "2026-12-15"
+    assert due_date("14d", FRIDAY.date()) == FRIDAY.date() + timedelta(days=14)
+    assert due_date("2w", FRIDAY.date()) == FRIDAY.date() + timedelta(days=14)
+    assert str(due_date("2026-12-15", FRIDAY.date())) == "2026-12-15"
     with pytest.raises(ValidationProblem, match="14d"):
-        due_in(FRIDAY, "soon")
+        due_date("soon", FRIDAY.date())
 
 
 def test_a_request_slack_will_not_deliver_is_withdrawn_not_chased(db, sample_config):
