@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from governance.errors import ConfigError
+from governance.errors import ConfigError, PermissionDenied
 from governance.frameworks import frameworks
 from governance.models import DataCategory, Deployment, RiskTier
 from governance.pii import KNOWN_RECOGNISERS, unknown_recognisers
@@ -543,6 +543,14 @@ class OrgConfig(Strict):
 
     def members(self, role: str) -> list[str]:
         return list(self.roles.get(role, []))
+
+    def is_lead(self, person: str) -> bool:
+        return person in self.roles.get("governance_leads", [])
+
+    def require_lead(self, person: str, what: str) -> None:
+        """PermissionDenied, before anything is changed, unless `person` is a governance lead."""
+        if not self.is_lead(person):
+            raise PermissionDenied(f"only a governance lead can {what}")
 
     def delegates_of(self, slack_id: str) -> list[str]:
         person = self.person(slack_id)

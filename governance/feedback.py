@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from governance import outbox
 from governance.audit.signing import HasDataDir
 from governance.config import OrgConfig
-from governance.errors import ConfigError, NotFoundError, PermissionDenied, ValidationProblem
-from governance.findings.models import FindingKind, FindingSource, NewFinding
+from governance.errors import ConfigError, NotFoundError, ValidationProblem
+from governance.findings.models import FindingKind, FindingSource, NewFinding, finding_title
 from governance.findings.service import raise_finding
 from governance.incidents import IncidentReport, Severity, report_incident
 from governance.notices import Line, Notice, Part, Style, Tone, person
@@ -313,10 +313,7 @@ def turn_into(
 ) -> str:
     """A governance lead turns open feedback into a finding (an observation about the record,
     owned by its owner) or an incident about the record; the new finding's or incident's ref."""
-    if actor not in config.members("governance_leads"):
-        raise PermissionDenied(
-            "only a governance lead can turn feedback into a finding or incident"
-        )
+    config.require_lead(actor, "turn feedback into a finding or incident")
     if into not in ("finding", "incident"):
         raise ValidationProblem(f"turn feedback into a finding or an incident, not {into!r}")
     feedback = get_feedback(session, ref)
@@ -353,8 +350,7 @@ def turn_into(
 
 def _title(feedback: Feedback, record: AIUse) -> str:
     first = feedback.text.splitlines()[0].strip() if feedback.text.strip() else ""
-    title = f"Feedback on {record.ref}: {first}"
-    return title if len(title) <= 300 else title[:299] + "\u2026"
+    return finding_title(f"Feedback on {record.ref}: {first}")
 
 
 def _finding(

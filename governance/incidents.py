@@ -29,7 +29,6 @@ from store.models import AIUse
 from store.outbox_kinds import OutboxKind
 from store.review_models import Incident
 
-FINDING_TITLE_MAX = 300  # a finding's title, as governance.findings.models.NewFinding allows
 ARTICLE_73_NOTE = (
     "It may be a serious incident under EU AI Act Article 73: a provider of a high-risk system "
     "reports it to the market surveillance authority within 15 days of becoming aware (2 days "
@@ -364,7 +363,7 @@ def _raise_finding(
     """The nonconformity an incident's closure raises: its record, root cause and severity;
     owned by the record's owner (else whoever closed it), under A.8.4 (incident communication)."""
     # Imported here: governance.findings builds on this module (Severity, the incident refs).
-    from governance.findings.models import FindingKind, FindingSource, NewFinding
+    from governance.findings.models import FindingKind, FindingSource, NewFinding, finding_title
     from governance.findings.service import raise_finding
 
     owner = record.owner if record is not None and record.owner else actor
@@ -377,7 +376,7 @@ def _raise_finding(
             kind=FindingKind.NONCONFORMITY,
             source=FindingSource.INCIDENT,
             source_ref=incident.ref,
-            title=f"Incident {incident.ref}: {incident.what_happened}"[:FINDING_TITLE_MAX],
+            title=finding_title(f"Incident {incident.ref}: {incident.what_happened}"),
             description=(
                 f"{incident.what_happened}\n"
                 f"Corrective action on closing: {incident.corrective_action}"

@@ -233,15 +233,14 @@ def _observation(
 ) -> str:
     """What a review found, as an observation on the record that its owner owns."""
     # Imported here: governance.findings builds on this module (local_today, claim_rows).
-    from governance.findings.models import FindingKind, FindingSource, NewFinding
+    from governance.findings.models import FindingKind, FindingSource, NewFinding, finding_title
     from governance.findings.service import raise_finding
 
     text = found.strip()
     title = text.splitlines()[0].strip()
     if len(title) < FOUND_MIN:
         title = " ".join(text.split())
-    if len(title) > FOUND_TITLE_MAX:
-        title = title[: FOUND_TITLE_MAX - 1].rstrip() + "\u2026"
+    title = finding_title(title, FOUND_TITLE_MAX)
     return raise_finding(
         session,
         config=config,

@@ -98,7 +98,7 @@ def start(
     try:
         due_on = due_date(due, local_today(context.config, now))
         with context.db.session() as session:  # what needs no Slack is checked before asking it
-            service.require_lead(context.config, actor, "start an acknowledgement campaign")
+            context.config.require_lead(actor, service.START)
             service.find_document(session, policy)
         chosen = _resolved_audience(audience)
         with context.db.session() as session:

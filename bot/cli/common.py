@@ -109,6 +109,13 @@ def _how_to_name_a_person(config: OrgConfig) -> str:
     )
 
 
+def person_by_name(config: OrgConfig, given: str) -> str:
+    """A listed person's id when `given` is their name (any case or spacing); otherwise `given`
+    as typed (an id or an email, which the service resolves, or refuses naming what is wrong)."""
+    named = [person.slack_id for person in config.people if _folded(person.name) == _folded(given)]
+    return named[0] if len(named) == 1 else given.strip()
+
+
 def resolve_person(config: OrgConfig, given: str) -> str:
     """The Slack user id of the person `given` names: a listed id (any case), or a listed
     person's name (any case or spacing). A Slack-shaped id that aims.yaml does not list is kept,

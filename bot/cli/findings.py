@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from bot.cli.common import app_context, console, fail, person_option, print_json
+from bot.cli.common import app_context, console, fail, person_by_name, person_option, print_json
 from bot.context import AppContext
 from governance.config import OrgConfig
 from governance.dates import due_date
@@ -65,14 +65,6 @@ def _invalid(exc: ValidationError) -> str:
     return "; ".join(
         f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors()
     )
-
-
-def _named(config: OrgConfig, given: str) -> str:
-    """A person's id when `given` is a listed person's name; otherwise `given` as typed (an id
-    or an email, which the service resolves, or refuses naming what is wrong)."""
-    folded = " ".join(given.split()).casefold()
-    named = [p.slack_id for p in config.people if " ".join(p.name.split()).casefold() == folded]
-    return named[0] if len(named) == 1 else given.strip()
 
 
 def _who(config: OrgConfig, person: str | None) -> dict[str, str] | None:
@@ -147,7 +139,7 @@ def add(
             records=[ref.strip().upper() for ref in records],
             controls=[control.strip().upper() for control in controls],
             severity=severity,
-            owner=_named(config, owner),
+            owner=person_by_name(config, owner),
             root_cause=root_cause,
         )
     except ValidationError as exc:
@@ -332,7 +324,7 @@ def action(
         try:
             wanted = NewAction(
                 description=description.strip(),
-                owner=_named(context.config, owner),
+                owner=person_by_name(context.config, owner),
                 due_on=due_date(due, local_today(context.config, now)),
             )
         except ValidationError as exc:

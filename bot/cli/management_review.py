@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from bot.cli.common import app_context, console, fail, person_option, print_json
+from bot.cli.common import app_context, console, fail, person_by_name, person_option, print_json
 from governance.config import OrgConfig
 from governance.dates import WHEN_FORMS, due_date
 from governance.errors import AimsError
@@ -53,14 +53,6 @@ def _period(config: OrgConfig, period: str | None, first: str | None, last: str 
             fail("give both --from and --to (the last day, included)")
         return between(_day(first, "--from"), _day(last, "--to"))
     return last_period(local_today(config, utcnow()), config.management_review.every_months)
-
-
-def _person(config: OrgConfig, given: str) -> str:
-    """A person by their name in aims.yaml, else as given (a Slack id or an email address,
-    which the service checks)."""
-    folded = " ".join(given.split()).casefold()
-    named = [p.slack_id for p in config.people if " ".join(p.name.split()).casefold() == folded]
-    return named[0] if len(named) == 1 else given.strip()
 
 
 @app.command("prepare")
@@ -141,7 +133,7 @@ def action(
                 session,
                 config=context.config,
                 ref=ref,
-                owner=_person(context.config, owner) if owner.strip() else None,
+                owner=person_by_name(context.config, owner) if owner.strip() else None,
                 description=text,
                 due_on=due_on,
                 actor=actor,
@@ -174,7 +166,7 @@ def hold(
                 session,
                 config=context.config,
                 ref=ref,
-                attendees=[_person(context.config, given) for given in attendees],
+                attendees=[person_by_name(context.config, given) for given in attendees],
                 held_on=_day(held_on, "--held-on"),
                 actor=actor,
                 now=utcnow(),

@@ -16,7 +16,9 @@ from bot.slack.blocks import (
     button,
     divider,
     header,
+    input_block,
     mrkdwn,
+    option,
     plain,
     sections,
 )
@@ -47,7 +49,7 @@ from governance.text import esc
 from store.models import utcnow
 
 DUE_DAYS = 14
-WHAT = "start an acknowledgement campaign"
+WHAT = campaigns.START
 SHOWN = 10  # acknowledgements in App Home: the view stays well inside Slack's 100 blocks
 ACKNOWLEDGE, ASK = "I have read it and will follow it", "I have a question"
 BROKEN = (
@@ -107,7 +109,7 @@ def checked_form(state: ViewState, config: OrgConfig, user: str) -> CampaignForm
     answers and whether a lead sent it (FormProblem / PermissionDenied); the rest is checked
     when the campaign starts, after the ack."""
     form = parse_campaign(state, today(config))
-    campaigns.require_lead(config, user, WHAT)
+    config.require_lead(user, WHAT)
     return form
 
 
@@ -122,7 +124,7 @@ def sending_text(form: CampaignForm) -> str:
 def open_campaign_form(services: Services, command: SlashCommand) -> None:
     """`/aims ack`: a lead gets the form; anyone else is told only leads can."""
     with unit_of_work(services, command) as work:
-        campaigns.require_lead(work.config, work.user, WHAT)
+        work.config.require_lead(work.user, WHAT)
         titles = [document.title for document in campaigns.policy_documents(work.session)]
     if not titles:
         raise ValidationProblem("No policy documents are ingested yet: run `aims ingest` first.")
@@ -144,28 +146,20 @@ def question_prompt(title: str) -> str:
     return f"Ask your question here, in this thread; I answer from {esc(title)}."
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": plain(label), "value": value[:150]}
-
-
-def _input(block: AckIds, label: str, element: dict[str, Any], optional: bool = False) -> Block:
-    return {
-        "type": "input",
-        "block_id": block.value,
-        "optional": optional,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": block.value},
-    }
+def _input(
+    block: AckIds, label: str, element: dict[str, Any], *, optional: bool = False
+) -> dict[str, Any]:
+    return input_block(block.value, label, element, block.value, optional=optional)
 
 
 def campaign_modal(titles: list[str], groups: list[tuple[str, str]], due: date) -> dict[str, Any]:
     """`groups`: (id, "@handle") of the workspace's user groups (none: no group choice)."""
-    kinds = [_option(kind.value, label) for kind, label in KINDS]
+    kinds = [option(kind.value, label) for kind, label in KINDS]
     blocks = [
         _input(
             AckIds.POLICY,
             "Policy document",
-            {"type": "static_select", "options": [_option(t, t) for t in titles[:100]]},
+            {"type": "static_select", "options": [option(t, t) for t in titles[:100]]},
         ),
         _input(
             AckIds.AUDIENCE_KIND,
@@ -180,7 +174,7 @@ def campaign_modal(titles: list[str], groups: list[tuple[str, str]], due: date) 
         ),
     ]
     if groups:
-        options = [_option(group, label) for group, label in groups[:100]]
+        options = [option(group, label) for group, label in groups[:100]]
         element = {"type": "static_select", "options": options}
         blocks.append(_input(AckIds.USERGROUP, "The user group", element, optional=True))
     blocks += [

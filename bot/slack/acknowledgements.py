@@ -63,7 +63,7 @@ def register_ack_handlers(app: App, services: Services) -> None:
     def restart(click: BlockActions) -> None:
         # Read in a short transaction; Slack is paged outside any (no lock held meanwhile).
         with unit_of_work(services, click) as work:
-            campaigns.require_lead(work.config, work.user, forms.WHAT)
+            work.config.require_lead(work.user, forms.WHAT)
             old = campaigns.get_campaign(work.session, click.action.value or "")
             kind, ref, label = AudienceKind(old.audience_kind), old.audience_ref, old.audience_label
         audience = audience_of(client, kind, ref, label)

@@ -72,6 +72,33 @@ def plain(text: str, limit: int = MAX_PLAIN_LABEL) -> dict[str, Any]:
     return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
 
 
+def option(value: str, label: str) -> Block:
+    """One choice of a select or radio group (Slack: a label up to 75, a value up to 150)."""
+    return {"text": plain(label), "value": value[:150]}
+
+
+def input_block(
+    block_id: str,
+    label: str,
+    element: Block,
+    action_id: str,
+    *,
+    optional: bool = False,
+    hint: str = "",
+) -> Block:
+    """A form's input: its block id says which answer it is, `action_id` how the form reads it."""
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, 2000),
+        "element": {**element, "action_id": action_id},
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
 def mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
 

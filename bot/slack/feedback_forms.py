@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from bot.slack.blocks import plain, sections
+from bot.slack.blocks import input_block, option, plain, sections
 from bot.slack.errors import FormProblem
 from bot.slack.ids import Command, FeedbackIds
 from bot.slack.payloads import (
@@ -60,20 +60,10 @@ def read_command(text: str) -> CommandWords:
     return CommandWords(format_ref(int(found[1])), found[2].strip())
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": plain(label), "value": value}
-
-
 def _input(
     block: FeedbackForm, label: str, element: dict[str, Any], *, optional: bool = False
 ) -> dict[str, Any]:
-    return {
-        "type": "input",
-        "block_id": block.value,
-        "optional": optional,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": FeedbackForm.VALUE.value},
-    }
+    return input_block(block.value, label, element, FeedbackForm.VALUE.value, optional=optional)
 
 
 def feedback_modal(
@@ -81,10 +71,10 @@ def feedback_modal(
 ) -> dict[str, Any]:
     """The form: which AI use (`ref` chosen, with its `title`), what concerns you, and the box
     that lets the owner see who you are (unticked: anonymous)."""
-    options = [_option(r, f"{r} {t}") for r, t in uses[:99] if r != ref]
+    options = [option(r, f"{r} {t}") for r, t in uses[:99] if r != ref]
     select: dict[str, Any] = {"type": "static_select", "placeholder": plain("Choose the AI use")}
     if ref:
-        chosen = _option(ref, f"{ref} {title}".strip())
+        chosen = option(ref, f"{ref} {title}".strip())
         options.insert(0, chosen)
         select["initial_option"] = chosen
     text: dict[str, Any] = {"type": "plain_text_input", "multiline": True}
@@ -102,7 +92,7 @@ def feedback_modal(
         _input(
             FeedbackForm.CONSENT,
             "Your name",
-            {"type": "checkboxes", "options": [_option(SHARE, SHARE_LABEL)]},
+            {"type": "checkboxes", "options": [option(SHARE, SHARE_LABEL)]},
             optional=True,
         ),
     ]

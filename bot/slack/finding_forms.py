@@ -9,21 +9,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.slack.blocks import MAX_SELECT_OPTIONS, clip, plain
+from bot.slack.blocks import MAX_SELECT_OPTIONS, clip, input_block, option, plain
 from bot.slack.errors import FormProblem
 from bot.slack.ids import FindingIds
 from bot.slack.listeners import trigger_of, unit_of_work
 from bot.slack.payloads import SlashCommand, ViewState
 from bot.slack.services import Services
 from governance.findings import service
-from governance.findings.models import FindingKind, FindingSource, NewFinding
+from governance.findings.models import TITLE_MAX, FindingKind, FindingSource, NewFinding
 from governance.frameworks import frameworks
 from governance.incidents import Severity
 from governance.register import list_records
 from governance.text import esc
 
 VALUE = "value"  # every input's action_id: the block_id says which question it answers
-TITLE_MAX = 300  # as a finding's title may be
 KINDS = (
     (FindingKind.NONCONFORMITY, "Nonconformity: a requirement not met"),
     (FindingKind.OBSERVATION, "Observation: worth watching"),
@@ -46,36 +45,26 @@ class Field(StrEnum):
 def open_raise_form(services: Services, command: SlashCommand) -> None:
     """`/aims finding`: a lead gets the form; anyone else is told only leads can."""
     with unit_of_work(services, command) as work:
-        service.require_lead(work.config, work.user)
+        work.config.require_lead(work.user, service.RAISE)
         records = [(r.ref, r.title) for r in reversed(list_records(work.session))]
     view = raise_modal(records[:MAX_SELECT_OPTIONS])
     services.messenger.open_view(trigger_of(command), view, "finding")
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": plain(label), "value": value}
-
-
 def _input(
     block: Field, label: str, element: dict[str, Any], *, optional: bool = False
 ) -> dict[str, Any]:
-    return {
-        "type": "input",
-        "block_id": block.value,
-        "optional": optional,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
-    }
+    return input_block(block.value, label, element, VALUE, optional=optional)
 
 
 def raise_modal(records: list[tuple[str, str]]) -> dict[str, Any]:
     """`records`: (ref, title) of the register's newest records, to pick from (none: no pick)."""
-    controls = [_option(c.id, f"{c.id} {c.title}") for c in frameworks().controls]
+    controls = [option(c.id, f"{c.id} {c.title}") for c in frameworks().controls]
     blocks = [
         _input(
             Field.KIND,
             "What is it?",
-            {"type": "static_select", "options": [_option(k, label) for k, label in KINDS]},
+            {"type": "static_select", "options": [option(k, label) for k, label in KINDS]},
         ),
         _input(
             Field.TITLE,
@@ -87,7 +76,7 @@ def raise_modal(records: list[tuple[str, str]]) -> dict[str, Any]:
             "Severity",
             {
                 "type": "static_select",
-                "options": [_option(s.value, s.value.capitalize()) for s in Severity],
+                "options": [option(s.value, s.value.capitalize()) for s in Severity],
             },
         ),
         _input(
@@ -95,7 +84,7 @@ def raise_modal(records: list[tuple[str, str]]) -> dict[str, Any]:
         ),
     ]
     if records:
-        options = [_option(ref, f"{ref} {title}") for ref, title in records]
+        options = [option(ref, f"{ref} {title}") for ref, title in records]
         element = {"type": "multi_static_select", "options": options}
         blocks.append(_input(Field.RECORDS, "AI uses concerned", element, optional=True))
     blocks += [

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from bot.slack.blocks import sections
+from bot.slack.blocks import input_block, option, sections
 from bot.slack.errors import FormProblem
 from bot.slack.ids import IncidentIds
 from bot.slack.payloads import ViewState
@@ -20,20 +20,10 @@ UNREGISTERED = "unregistered"
 RAISE_FINDING = "incident_raise_finding"
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": label[:75]}, "value": value}
-
-
 def _input(
     block_id: str, label: str, element: dict[str, Any], *, optional: bool = False
 ) -> dict[str, Any]:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": label},
-        "element": {**element, "action_id": IncidentIds.VALUE.value},
-    }
+    return input_block(block_id, label, element, IncidentIds.VALUE.value, optional=optional)
 
 
 def _modal(
@@ -51,8 +41,8 @@ def _modal(
 
 
 def report_modal(uses: list[tuple[str, str]], today: str) -> dict[str, Any]:
-    options = [_option(ref, f"{ref} {title}") for ref, title in uses[:99]]
-    options.append(_option(UNREGISTERED, "Not in the register"))
+    options = [option(ref, f"{ref} {title}") for ref, title in uses[:99]]
+    options.append(option(UNREGISTERED, "Not in the register"))
     text = {"type": "plain_text_input", "multiline": True}
     radio = {"type": "radio_buttons"}
     blocks = [
@@ -71,13 +61,13 @@ def report_modal(uses: list[tuple[str, str]], today: str) -> dict[str, Any]:
             "Severity",
             {
                 "type": "static_select",
-                "options": [_option(s.value, s.value.capitalize()) for s in Severity],
+                "options": [option(s.value, s.value.capitalize()) for s in Severity],
             },
         ),
         _input(
             IncidentIds.HARMED,
             "Were people harmed?",
-            {**radio, "options": [_option("yes", "Yes"), _option("no", "No")]},
+            {**radio, "options": [option("yes", "Yes"), option("no", "No")]},
         ),
         _input(IncidentIds.HARM_DETAILS, "If so, who and how?", text, optional=True),
         _input(
@@ -88,9 +78,9 @@ def report_modal(uses: list[tuple[str, str]], today: str) -> dict[str, Any]:
             {
                 **radio,
                 "options": [
-                    _option("yes", "Yes"),
-                    _option("no", "No"),
-                    _option("unsure", "Not sure"),
+                    option("yes", "Yes"),
+                    option("no", "No"),
+                    option("unsure", "Not sure"),
                 ],
             },
         ),
@@ -111,7 +101,7 @@ def close_modal(ref: str) -> dict[str, Any]:
                 "type": "checkboxes",
                 "options": [
                     {
-                        **_option(RAISE_FINDING, "Raise a finding from this incident"),
+                        **option(RAISE_FINDING, "Raise a finding from this incident"),
                         "description": {
                             "type": "plain_text",
                             "text": "A nonconformity, its actions followed up until verified",

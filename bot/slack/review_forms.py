@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.slack.blocks import sections
+from bot.slack.blocks import input_block, option, sections
 from bot.slack.errors import FormProblem
 from bot.slack.ids import ReviewIds
 from bot.slack.payloads import ViewState
@@ -44,23 +44,12 @@ def review_of(raw: str | None) -> ReviewRef:
         raise StaleActionError(BROKEN) from None
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": label}, "value": value}
-
-
 def _input(
     block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
 ) -> dict[str, Any]:
-    block = {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": label},
-        "element": {**element, "action_id": ReviewIds.VALUE.value},
-    }
-    if hint:
-        block["hint"] = {"type": "plain_text", "text": hint}
-    return block
+    return input_block(
+        block_id, label, element, ReviewIds.VALUE.value, optional=optional, hint=hint
+    )
 
 
 def _radio(options: list[dict[str, Any]]) -> dict[str, Any]:
@@ -68,13 +57,13 @@ def _radio(options: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def review_modal(target: ReviewRef, title: str) -> dict[str, Any]:
-    yes_no = _radio([_option("yes", "Yes"), _option("no", "No")])
+    yes_no = _radio([option("yes", "Yes"), option("no", "No")])
     text = {"type": "plain_text_input", "multiline": True}
     due = reviews.fmt_day(target.due_on)
     blocks = [
         *sections(f"*{target.ref}* \u201c{title}\u201d, review due {due}"),
         *(_input(block, label, yes_no) for block, label in QUESTIONS),
-        _input(ReviewIds.OUTCOME, "Outcome", _radio([_option(o, label) for o, label in OUTCOMES])),
+        _input(ReviewIds.OUTCOME, "Outcome", _radio([option(o, label) for o, label in OUTCOMES])),
         _input(ReviewIds.NOTES, "Notes", text, optional=True),
         _input(
             FOUND,

@@ -16,7 +16,7 @@ from governance import outbox
 from governance.acknowledgements.messages import request_notice
 from governance.acknowledgements.models import Audience, AudienceKind, CampaignStart
 from governance.config import OrgConfig
-from governance.errors import NotFoundError, PermissionDenied, ValidationProblem
+from governance.errors import NotFoundError, ValidationProblem
 from governance.reviews import fmt_day
 from retrieval.key_rules import ChunkText, key_rules
 from store import evidence
@@ -24,6 +24,7 @@ from store.ack_models import AckCampaign, AckRequest
 from store.evidence_kinds import EvidenceKind
 from store.retrieval_models import PolicyChunk, PolicyDocument
 
+START = "start an acknowledgement campaign"  # what only a lead may do
 OPEN = "open"
 SUPERSEDED = "superseded"
 
@@ -35,11 +36,6 @@ def format_campaign_ref(number: int) -> str:
 def request_key(campaign_ref: str, person: str) -> str:
     """The outbox key of a person's request: updates and replies name it."""
     return f"ack.request:{campaign_ref}:{person}"
-
-
-def require_lead(config: OrgConfig, actor: str, what: str) -> None:
-    if actor not in config.members("governance_leads"):
-        raise PermissionDenied(f"only a governance lead can {what}")
 
 
 def find_document(session: Session, name: str) -> PolicyDocument:
@@ -110,7 +106,7 @@ def start_campaign(
     supersedes: AckCampaign | None = None,
 ) -> AckCampaign:
     """Ask everyone in the audience to acknowledge the document's current version."""
-    require_lead(config, actor, "start an acknowledgement campaign")
+    config.require_lead(actor, START)
     document = find_document(session, start.policy)
     audience = resolve_people(config, start.audience)
     people = list(dict.fromkeys(p for p in audience.members if p))
@@ -216,7 +212,7 @@ def restart_for_new_version(
     The old campaign's acknowledgements stay on record for the old version and its reminders
     stop. Two clicks at once (two leads, two replicas) start one campaign: the old one is
     marked superseded by a conditional update before anything else is written."""
-    require_lead(config, actor, "start an acknowledgement campaign")
+    config.require_lead(actor, START)
     old = get_campaign(session, ref)
     document = find_document(session, old.document_source)
     if document.content_hash == old.version_sha256:

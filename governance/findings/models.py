@@ -9,6 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from governance.incidents import Severity
 
+TITLE_MAX = 300  # a finding's title (store.improvement_models.Finding.title)
+
+
+def finding_title(text: str, limit: int = TITLE_MAX) -> str:
+    """`text` on one line, cut to `limit` with an ellipsis: a title made from what someone
+    wrote (an incident, a review's finding, feedback)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "\u2026"
+
 
 class FindingKind(StrEnum):
     NONCONFORMITY = "nonconformity"  # a requirement not met
@@ -38,7 +47,7 @@ class NewFinding(BaseModel):
     kind: FindingKind
     source: FindingSource
     source_ref: str = ""  # INC-0003, AIU-0007's review, MR-2026-Q4, FB-0002
-    title: str = Field(min_length=3, max_length=300)
+    title: str = Field(min_length=3, max_length=TITLE_MAX)
     description: str = ""
     records: list[str] = Field(default_factory=list)  # AIU refs
     controls: list[str] = Field(default_factory=list)  # Annex A ids, e.g. A.6.2.6

@@ -31,6 +31,8 @@ from store.evidence_kinds import EvidenceKind
 from store.improvement_models import CorrectiveAction, Finding
 from store.models import EvidenceEvent
 
+RAISE = "raise a finding"  # what only a lead may do, from Slack or the CLI
+
 # Sources whose own flow checks who may raise the finding (the incident's closer, the
 # record's reviewer, a lead in a management review); from anywhere else only a lead may.
 CHECKED_BY_THEIR_FLOW = (
@@ -84,16 +86,6 @@ def _person(session: Session, config: OrgConfig, given: str, what: str) -> str:
     return who
 
 
-def _is_lead(config: OrgConfig, actor: str) -> bool:
-    return actor in config.members("governance_leads")
-
-
-def require_lead(config: OrgConfig, actor: str) -> None:
-    """Only a governance lead raises a finding of their own (the form, `aims finding add`)."""
-    if not _is_lead(config, actor):
-        raise PermissionDenied("only a governance lead can raise a finding")
-
-
 def raised_from(session: Session, source: FindingSource, source_ref: str) -> Finding | None:
     """The latest finding raised from `source_ref` (an incident, a record's review), if any."""
     return session.scalar(
@@ -117,7 +109,7 @@ def raise_finding(
     session: Session, *, config: OrgConfig, finding: NewFinding, actor: str, now: datetime
 ) -> Finding:
     if finding.source not in CHECKED_BY_THEIR_FLOW:
-        require_lead(config, actor)
+        config.require_lead(actor, RAISE)
     owner = _person(session, config, finding.owner, "the owner")
     records = [get_record(session, ref).ref for ref in finding.records]
     unknown = [c for c in finding.controls if c not in frameworks().control_ids]
@@ -186,7 +178,7 @@ def set_root_cause(
 
 
 def _may_manage(config: OrgConfig, finding: Finding, actor: str) -> None:
-    if actor != finding.owner and not _is_lead(config, actor):
+    if actor != finding.owner and not config.is_lead(actor):
         raise PermissionDenied(f"only {finding.ref}'s owner or a governance lead can do that")
 
 
@@ -289,7 +281,7 @@ def complete_action(
     # The finding's row is locked first: two owners completing its last two actions at once
     # would each see the other's still open, and leave it waiting on nothing.
     finding = session.get_one(Finding, action.finding_id, with_for_update=True)
-    if actor not in (action.owner, finding.owner) and not _is_lead(config, actor):
+    if actor not in (action.owner, finding.owner) and not config.is_lead(actor):
         raise PermissionDenied(
             f"only {action.ref}'s owner, {finding.ref}'s owner or a governance lead can mark it "
             "done"

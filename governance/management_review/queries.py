@@ -28,10 +28,6 @@ def inputs_key(ref: str) -> str:
     return f"management_review:{ref}"
 
 
-def is_lead(config: OrgConfig, person: str) -> bool:
-    return person in config.members("governance_leads")
-
-
 def get_review(session: Session, ref: str, *, lock: bool = False) -> ManagementReview:
     query = select(ManagementReview).where(ManagementReview.ref == ref.strip().upper())
     found = session.scalar(query.with_for_update() if lock else query)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from governance import outbox
 from governance.config import OrgConfig
 from governance.digest import claim_once
-from governance.errors import PermissionDenied, ValidationProblem
+from governance.errors import ValidationProblem
 from governance.findings.models import FindingKind, FindingSource, NewAction, NewFinding
 from governance.findings.service import plan_action, raise_finding
 from governance.management_review.export import export_markdown
@@ -37,7 +37,6 @@ from governance.management_review.queries import (
     free_ref,
     get_review,
     inputs_key,
-    is_lead,
     review_channel,
     review_document,
 )
@@ -50,11 +49,6 @@ from store.models import OutboundMessage
 from store.outbox_kinds import OutboxKind
 
 Chart = Callable[[ReviewInputs], bytes]
-
-
-def _require_lead(config: OrgConfig, actor: str, what: str) -> None:
-    if not is_lead(config, actor):
-        raise PermissionDenied(f"only a governance lead can {what}; nothing was recorded")
 
 
 # --- preparing ---------------------------------------------------------------------------------
@@ -73,7 +67,7 @@ def prepare_review(
     """The inputs for [period_start, period_end), stored, recorded with the evidence range they
     summarise, and posted as a thread (the inputs, the chart, the Markdown export)."""
     if actor != SYSTEM:
-        _require_lead(config, actor, "prepare a management review")
+        config.require_lead(actor, "prepare a management review")
     channel = review_channel(config)
     if channel is None:
         raise ValidationProblem(
@@ -208,7 +202,7 @@ def _thread(session: Session, ref: str) -> tuple[str, str]:
 def record_decision(
     session: Session, *, config: OrgConfig, ref: str, text: str, actor: str, now: datetime
 ) -> ManagementReview:
-    _require_lead(config, actor, "record a management review's decisions")
+    config.require_lead(actor, "record a management review's decisions")
     review = get_review(session, ref, lock=True)
     decided = text.strip()
     if not decided:
@@ -258,7 +252,7 @@ def record_action(
 ) -> CorrectiveAction:
     """A corrective action with an owner (a known person) and a due date (not in the past), on
     the review's own finding."""
-    _require_lead(config, actor, "record a management review's actions")
+    config.require_lead(actor, "record a management review's actions")
     review = get_review(session, ref, lock=True)
     missing = _missing(owner, description, due_on)
     if missing or owner is None or due_on is None:
@@ -329,7 +323,7 @@ def hold(
 ) -> ManagementReview:
     """The review was held: who attended, when; the minutes (its decisions and actions so far,
     and the evidence range its inputs summarise) are recorded."""
-    _require_lead(config, actor, "record a management review's minutes")
+    config.require_lead(actor, "record a management review's minutes")
     review = get_review(session, ref, lock=True)
     if not attendees:
         raise ValidationProblem("name who attended (--attendee PERSON, once per person)")

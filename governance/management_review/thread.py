@@ -16,7 +16,7 @@ from governance.config import OrgConfig
 from governance.dates import WHEN, due_date
 from governance.errors import PermissionDenied
 from governance.management_review.models import Act, Decide, Other, ThreadCommand
-from governance.management_review.queries import inputs_key, is_lead
+from governance.management_review.queries import inputs_key
 from governance.management_review.service import record_action, record_decision
 from governance.reviews import local_today
 from store.improvement_models import ManagementReview
@@ -88,7 +88,7 @@ def answer_in_thread(
 ) -> str:
     """Do what a message in the review's thread asks. Returns "" when it was recorded (the note
     in the thread says so), else a hint for the person; refuses anyone but a lead."""
-    if not is_lead(config, person):
+    if not config.is_lead(person):
         raise PermissionDenied(
             f"only a governance lead can record decisions and actions of {ref}; nothing was "
             "recorded"
