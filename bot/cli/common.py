@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -13,9 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from bot.context import AppContext, build_context
 from governance.config import SLACK_USER_ID, OrgConfig
+from governance.errors import AimsError
 
 PERIOD_HELP = (
     "FROM..TO: dates are whole days in the organisation's timezone (TO included), or ISO "
@@ -65,6 +69,17 @@ def app_context(ctx: typer.Context) -> AppContext:
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def unit_of_work(ctx: typer.Context) -> Iterator[tuple[Session, AppContext]]:
+    """One transaction; a refusal (AimsError) exits 1 with its message and changes nothing."""
+    context = app_context(ctx)
+    try:
+        with context.db.session() as session:
+            yield session, context
+    except AimsError as exc:
+        fail(escape(str(exc)))
 
 
 def print_json(value: Any) -> None:

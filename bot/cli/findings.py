@@ -5,8 +5,7 @@ findings and their corrective actions from the terminal, through the same servic
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -17,11 +16,17 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from bot.cli.common import app_context, console, fail, person_by_name, person_option, print_json
-from bot.context import AppContext
+from bot.cli.common import (
+    app_context,
+    console,
+    fail,
+    person_by_name,
+    person_option,
+    print_json,
+    unit_of_work,
+)
 from governance.config import OrgConfig
 from governance.dates import due_date
-from governance.errors import AimsError
 from governance.findings import service
 from governance.findings.models import FindingKind, FindingSource, NewAction, NewFinding
 from governance.incidents import Severity
@@ -48,17 +53,6 @@ class Shown(StrEnum):
 
 def _say(text: str) -> None:
     console.print(text, highlight=False, markup=False, soft_wrap=True)
-
-
-@contextmanager
-def _unit_of_work(ctx: typer.Context) -> Iterator[tuple[Session, AppContext]]:
-    """One transaction; a refusal (AimsError) exits 1 with its message and changes nothing."""
-    context = app_context(ctx)
-    try:
-        with context.db.session() as session:
-            yield session, context
-    except AimsError as exc:
-        fail(escape(str(exc)))
 
 
 def _invalid(exc: ValidationError) -> str:
@@ -144,7 +138,7 @@ def add(
         )
     except ValidationError as exc:
         fail(escape(_invalid(exc)))
-    with _unit_of_work(ctx) as (session, context):
+    with unit_of_work(ctx) as (session, context):
         finding = service.raise_finding(
             session, config=context.config, finding=wanted, actor=actor, now=utcnow()
         )
@@ -219,7 +213,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="One JSON object, for scripts."),
 ) -> None:
     """A finding: its actions (owners, due dates, status) and its history from the ledger."""
-    with _unit_of_work(ctx) as (session, context):
+    with unit_of_work(ctx) as (session, context):
         config = context.config
         finding = service.get_finding(session, ref)
         actions = list(service.actions_of(session, finding))
@@ -290,7 +284,7 @@ def root_cause(
     actor: str = person_option("You: the finding's owner or a governance lead."),
 ) -> None:
     """Record a finding's root cause."""
-    with _unit_of_work(ctx) as (session, context):
+    with unit_of_work(ctx) as (session, context):
         finding = service.set_root_cause(
             session, config=context.config, ref=ref, root_cause=text, actor=actor, now=utcnow()
         )
@@ -319,7 +313,7 @@ def action(
             "(like --owner U012ABCDEF --due 2026-12-20, or --due 14d)"
         )
     assert owner is not None and due is not None
-    with _unit_of_work(ctx) as (session, context):
+    with unit_of_work(ctx) as (session, context):
         now = utcnow()
         try:
             wanted = NewAction(
@@ -345,7 +339,7 @@ def done(
     actor: str = person_option("You: the action's owner, the finding's owner or a lead."),
 ) -> None:
     """Mark a corrective action done."""
-    with _unit_of_work(ctx) as (session, context):
+    with unit_of_work(ctx) as (session, context):
         completed = service.complete_action(
             session, config=context.config, ref=ref, note=note, actor=actor, now=utcnow()
         )
@@ -359,7 +353,7 @@ def done(
 def _moved(
     ctx: typer.Context, call: Callable[[Session, OrgConfig, datetime], Finding], said: str
 ) -> None:
-    with _unit_of_work(ctx) as (session, context):
+    with unit_of_work(ctx) as (session, context):
         finding = call(session, context.config, utcnow())
         ref = finding.ref
     _say(said.format(ref=ref))

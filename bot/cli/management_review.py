@@ -10,12 +10,19 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from bot.cli.common import app_context, console, fail, person_by_name, person_option, print_json
+from bot.cli.common import (
+    console,
+    fail,
+    person_by_name,
+    person_option,
+    print_json,
+    unit_of_work,
+)
 from governance.config import OrgConfig
 from governance.dates import WHEN_FORMS, due_date
-from governance.errors import AimsError
 from governance.management_review import service
 from governance.management_review.export import export_html, export_markdown
+from governance.management_review.models import ReviewDocument
 from governance.management_review.periods import (
     PERIOD_FORMS,
     Period,
@@ -68,22 +75,18 @@ def prepare(
     the governance channel as a thread, with a chart and the Markdown export."""
     from scheduler.digest_chart import render_review_chart
 
-    context = app_context(ctx)
-    try:
+    with unit_of_work(ctx) as (session, context):
         start, end = _period(context.config, period, first, last)
-        with context.db.session() as session:
-            review = service.prepare_review(
-                session,
-                config=context.config,
-                period_start=start,
-                period_end=end,
-                actor=actor,
-                now=utcnow(),
-                chart=render_review_chart,
-            )
-            ref, inputs = review.ref, dict(review.inputs)
-    except AimsError as exc:
-        fail(escape(str(exc)))
+        review = service.prepare_review(
+            session,
+            config=context.config,
+            period_start=start,
+            period_end=end,
+            actor=actor,
+            now=utcnow(),
+            chart=render_review_chart,
+        )
+        ref, inputs = review.ref, dict(review.inputs)
     if as_json:
         print_json({"ref": ref, "inputs": inputs})
         return
@@ -102,15 +105,11 @@ def decide(
     actor: str = person_option("You, a governance lead."),
 ) -> None:
     """Record a decision of the review."""
-    context = app_context(ctx)
-    try:
-        with context.db.session() as session:
-            review = service.record_decision(
-                session, config=context.config, ref=ref, text=text, actor=actor, now=utcnow()
-            )
-            said = f"Recorded decision {len(review.decisions)} of {review.ref}."
-    except AimsError as exc:
-        fail(escape(str(exc)))
+    with unit_of_work(ctx) as (session, context):
+        review = service.record_decision(
+            session, config=context.config, ref=ref, text=text, actor=actor, now=utcnow()
+        )
+        said = f"Recorded decision {len(review.decisions)} of {review.ref}."
     _say(said)
 
 
@@ -124,27 +123,23 @@ def action(
     actor: str = person_option("You, a governance lead."),
 ) -> None:
     """Record an action of the review: a corrective action, followed up until done."""
-    context = app_context(ctx)
     now = utcnow()
-    try:
+    with unit_of_work(ctx) as (session, context):
         due_on = due_date(due, local_today(context.config, now)) if due.strip() else None
-        with context.db.session() as session:
-            row = service.record_action(
-                session,
-                config=context.config,
-                ref=ref,
-                owner=person_by_name(context.config, owner) if owner.strip() else None,
-                description=text,
-                due_on=due_on,
-                actor=actor,
-                now=now,
-            )
-            said = (
-                f"Recorded {row.ref} for {context.config.display_name(row.owner)}, due "
-                f"{row.due_on}; its owner is told and reminded before and after the due date."
-            )
-    except AimsError as exc:
-        fail(escape(str(exc)))
+        row = service.record_action(
+            session,
+            config=context.config,
+            ref=ref,
+            owner=person_by_name(context.config, owner) if owner.strip() else None,
+            description=text,
+            due_on=due_on,
+            actor=actor,
+            now=now,
+        )
+        said = (
+            f"Recorded {row.ref} for {context.config.display_name(row.owner)}, due "
+            f"{row.due_on}; its owner is told and reminded before and after the due date."
+        )
     _say(said)
 
 
@@ -159,22 +154,23 @@ def hold(
     actor: str = person_option("You, a governance lead."),
 ) -> None:
     """Record that the review was held, and who attended: the minutes."""
-    context = app_context(ctx)
-    try:
-        with context.db.session() as session:
-            review = service.hold(
-                session,
-                config=context.config,
-                ref=ref,
-                attendees=[person_by_name(context.config, given) for given in attendees],
-                held_on=_day(held_on, "--held-on"),
-                actor=actor,
-                now=utcnow(),
-            )
-            said = f"Recorded the minutes of {review.ref} ({len(review.attendees)} attendees)."
-    except AimsError as exc:
-        fail(escape(str(exc)))
+    with unit_of_work(ctx) as (session, context):
+        review = service.hold(
+            session,
+            config=context.config,
+            ref=ref,
+            attendees=[person_by_name(context.config, given) for given in attendees],
+            held_on=_day(held_on, "--held-on"),
+            actor=actor,
+            now=utcnow(),
+        )
+        said = f"Recorded the minutes of {review.ref} ({len(review.attendees)} attendees)."
     _say(said)
+
+
+def _document(ctx: typer.Context, ref: str) -> ReviewDocument:
+    with unit_of_work(ctx) as (session, context):
+        return review_document(session, context.config, get_review(session, ref))
 
 
 @app.command("show")
@@ -184,12 +180,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="One JSON object, for scripts."),
 ) -> None:
     """The review: its minutes so far, then its inputs (as Markdown)."""
-    context = app_context(ctx)
-    try:
-        with context.db.session() as session:
-            document = review_document(session, context.config, get_review(session, ref))
-    except AimsError as exc:
-        fail(escape(str(exc)))
+    document = _document(ctx, ref)
     if as_json:
         print_json(document.model_dump(mode="json"))
         return
@@ -208,11 +199,6 @@ def export(
     )
     if render is None:
         fail(escape(f"{path}: name a .md or .html file"))
-    context = app_context(ctx)
-    try:
-        with context.db.session() as session:
-            document = review_document(session, context.config, get_review(session, ref))
-    except AimsError as exc:
-        fail(escape(str(exc)))
+    document = _document(ctx, ref)
     path.write_text(render(document), encoding="utf-8")
     _say(f"Wrote {document.ref} to {path}.")

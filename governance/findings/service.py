@@ -200,6 +200,13 @@ def _event(
     )
 
 
+def _tell_owner(
+    session: Session, config: OrgConfig, finding: Finding, what: str, actor: str, *, key: str
+) -> None:
+    """The finding's owner is told it moved on (`what`), once per `key`."""
+    outbox.notify(session, status_notice(config, finding, what, actor), key=key, to=finding.owner)
+
+
 def _move(session: Session, finding: Finding, target: FindingStatus) -> None:
     """Conditional on the status read, so two people moving it at once move it once."""
     current = FindingStatus(finding.status)
@@ -306,11 +313,13 @@ def complete_action(
     _buttons_give_way(session, config, finding, action)
     if all(a.status == "done" for a in actions_of(session, finding)):
         _move(session, finding, FindingStatus.ACTIONS_DONE)
-        outbox.notify(
+        _tell_owner(
             session,
-            status_notice(config, finding, "has every action done; verify their effect", actor),
+            config,
+            finding,
+            "has every action done; verify their effect",
+            actor,
             key=f"finding.actions_done:{finding.ref}:{action.ref}",
-            to=finding.owner,
         )
     return action
 
@@ -369,11 +378,13 @@ def close(session: Session, *, config: OrgConfig, ref: str, actor: str, now: dat
         now,
         {"verification": finding.verification},
     )
-    outbox.notify(
+    _tell_owner(
         session,
-        status_notice(config, finding, "is closed", actor),
+        config,
+        finding,
+        "is closed",
+        actor,
         key=f"finding.closed:{finding.ref}:{finding.reopened}",
-        to=finding.owner,
     )
     return finding
 
@@ -390,10 +401,12 @@ def reopen(
     finding.verification, finding.verified_by, finding.verified_at = "", None, None
     finding.closed_by, finding.closed_at = None, None
     _event(session, EvidenceKind.FINDING_REOPENED, finding, actor, now, {"reason": reason.strip()})
-    outbox.notify(
+    _tell_owner(
         session,
-        status_notice(config, finding, f"is reopened: {reason.strip()}", actor),
+        config,
+        finding,
+        f"is reopened: {reason.strip()}",
+        actor,
         key=f"finding.reopened:{finding.ref}:{finding.reopened}",
-        to=finding.owner,
     )
     return finding
